@@ -1,0 +1,20 @@
+// vigtrain front-end entry point. Load with:
+//   <script type="module" src="/static/js/app.js"></script>
+// (an external module, because the Content-Security-Policy forbids inline
+// scripts). Module scripts only run in browsers GOV.UK Frontend supports.
+import { initAll } from './govuk-frontend.min.js'
+
+// GOV.UK Frontend 6 checks for this class before initialising components;
+// its CSS uses it to hide content that JavaScript enhances. (The upstream
+// template also adds 'js-enabled', but 6.3.0's CSS/JS do not use it.)
+document.body.classList.add('govuk-frontend-supported')
+
+initAll()
+
+// <button type="button" data-app-print>Print these codes</button>
+for (const button of document.querySelectorAll('[data-app-print]')) {
+  button.addEventListener('click', (event) => {
+    event.preventDefault()
+    window.print()
+  })
+}
