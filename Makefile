@@ -1,0 +1,57 @@
+# vigtrain — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install run test test-sqlite test-postgres lint format assets clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: migrate, load demo data into an empty database, serve on http://127.0.0.1:$(PORT)
+run: install
+	VIGTRAIN_CONFIG=development $(BIN)/flask db upgrade
+	VIGTRAIN_CONFIG=development $(BIN)/flask demo --if-empty
+	@echo ""
+	@echo "vigtrain is starting at http://127.0.0.1:$(PORT)/login"
+	@echo "Sign in as admin@example.org (or any demo sign-in above) with the password shown."
+	@echo "Press Ctrl+C to stop."
+	@echo ""
+	VIGTRAIN_CONFIG=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## test: lint, then the whole suite on SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest
+
+test-postgres: install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		VIGTRAIN_TEST_DB=postgres $(BIN)/pytest -m "not browser"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI requires TEST_DATABASE_URL for the PostgreSQL tier"; exit 1; \
+	else \
+		echo "Skipping the PostgreSQL tier: set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run it."; \
+	fi
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## assets: rebuild static/css and static/js from GOV.UK Frontend (needs Node; never needed to run)
+assets:
+	bash assets/build.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

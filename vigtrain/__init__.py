@@ -1,0 +1,240 @@
+"""vigtrain: VIG training records, supervision, outcome data and certificates for AVIGuk."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import uuid
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2.bccache import Bucket
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from vigtrain.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
+from vigtrain.extensions import csrf, db, limiter, login_manager, migrate
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app built in this process (tests and CLI build many)."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._store.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = _ProcessBytecodeCache()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Every SQLite connection: WAL, enforced foreign keys and a busy timeout."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config: str | Config | dict[str, Any] | None = None, **overrides: Any) -> Flask:
+    """Build the application: `config` names a configuration (or is one); overrides win."""
+    if isinstance(config, Config):
+        settings = config
+    elif isinstance(config, dict):
+        settings, overrides = load_config(None), {**config, **overrides}
+    else:
+        settings = load_config(config)
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(settings)
+    app.config.update(overrides)
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from vigtrain.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    if not app.testing and not logging.getLogger("vigtrain").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("vigtrain").addHandler(handler)
+        logging.getLogger("vigtrain").setLevel(logging.INFO)
+
+
+def _init_extensions(app: Flask) -> None:
+    from vigtrain import models  # noqa: F401  (every model registered before migrations look)
+    from vigtrain.dates import render_migration_item
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from vigtrain.accounts.views import admin_bp as users_bp
+    from vigtrain.accounts.views import bp as accounts_bp
+    from vigtrain.core.views import bp as core_bp
+    from vigtrain.notifications.views import bp as notifications_bp
+    from vigtrain.organisations.views import bp as organisations_bp
+
+    for blueprint in (core_bp, accounts_bp, users_bp, organisations_bp, notifications_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from vigtrain.accounts.views import enforce_second_factor_enrolment
+    from vigtrain.notifications.services import deliver_outbox, email_sender
+
+    @app.before_request
+    def assign_request_id() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        g.client_ip = request.remote_addr
+
+    app.before_request(enforce_second_factor_enrolment)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        # One-time links carry their token in the path: never send it to another site. Same-origin
+        # referrers stay, because CSRF protection over HTTPS checks them.
+        headers["Referrer-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if app.config.get("HSTS"):
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def deliver_queued_email(response):
+        # Runs after the view committed: anything left uncommitted was meant to be discarded.
+        if db.session.info.pop("outbox_pending", False) and email_sender().configured:
+            db.session.rollback()
+            deliver_outbox()
+            db.session.commit()
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    log = logging.getLogger("vigtrain.errors")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        db.session.rollback()
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        template = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}.get(
+            error.code, "errors/generic.html"
+        )
+        response = error.get_response()
+        response.set_data(render_template(template, error=error))
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        return render_template("errors/500.html"), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from vigtrain.dates import format_date, format_datetime
+    from vigtrain.forms import error_list
+    from vigtrain.navigation import navigation_items
+    from vigtrain.security import is_administrator
+
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_global(error_list)
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        nav = navigation_items(current_user, request.endpoint or "") if current_user.is_authenticated else []
+        return {
+            "navigation": nav,
+            "demo_banner": app.config["DEMO_BANNER"],
+            "second_factor_warning": is_administrator(current_user) and not current_user.second_factor_enabled,
+        }

@@ -1,0 +1,384 @@
+"""Account rules: sign-in, lockout, invitations, resets, second factor and role changes.
+
+Services flush and never commit; the caller decides. Every change is recorded with
+`audit.record` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from vigtrain import audit
+from vigtrain.accounts.models import RecoveryCode, Role, User, new_security_stamp
+from vigtrain.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
+from vigtrain.dates import utcnow
+from vigtrain.errors import DomainError
+from vigtrain.extensions import db
+from vigtrain.notifications.services import send_email
+from vigtrain.organisations.models import Service
+
+USER_AUDIT_FIELDS = ("email", "display_name", "is_active_flag", "service_id", "roles")
+RECOVERY_CODE_COUNT = 10
+INVITATION = "invitation"
+PASSWORD_RESET = "password-reset"  # noqa: S105 (a token purpose, not a secret)
+
+
+class LoginRefused(DomainError):
+    """Wrong email or password; deliberately says no more than that."""
+
+
+class AccountLocked(DomainError):
+    pass
+
+
+class TokenInvalid(DomainError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def user_snapshot(user: User) -> dict:
+    return audit.snapshot(user, *USER_AUDIT_FIELDS)
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user if the password is right; counts failures and soft-locks after too many."""
+    user = find_user_by_email(email)
+    now = utcnow()
+    if user is None or not user.is_active_flag:
+        verify_password(None, password)
+        raise LoginRefused("Enter a correct email address and password", field="email")
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, round((user.locked_until - now).total_seconds() / 60))
+        raise AccountLocked(
+            f"Too many failed attempts. Try again in {minutes} minutes, or reset your password.",
+            field="email",
+        )
+    if not verify_password(user.password_hash, password):
+        user.failed_login_count += 1
+        threshold = current_app.config["LOGIN_LOCK_THRESHOLD"]
+        if user.failed_login_count >= threshold:
+            user.locked_until = now + current_app.config["LOGIN_LOCK_DURATION"]
+            user.failed_login_count = 0
+            audit.record(user, "account.locked", user, after={"locked_until": user.locked_until})
+        else:
+            audit.record(user, "login.failed", user, after={"failed_login_count": user.failed_login_count})
+        db.session.flush()
+        raise LoginRefused("Enter a correct email address and password", field="email")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_login_count = 0
+    user.locked_until = None
+    return user
+
+
+def complete_login(user: User) -> None:
+    """Record a finished sign-in (after the second factor, where there is one)."""
+    user.last_login_at = utcnow()
+    audit.record(user, "login.succeeded", user)
+
+
+def end_all_sessions(user: User, reason: str) -> None:
+    """Invalidate every copy of every session cookie for this user."""
+    user.session_version += 1
+    audit.record(user, reason, user, after={"session_version": user.session_version})
+
+
+# --- one-time tokens -----------------------------------------------------------------------------
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"vigtrain.{purpose}")
+
+
+def make_token(user: User, purpose: str) -> str:
+    """A signed token bound to the user's security stamp; rotating the stamp spends it."""
+    return _serializer(purpose).dumps({"u": user.id, "s": user.security_stamp})
+
+
+def user_for_token(token: str, purpose: str) -> User:
+    max_age = {
+        INVITATION: current_app.config["INVITATION_MAX_AGE"],
+        PASSWORD_RESET: current_app.config["PASSWORD_RESET_MAX_AGE"],
+    }[purpose]
+    try:
+        data = _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise TokenInvalid("This link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise TokenInvalid("This link is not valid. Check you copied all of it.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        raise TokenInvalid("This link is not valid. Check you copied all of it.")
+    user = db.session.get(User, data["u"])
+    if user is None or not user.is_active_flag or not hmac.compare_digest(user.security_stamp, str(data.get("s"))):
+        raise TokenInvalid("This link has already been used or is no longer valid. Ask for a new one.")
+    if purpose == INVITATION and user.has_password:
+        raise TokenInvalid("This invitation has already been accepted. Sign in instead.")
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise DomainError(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.security_stamp = new_security_stamp()
+    user.session_version += 1
+    user.failed_login_count = 0
+    user.locked_until = None
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Invitation:
+    user: User | None
+    link_sent: bool
+
+
+def invite_user(
+    actor: User,
+    email: str,
+    display_name: str,
+    roles: set[Role],
+    service: Service | None,
+    accept_url: Callable[[str], str],
+) -> Invitation:
+    """Create an invited account and email a link to set its password.
+
+    An address that already has an account gets an email saying so instead, and the caller shows
+    the same confirmation either way.
+    """
+    email = normalise_email(email)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        send_email(
+            email,
+            "You already have a vigtrain account",
+            f"Hello {existing.display_name},\n\nSomeone at AVIGuk tried to invite this address to "
+            "vigtrain, but you already have an account. Sign in as usual, or reset your password "
+            "from the sign-in page if you have forgotten it.\n",
+        )
+        audit.record(actor, "user.invitation_to_existing", existing)
+        return Invitation(user=None, link_sent=False)
+    if not roles:
+        raise DomainError("Select at least one role", field="roles")
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        service=service,
+        invited_at=utcnow(),
+        security_stamp=new_security_stamp(),
+    )
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    _send_invitation(user, accept_url(make_token(user, INVITATION)))
+    audit.record(actor, "user.invited", user, after=user_snapshot(user))
+    return Invitation(user=user, link_sent=True)
+
+
+def _send_invitation(user: User, link: str) -> None:
+    days = current_app.config["INVITATION_MAX_AGE"].days
+    send_email(
+        user.email,
+        "You have been invited to vigtrain",
+        f"Hello {user.display_name},\n\nYou have been invited to vigtrain, the VIG training "
+        f"record for AVIGuk. Set your password to start:\n\n{link}\n\n"
+        f"The link works once and expires in {days} days.\n",
+    )
+
+
+def resend_invitation(actor: User, user: User, accept_url: Callable[[str], str]) -> None:
+    if user.has_password:
+        raise DomainError("This person has already accepted their invitation")
+    user.security_stamp = new_security_stamp()  # the previous link stops working
+    user.invited_at = utcnow()
+    _send_invitation(user, accept_url(make_token(user, INVITATION)))
+    audit.record(actor, "user.invitation_resent", user)
+
+
+def accept_invitation(user: User, password: str) -> None:
+    _set_password(user, password)
+    audit.record(user, "user.invitation_accepted", user)
+
+
+# --- password reset and change ------------------------------------------------------------------
+
+
+def request_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
+    """Email a reset link if the address has an active account; do nothing visible otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active_flag:
+        return
+    if not user.has_password:
+        # Not yet accepted: a fresh invitation is what they need.
+        audit.record(None, "user.reset_requested_before_invitation_accepted", user)
+        return
+    minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 60)
+    send_email(
+        user.email,
+        "Reset your vigtrain password",
+        f"Hello {user.display_name},\n\nUse this link to choose a new password:\n\n"
+        f"{reset_url(make_token(user, PASSWORD_RESET))}\n\nThe link works once and expires in "
+        f"{minutes} minutes. If you did not ask for this, you can ignore this email.\n",
+    )
+    audit.record(None, "user.password_reset_requested", user)
+
+
+def reset_password(user: User, password: str) -> None:
+    _set_password(user, password)
+    audit.record(user, "user.password_reset", user)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("Your current password is not correct", field="current_password")
+    if current_password == new_password:
+        raise DomainError("Choose a password different from your current one", field="password")
+    _set_password(user, new_password)
+    audit.record(user, "user.password_changed", user)
+
+
+def update_own_details(user: User, display_name: str) -> None:
+    before = user_snapshot(user)
+    user.display_name = display_name.strip()
+    audit.record(user, "user.details_changed", user, before=before, after=user_snapshot(user))
+
+
+# --- administration -----------------------------------------------------------------------------
+
+
+def update_account(
+    actor: User, user: User, display_name: str, roles: set[Role], service: Service | None, active: bool
+) -> None:
+    if actor.id == user.id:
+        raise DomainError("You cannot change your own roles or deactivate yourself; ask another administrator")
+    if not roles:
+        raise DomainError("Select at least one role", field="roles")
+    before = user_snapshot(user)
+    user.display_name = display_name.strip()
+    user.set_roles(roles)
+    user.service = service
+    if user.is_active_flag and not active:
+        user.session_version += 1  # a deactivated account is signed out everywhere at once
+    user.is_active_flag = active
+    after = user_snapshot(user)
+    if after != before:
+        audit.record(actor, "user.updated", user, before=before, after=after)
+
+
+def unlock_account(actor: User, user: User) -> None:
+    before = {"locked_until": user.locked_until}
+    user.locked_until = None
+    user.failed_login_count = 0
+    audit.record(actor, "user.unlocked", user, before=before, after={"locked_until": None})
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+# --- second factor ------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["TOTP_ISSUER"])
+
+
+def _totp_counter(secret: str, code: str, at: datetime) -> int | None:
+    """The time-step the code belongs to (allowing one step of clock drift), or None."""
+    totp = pyotp.TOTP(secret)
+    code = code.replace(" ", "")
+    for drift in (0, -1, 1):
+        moment = at.timestamp() + drift * totp.interval
+        if hmac.compare_digest(totp.at(moment), code):
+            return int(moment // totp.interval)
+    return None
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").lower().encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODE_COUNT)]
+    user.recovery_codes = [RecoveryCode(code_digest=_digest(code)) for code in codes]
+    return codes
+
+
+def enable_second_factor(user: User, secret: str, code: str) -> list[str]:
+    """Turn on TOTP once the person proves their app shows the right code; returns recovery codes."""
+    counter = _totp_counter(secret, code, utcnow())
+    if counter is None:
+        raise DomainError("The code is not correct. Check the time on your phone and try the newest code", field="code")
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_counter = counter
+    codes = _new_recovery_codes(user)
+    audit.record(user, "user.second_factor_enabled", user)
+    return codes
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    codes = _new_recovery_codes(user)
+    audit.record(user, "user.recovery_codes_regenerated", user)
+    return codes
+
+
+def verify_second_factor(user: User, code: str) -> str:
+    """Accept a current TOTP code (once) or an unused recovery code; returns which was used."""
+    code = (code or "").strip()
+    if user.totp_secret and code.replace(" ", "").isdigit():
+        counter = _totp_counter(user.totp_secret, code, utcnow())
+        # Refuse a replay of a code already used in this or an earlier time-step.
+        if counter is not None and (user.totp_last_counter is None or counter > user.totp_last_counter):
+            user.totp_last_counter = counter
+            return "totp"
+    digest = _digest(code)
+    for recovery in user.recovery_codes:
+        if recovery.used_at is None and hmac.compare_digest(recovery.code_digest, digest):
+            recovery.used_at = utcnow()
+            audit.record(user, "user.recovery_code_used", user)
+            return "recovery"
+    audit.record(user, "login.second_factor_failed", user)
+    raise DomainError("The code is not correct", field="code")
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return sum(1 for code in user.recovery_codes if code.used_at is None)
+
+
+def disable_second_factor(actor: User, user: User) -> None:
+    """Remove TOTP (the holder, or an administrator when a phone is lost)."""
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    user.recovery_codes = []
+    user.session_version += 1
+    audit.record(actor, "user.second_factor_disabled", user)

@@ -1,0 +1,101 @@
+"""The append-only audit trail, and `record`, the one call every change goes through."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from flask import g, has_request_context
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.extensions import db
+
+
+class AuditEvent(db.Model):
+    """One change: who, when, what, and the entity's state before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # The actor's email at the time, so the trail reads correctly after an address changes.
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    entity_type: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class AuditTrailIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
+    # The database refuses too (triggers in the migration); this catches it earlier, clearly.
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed or deleted")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
+    """The named attributes of `obj` as JSON-safe values, for `before`/`after`."""
+    return {name: _jsonable(getattr(obj, name)) for name in fields}
+
+
+def record(
+    actor: Any,
+    action: str,
+    entity: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (it commits or rolls back with the change).
+
+    `actor` is a User or None (the system); `entity` a mapped object or a (type, id) pair.
+    """
+    if isinstance(entity, tuple):
+        entity_type, entity_id = entity
+    else:
+        if inspect(entity).transient or inspect(entity).pending:
+            db.session.flush()
+        entity_type, entity_id = type(entity).__name__, inspect(entity).identity[0]
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    audit_event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", None) or "system",
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+        ip_address=g.get("client_ip") if has_request_context() else None,
+    )
+    db.session.add(audit_event)
+    db.session.flush()
+    return audit_event

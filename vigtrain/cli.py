@@ -1,0 +1,97 @@
+"""Command-line tasks: `flask create-admin`, `flask demo`, `flask mail deliver`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from vigtrain import audit
+from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.passwords import hash_password, password_problem
+from vigtrain.accounts.services import find_user_by_email, normalise_email
+from vigtrain.dates import utcnow
+from vigtrain.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo)
+    app.cli.add_command(mail)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt="Email address")
+@click.option("--name", prompt="Full name")
+@click.option(
+    "--password",
+    envvar="VIGTRAIN_ADMIN_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for if not given (or set VIGTRAIN_ADMIN_PASSWORD).",
+)
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator account (or give an existing account the role)."""
+    email = normalise_email(email)
+    if "@" not in email or not name.strip():
+        raise click.UsageError("Give an email address and a full name")
+    problem = password_problem(password, email)
+    if problem:
+        raise click.UsageError(problem)
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(email=email, display_name=name.strip())
+        db.session.add(user)
+    before = audit.snapshot(user, "roles") if user.id else None
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.set_roles(set(user.roles) | {Role.ADMINISTRATOR})
+    db.session.flush()
+    audit.record(None, "user.admin_created_from_cli", user, before=before, after=audit.snapshot(user, "email", "roles"))
+    db.session.commit()
+    click.echo(f"Administrator {email} is ready. They will set up two-factor authentication at first sign-in.")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no users yet.")
+def demo(if_empty: bool) -> None:
+    """Load the deterministic demo data and print the demo sign-ins."""
+    from vigtrain.demo import DEMO_PASSWORD, DEMO_PEOPLE, database_is_empty, demo_is_loaded, load_demo
+
+    if demo_is_loaded():
+        click.echo("Demo data is already loaded.")
+    elif if_empty and not database_is_empty():
+        click.echo("The database already has users; demo data not loaded.")
+        return
+    else:
+        base = os.environ.get("VIGTRAIN_BASE_URL", "http://127.0.0.1:5000")
+        with current_app.test_request_context(base_url=base):
+            load_demo()
+            db.session.commit()
+        click.echo("Demo data loaded.")
+    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for person in DEMO_PEOPLE:
+        click.echo(f"  {person.email:<28} {person.note}")
+
+
+@click.group("mail")
+def mail() -> None:
+    """Email outbox tasks."""
+
+
+@mail.command("deliver")
+def deliver() -> None:
+    """Send queued outbox messages over SMTP."""
+    from vigtrain.notifications.models import OutboxMessage, OutboxStatus
+    from vigtrain.notifications.services import deliver_outbox, email_sender
+
+    if not email_sender().configured:
+        held = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.HELD)).all()
+        click.echo(f"No SMTP server configured (MAIL_SERVER); {len(held)} messages are held in the outbox.")
+        return
+    sent = deliver_outbox(limit=500)
+    db.session.commit()
+    click.echo(f"Sent {sent} messages.")

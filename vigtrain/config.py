@@ -1,0 +1,151 @@
+"""Settings from environment variables, with embedded defaults that need no setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("VIGTRAIN_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url() -> str:
+    """DATABASE_URL if given (PostgreSQL via psycopg 3), else SQLite in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'vigtrain.db'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret(filename: str, nbytes: int = 48) -> str:
+    """Read a secret kept in the instance folder, generating it (mode 0600) on first use."""
+    path = INSTANCE_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+class Config:
+    """Shared settings; subclasses change what differs between environments."""
+
+    ENV_NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_NAME = "vigtrain_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+    # Rate limits: counters live in Redis when configured so every worker shares them.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "vigtrain")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_ACCOUNT_LIMIT = "5 per minute"
+    LOGIN_IP_LIMIT = "30 per minute"
+    TOKEN_REQUEST_LIMIT = "5 per 15 minutes"  # noqa: S105 (a rate, not a secret)
+    LOGIN_LOCK_THRESHOLD = 10
+    LOGIN_LOCK_DURATION = timedelta(minutes=15)
+
+    # argon2id; the defaults are the RFC 9106 "second recommended" profile (64 MiB, t=3).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4
+
+    INVITATION_MAX_AGE = timedelta(days=7)
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
+    SECOND_FACTOR_PENDING_MAX_AGE = timedelta(minutes=5)
+    REQUIRE_ADMIN_SECOND_FACTOR = True
+    TOTP_ISSUER = "vigtrain"
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = 10
+    MAIL_FROM = os.environ.get("MAIL_FROM", "vigtrain <no-reply@vigtrain.invalid>")
+
+    PAGE_SIZE = 25
+    DEMO_BANNER = False
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url()
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
+
+
+class DevelopmentConfig(Config):
+    """What `make run` uses: demo data, and administrators may skip second-factor enrolment."""
+
+    ENV_NAME = "development"
+    REQUIRE_ADMIN_SECOND_FACTOR = False
+    DEMO_BANNER = True
+
+
+class ProductionConfig(Config):
+    """Deployed behind HTTPS: secure cookies, HSTS and a second factor for administrators."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-vigtrain_session"
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+
+
+class TestConfig(Config):
+    """Fast hashing and an isolated database; CSRF stays on so tests meet it as users do."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    REQUIRE_ADMIN_SECOND_FACTOR = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the named configuration (VIGTRAIN_CONFIG, default production)."""
+    name = name or os.environ.get("VIGTRAIN_CONFIG", "production")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ValueError(f"Unknown configuration {name!r}; choose one of {', '.join(CONFIGS)}") from None

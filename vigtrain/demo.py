@@ -1,0 +1,135 @@
+"""A deterministic demo: the same people, services and history every time it is loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import select
+
+from vigtrain import audit
+from vigtrain.accounts import services as accounts
+from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.passwords import hash_password
+from vigtrain.dates import utcnow
+from vigtrain.extensions import db
+from vigtrain.organisations import services as organisations
+from vigtrain.organisations.models import Region, ServiceKind
+
+# Published in the README: demo accounts hold invented people only.
+DEMO_PASSWORD = "demo-attuned-guidance-2026"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    roles: tuple[Role, ...]
+    service: str | None
+    note: str
+
+
+DEMO_SERVICES = [
+    ("Northfield Community Health NHS Trust", ServiceKind.NHS_TRUST, "E12000003"),
+    ("Riverside Borough Council Early Help", ServiceKind.LOCAL_AUTHORITY, "E12000007"),
+    ("Brightstart Family Charity", ServiceKind.CHARITY, "W92000004"),
+    ("Glenmore Primary School", ServiceKind.SCHOOL, "S92000003"),
+]
+
+DEMO_PEOPLE = [
+    DemoPerson("admin@example.org", "Amira Khan", (Role.ADMINISTRATOR,), None, "AVIGuk administrator"),
+    DemoPerson(
+        "helen.price@example.org",
+        "Helen Price",
+        (Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR, Role.PRACTITIONER),
+        "Northfield Community Health NHS Trust",
+        "supervisor and accrediting supervisor",
+    ),
+    DemoPerson(
+        "daniel.okafor@example.org",
+        "Daniel Okafor",
+        (Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR, Role.PRACTITIONER),
+        "Riverside Borough Council Early Help",
+        "supervisor and accrediting supervisor",
+    ),
+    DemoPerson(
+        "ruth.evans@example.org",
+        "Ruth Evans",
+        (Role.SUPERVISOR, Role.PRACTITIONER),
+        "Brightstart Family Charity",
+        "supervisor",
+    ),
+    DemoPerson(
+        "sam.patel@example.org", "Sam Patel", (Role.TRAINEE,), "Northfield Community Health NHS Trust", "trainee"
+    ),
+    DemoPerson(
+        "jo.williams@example.org", "Jo Williams", (Role.TRAINEE,), "Riverside Borough Council Early Help", "trainee"
+    ),
+    DemoPerson("priya.shah@example.org", "Priya Shah", (Role.TRAINEE,), "Brightstart Family Charity", "trainee"),
+    DemoPerson(
+        "tom.hughes@example.org",
+        "Tom Hughes",
+        (Role.PRACTITIONER, Role.TRAINEE),
+        "Northfield Community Health NHS Trust",
+        "accredited practitioner training as a supervisor",
+    ),
+    DemoPerson(
+        "lucy.morgan@example.org",
+        "Lucy Morgan",
+        (Role.PRACTITIONER,),
+        "Glenmore Primary School",
+        "accredited practitioner",
+    ),
+    DemoPerson(
+        "mark.bennett@example.org",
+        "Mark Bennett",
+        (Role.SERVICE_LEAD,),
+        "Northfield Community Health NHS Trust",
+        "service lead",
+    ),
+]
+
+DEMO_INVITEE = DemoPerson(
+    "chris.doyle@example.org", "Chris Doyle", (Role.TRAINEE,), "Riverside Borough Council Early Help", "invited trainee"
+)
+
+
+def demo_is_loaded() -> bool:
+    return db.session.scalar(select(User.id).where(User.email == DEMO_PEOPLE[0].email)) is not None
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(select(User.id).limit(1)) is None
+
+
+def load_demo() -> None:
+    """Create the demo people and services. Flushes; the caller commits."""
+    organisations.ensure_regions()
+    regions = {region.code: region for region in db.session.scalars(select(Region))}
+    service_by_name = {}
+    for name, kind, region_code in DEMO_SERVICES:
+        service_by_name[name] = organisations.create_service(None, name, kind, regions[region_code])
+    password_hash = hash_password(DEMO_PASSWORD)
+    people = {}
+    for person in DEMO_PEOPLE:
+        user = User(
+            email=person.email,
+            display_name=person.name,
+            password_hash=password_hash,
+            password_changed_at=utcnow(),
+            service=service_by_name.get(person.service),
+        )
+        user.set_roles(set(person.roles))
+        db.session.add(user)
+        db.session.flush()
+        audit.record(None, "user.created_for_demo", user, after=accounts.user_snapshot(user))
+        people[person.email] = user
+    admin = people[DEMO_PEOPLE[0].email]
+    accounts.invite_user(
+        admin,
+        DEMO_INVITEE.email,
+        DEMO_INVITEE.name,
+        set(DEMO_INVITEE.roles),
+        service_by_name[DEMO_INVITEE.service],
+        lambda token: url_for("accounts.accept_invitation", token=token, _external=True),
+    )

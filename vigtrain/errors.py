@@ -1,0 +1,20 @@
+"""Domain errors raised by services; views turn them into messages beside the field."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule was broken; `field` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+
+class Conflict(DomainError):
+    """Someone else changed the thing first."""

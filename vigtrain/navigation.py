@@ -1,0 +1,34 @@
+"""The header navigation, built from what the signed-in person may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+
+from vigtrain.accounts.models import User
+from vigtrain.security import can_manage_accounts, can_manage_services, can_read_audit_trail, can_read_outbox
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    endpoint: str
+    prefix: str  # endpoints starting with this mark the item as current
+
+    def as_params(self, current_endpoint: str) -> dict:
+        return {"href": url_for(self.endpoint), "text": self.text, "active": current_endpoint.startswith(self.prefix)}
+
+
+def navigation_items(user: User, current_endpoint: str) -> list[dict]:
+    items = [NavItem("Home", "core.home", "core.home")]
+    if can_manage_accounts(user):
+        items.append(NavItem("Users", "users.list_users", "users."))
+    if can_manage_services(user):
+        items.append(NavItem("Services", "organisations.list_services", "organisations."))
+    if can_read_outbox(user):
+        items.append(NavItem("Outbox", "notifications.list_messages", "notifications."))
+    if can_read_audit_trail(user):
+        items.append(NavItem("Audit trail", "core.list_audit_events", "core.list_audit_events"))
+    items.append(NavItem("Your account", "accounts.show_account", "accounts."))
+    return [item.as_params(current_endpoint) for item in items]
