@@ -1,0 +1,58 @@
+"""The command-line tasks: create-admin and the deterministic demo."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from vigtrain.accounts.models import Role, User
+from vigtrain.audit import AuditEvent
+from vigtrain.demo import DEMO_PASSWORD, DEMO_PEOPLE
+from vigtrain.extensions import db
+from vigtrain.notifications.models import OutboxMessage
+
+
+def test_create_admin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-admin", "--email", "Root@Example.org", "--name", "Rhian Jones"],
+        env={"VIGTRAIN_ADMIN_PASSWORD": "seven purple otters sing loudly"},
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "root@example.org"))
+    assert user.has_role(Role.ADMINISTRATOR)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_id == str(user.id)))
+    assert app.test_client().login("root@example.org", "seven purple otters sing loudly").status_code == 302
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "root@example.org", "--name", "Root", "--password", "password"]
+    )
+    assert result.exit_code != 0
+    assert "12 characters" in result.output
+    assert db.session.scalar(select(User)) is None
+
+
+def test_demo_is_deterministic_and_prints_sign_ins(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output
+    for person in DEMO_PEOPLE:
+        assert person.email in result.output
+    first = sorted((u.email, u.display_name, tuple(sorted(u.roles))) for u in db.session.scalars(select(User)))
+    again = runner.invoke(args=["demo"])
+    assert "already loaded" in again.output
+    assert len(first) == len(DEMO_PEOPLE) + 1  # plus one person with a pending invitation
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    client = app.test_client()
+    assert client.login("admin@example.org", DEMO_PASSWORD).headers["Location"] == "/home"
+
+
+def test_demo_if_empty_leaves_a_used_database_alone(app):
+    from tests.factories import make_user
+
+    make_user("someone@example.org")
+    result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
+    assert "not loaded" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
