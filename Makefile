@@ -18,7 +18,8 @@ install: $(BIN)/.installed
 ## run: migrate, load demo data into an empty database, serve on http://127.0.0.1:$(PORT)
 run: install
 	VIGTRAIN_CONFIG=development $(BIN)/flask db upgrade
-	VIGTRAIN_CONFIG=development $(BIN)/flask demo --if-empty
+	VIGTRAIN_CONFIG=development $(BIN)/flask pathways sync
+	VIGTRAIN_CONFIG=development VIGTRAIN_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/flask demo --if-empty
 	@echo ""
 	@echo "vigtrain is starting at http://127.0.0.1:$(PORT)/login"
 	@echo "Sign in as admin@example.org (or any demo sign-in above) with the password shown."

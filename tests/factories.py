@@ -50,3 +50,87 @@ def make_user(
 
 def make_admin(email: str = "admin@example.org", **fields) -> User:
     return make_user(email, roles=(Role.ADMINISTRATOR,), name="Ada Admin", **fields)
+
+
+# --- training records ------------------------------------------------------------------------
+
+
+def load_pathways():
+    from vigtrain.pathways.services import sync_pathways
+
+    added, unchanged = sync_pathways()
+    db.session.commit()
+    return added + unchanged
+
+
+def pathway_version(code: str = "vig-practitioner", version: str = "2024.1"):
+    from vigtrain.pathways.models import PathwayVersion
+
+    found = db.session.scalar(select(PathwayVersion).filter_by(code=code, version=version))
+    if found is None:
+        load_pathways()
+        found = db.session.scalar(select(PathwayVersion).filter_by(code=code, version=version))
+    return found
+
+
+def make_enrolment(trainee, supervisor=None, code="vig-practitioner", version="2024.1", start=None, actor=None):
+    from datetime import date
+
+    from vigtrain.pathways.services import enrol
+
+    start = start or date(2026, 1, 5)
+    admin = actor or make_user(roles=(Role.ADMINISTRATOR,), name="Enrolling Admin")
+    enrolment = enrol(admin, trainee, pathway_version(code, version), supervisor, None, start, date(2026, 11, 1))
+    db.session.commit()
+    return enrolment
+
+
+def make_case(practitioner, region_code: str = "E12000003"):
+    from vigtrain.casework.models import AgeBand, Population, Relationship
+    from vigtrain.casework.services import create_case
+
+    region = db.session.scalar(select(Region).where(Region.code == region_code))
+    return create_case(practitioner, Relationship.PARENT_CHILD, AgeBand.THREE_TO_4, Population.EARLY_YEARS, region)
+
+
+def make_cycles(practitioner, count: int, clients: int, on, case_list=None):
+    """`count` cycles shared on day `on`, spread over `clients` new cases (returns the cases)."""
+    from vigtrain.casework.models import Cycle
+
+    cases = case_list or [make_case(practitioner) for _ in range(clients)]
+    for index in range(count):
+        db.session.add(
+            Cycle(case=cases[index % len(cases)], filmed_on=on, shared_review_on=on, clips_count=3, principles=[])
+        )
+    db.session.commit()
+    return cases
+
+
+def make_supervision(enrolment, supervisor, hours: float, on, confirmed: bool = True):
+    from vigtrain.supervision.models import SessionStatus, SupervisionSession
+
+    session = SupervisionSession(
+        enrolment=enrolment,
+        supervisor=supervisor,
+        session_date=on,
+        duration_minutes=int(hours * 60),
+        status=SessionStatus.CONFIRMED if confirmed else SessionStatus.LOGGED,
+        logged_by_id=enrolment.trainee_id,
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def complete_assessments(record, trainee, supervisor, rating: int = 3):
+    from vigtrain.pathways.definitions import principles
+    from vigtrain.pathways.models import AssessmentKind
+    from vigtrain.pathways.services import save_assessment
+
+    ratings = dict.fromkeys(principles().codes, (rating, None))
+    save_assessment(trainee, record, AssessmentKind.SELF, ratings)
+    if supervisor is not None:
+        save_assessment(
+            supervisor, record, AssessmentKind.SUPERVISOR, dict.fromkeys(principles().codes, (rating + 1, None))
+        )
+    db.session.commit()

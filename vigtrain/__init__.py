@@ -146,11 +146,25 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from vigtrain.accounts.views import admin_bp as users_bp
     from vigtrain.accounts.views import bp as accounts_bp
+    from vigtrain.casework.views import bp as casework_bp
     from vigtrain.core.views import bp as core_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
+    from vigtrain.pathways.admin_views import bp as training_bp
+    from vigtrain.pathways.views import bp as pathways_bp
+    from vigtrain.supervision.views import bp as supervision_bp
 
-    for blueprint in (core_bp, accounts_bp, users_bp, organisations_bp, notifications_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        users_bp,
+        organisations_bp,
+        notifications_bp,
+        pathways_bp,
+        training_bp,
+        casework_bp,
+        supervision_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -195,7 +209,25 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from vigtrain.errors import Conflict, NotFound, PermissionDenied
+
     log = logging.getLogger("vigtrain.errors")
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error: PermissionDenied):
+        db.session.rollback()
+        log.warning("access denied by a service rule: %s (request %s)", error.message, g.get("request_id"))
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict):
+        db.session.rollback()
+        return render_template("errors/409.html", message=error.message), 409
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        db.session.rollback()
+        return render_template("errors/404.html"), 404
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -20,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(mail)
+    app.cli.add_command(pathways)
 
 
 @click.command("create-admin")
@@ -95,3 +96,30 @@ def deliver() -> None:
     sent = deliver_outbox(limit=500)
     db.session.commit()
     click.echo(f"Sent {sent} messages.")
+
+
+@click.group("pathways")
+def pathways() -> None:
+    """Training pathway definitions."""
+
+
+@pathways.command("sync")
+@click.option("--directory", type=click.Path(exists=True, file_okay=False), help="Read pathway files from here.")
+def sync(directory: str | None) -> None:
+    """Load new pathway versions from the data files; a loaded version never changes."""
+    from pathlib import Path
+
+    from vigtrain.errors import DomainError
+    from vigtrain.pathways.definitions import DATA_DIR, DefinitionError, load_pathway_files
+    from vigtrain.pathways.services import sync_pathways
+
+    try:
+        definitions = load_pathway_files(Path(directory) if directory else DATA_DIR)
+        added, unchanged = sync_pathways(definitions)
+    except (DefinitionError, DomainError) as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing was loaded.\n{exc}") from None
+    db.session.commit()
+    for version in added:
+        click.echo(f"Loaded {version.code} version {version.version}{' (provisional)' if version.provisional else ''}")
+    click.echo(f"{len(added)} new, {len(unchanged)} already loaded.")

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+UK = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in the UK, where every service using vigtrain works."""
+    return datetime.now(UK).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -17,4 +17,8 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """Someone else changed the thing first."""
+    """Someone else changed the thing first (views answer 409)."""
+
+
+class PermissionDenied(DomainError):
+    """The actor may not do this (views answer 403, and the refusal is logged)."""

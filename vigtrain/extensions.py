@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names let Alembic alter tables on SQLite (batch mode) and PostgreSQL alike.
@@ -35,3 +35,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)
+
+
+def str_enum(cls: type, length: int = 30) -> Enum:
+    """A Python enum stored as its string value (VARCHAR), the same on SQLite and PostgreSQL."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])

@@ -17,6 +17,8 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from vigtrain.accounts.models import Role, User
+from vigtrain.casework.models import Case
+from vigtrain.pathways.models import AssessmentKind, Enrolment, StageRecord
 
 log = logging.getLogger("vigtrain.security")
 
@@ -49,6 +51,109 @@ def can_read_outbox(user: User | None) -> bool:
 def can_change_account(actor: User | None, target: User) -> bool:
     """Administrators change any account, but never their own roles or active flag."""
     return is_administrator(actor) and actor.id != target.id
+
+
+# --- training records -------------------------------------------------------------------------
+# Access follows relationships: the trainee, their personal supervisor, the accrediting supervisor
+# asked for a stage, and administrators. Nobody signs off their own work.
+
+
+def can_enrol(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_role(Role.ADMINISTRATOR, Role.SUPERVISOR))
+
+
+def can_view_enrolment(user: User | None, enrolment: Enrolment) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        user.id in (enrolment.trainee_id, enrolment.supervisor_id)
+        or is_administrator(user)
+        or any(stage.accrediting_supervisor_id == user.id for stage in enrolment.stages)
+    )
+
+
+def can_manage_enrolment(user: User | None, enrolment: Enrolment) -> bool:
+    """Change supervisor or status: administrators, and the personal supervisor (not for themselves)."""
+    if user is None or not user.is_authenticated or user.id == enrolment.trainee_id:
+        return False
+    return is_administrator(user) or user.id == enrolment.supervisor_id
+
+
+def can_submit_stage(user: User | None, record: StageRecord) -> bool:
+    return bool(user is not None and user.is_authenticated and user.id == record.enrolment.trainee_id)
+
+
+def can_sign_off_stage(user: User | None, record: StageRecord) -> bool:
+    enrolment = record.enrolment
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.id == enrolment.supervisor_id
+        and user.id != enrolment.trainee_id
+        and user.has_role(Role.SUPERVISOR)
+    )
+
+
+def can_request_accreditor(user: User | None, record: StageRecord) -> bool:
+    if user is None or not user.is_authenticated or user.id == record.enrolment.trainee_id:
+        return False
+    return is_administrator(user) or can_sign_off_stage(user, record)
+
+
+def can_accredit_stage(user: User | None, record: StageRecord) -> bool:
+    """Only the accrediting supervisor asked for this stage, never the personal supervisor or trainee."""
+    enrolment = record.enrolment
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and record.accrediting_supervisor_id == user.id
+        and user.id not in (enrolment.supervisor_id, enrolment.trainee_id)
+        and user.has_role(Role.ACCREDITING_SUPERVISOR)
+    )
+
+
+def can_ratify_stage(user: User | None, record: StageRecord) -> bool:
+    enrolment = record.enrolment
+    return is_administrator(user) and user.id not in (
+        enrolment.trainee_id,
+        enrolment.supervisor_id,
+        record.accrediting_supervisor_id,
+    )
+
+
+def can_record_exemption(user: User | None, record: StageRecord) -> bool:
+    return is_administrator(user) and user.id != record.enrolment.trainee_id
+
+
+def can_confirm_attendance(user: User | None, record: StageRecord) -> bool:
+    if user is None or not user.is_authenticated or user.id == record.enrolment.trainee_id:
+        return False
+    return is_administrator(user) or user.id == record.enrolment.supervisor_id
+
+
+def can_assess_stage(user: User | None, record: StageRecord, kind: AssessmentKind) -> bool:
+    if kind is AssessmentKind.SELF:
+        return can_submit_stage(user, record)
+    return can_sign_off_stage(user, record)
+
+
+def can_read_statement(user: User | None, record: StageRecord) -> bool:
+    return can_view_enrolment(user, record.enrolment)
+
+
+def can_view_case(user: User | None, case: Case) -> bool:
+    """The practitioner who owns the case, and administrators. Supervisors see cycles via progress."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == case.practitioner_id or is_administrator(user)
+
+
+def can_change_case(user: User | None, case: Case) -> bool:
+    return bool(user is not None and user.is_authenticated and user.id == case.practitioner_id)
+
+
+def can_keep_cases(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_role(Role.PRACTITIONER, Role.TRAINEE))
 
 
 def needs_second_factor_enrolment(user: User | None) -> bool:

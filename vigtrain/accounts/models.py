@@ -7,11 +7,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.dates import UTCDateTime, utcnow
-from vigtrain.extensions import db
+from vigtrain.extensions import db, str_enum
 from vigtrain.organisations.models import Service
 
 
@@ -56,7 +56,7 @@ class UserRole(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]),
+        str_enum(Role),
         primary_key=True,
     )
 

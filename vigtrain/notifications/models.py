@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigtrain.dates import UTCDateTime, utcnow
-from vigtrain.extensions import db
+from vigtrain.extensions import db, str_enum
 
 
 class OutboxStatus(enum.StrEnum):
@@ -28,9 +28,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     # Cleared once sent: message bodies carry one-time links that should not outlive delivery.
     body: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
-    )
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, 10))
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))

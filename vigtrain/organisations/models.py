@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.dates import UTCDateTime, utcnow
-from vigtrain.extensions import db
+from vigtrain.extensions import db, str_enum
 
 
 class Region(db.Model):
@@ -54,9 +54,7 @@ class Service(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[ServiceKind] = mapped_column(
-        Enum(ServiceKind, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[ServiceKind] = mapped_column(str_enum(ServiceKind))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
