@@ -60,12 +60,26 @@ DEMO_PEOPLE = [
         "supervisor",
     ),
     DemoPerson(
-        "sam.patel@example.org", "Sam Patel", (Role.TRAINEE,), "Northfield Community Health NHS Trust", "trainee"
+        "sam.patel@example.org",
+        "Sam Patel",
+        (Role.TRAINEE,),
+        "Northfield Community Health NHS Trust",
+        "trainee in Stage 1",
     ),
     DemoPerson(
-        "jo.williams@example.org", "Jo Williams", (Role.TRAINEE,), "Riverside Borough Council Early Help", "trainee"
+        "jo.williams@example.org",
+        "Jo Williams",
+        (Role.TRAINEE,),
+        "Riverside Borough Council Early Help",
+        "trainee who has submitted Stage 2",
     ),
-    DemoPerson("priya.shah@example.org", "Priya Shah", (Role.TRAINEE,), "Brightstart Family Charity", "trainee"),
+    DemoPerson(
+        "priya.shah@example.org",
+        "Priya Shah",
+        (Role.TRAINEE,),
+        "Brightstart Family Charity",
+        "trainee in Stage 3, with the accrediting supervisor",
+    ),
     DemoPerson(
         "tom.hughes@example.org",
         "Tom Hughes",
@@ -79,6 +93,41 @@ DEMO_PEOPLE = [
         (Role.PRACTITIONER,),
         "Glenmore Primary School",
         "accredited practitioner",
+    ),
+    DemoPerson(
+        "aisha.rahman@example.org",
+        "Aisha Rahman",
+        (Role.TRAINEE,),
+        "Northfield Community Health NHS Trust",
+        "trainee whose Stage 1 was returned with comments",
+    ),
+    DemoPerson(
+        "ben.carter@example.org",
+        "Ben Carter",
+        (Role.TRAINEE,),
+        "Riverside Borough Council Early Help",
+        "trainee with Stage 2 signed off, awaiting an accrediting supervisor",
+    ),
+    DemoPerson(
+        "chloe.evans@example.org",
+        "Chloe Evans",
+        (Role.TRAINEE,),
+        "Brightstart Family Charity",
+        "trainee accredited, waiting for AVIGuk ratification",
+    ),
+    DemoPerson(
+        "dev.malhotra@example.org",
+        "Dev Malhotra",
+        (Role.TRAINEE, Role.PRACTITIONER),
+        "Glenmore Primary School",
+        "accredited on the older pathway version",
+    ),
+    DemoPerson(
+        "erin.walsh@example.org",
+        "Erin Walsh",
+        (Role.TRAINEE,),
+        "Brightstart Family Charity",
+        "VERP trainee, enrolment paused",
     ),
     DemoPerson(
         "mark.bennett@example.org",
@@ -133,3 +182,6 @@ def load_demo() -> None:
         service_by_name[DEMO_INVITEE.service],
         lambda token: url_for("accounts.accept_invitation", token=token, _external=True),
     )
+    from vigtrain.pathways.demo import load_training_demo
+
+    load_training_demo(people)
