@@ -56,3 +56,45 @@ def test_demo_if_empty_leaves_a_used_database_alone(app):
     result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
     assert "not loaded" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_backup_and_restore_round_trip(tmp_path):
+    from flask_migrate import upgrade
+
+    from tests.factories import make_user
+    from vigtrain import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.db'}")
+    with app.app_context():
+        upgrade()
+        make_user("kept@example.org")
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["backup", str(tmp_path / "copy.db")])
+        assert result.exit_code == 0, result.output
+        make_user("later@example.org")
+        assert db.session.scalar(select(func.count()).select_from(User)) == 2
+        db.session.remove()
+        result = runner.invoke(args=["restore", "--yes", str(tmp_path / "copy.db")])
+        assert result.exit_code == 0, result.output
+        emails = set(db.session.scalars(select(User.email)))
+        assert emails == {"kept@example.org"}
+        db.engine.dispose()
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, app):
+    bogus = tmp_path / "bogus.db"
+    bogus.write_bytes(b"not a database at all" * 100)
+    result = app.test_cli_runner().invoke(args=["restore", "--yes", str(bogus)])
+    assert result.exit_code != 0
+    assert "not a" in result.output
+
+
+def test_backup_of_postgres_explains_pg_dump():
+    from vigtrain.backup import BackupError, sqlite_path
+
+    try:
+        sqlite_path("postgresql+psycopg://u@h/db")
+    except BackupError as exc:
+        assert "pg_dump" in str(exc)
+    else:
+        raise AssertionError("expected guidance")

@@ -21,6 +21,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(mail)
     app.cli.add_command(pathways)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("create-admin")
@@ -123,3 +125,38 @@ def sync(directory: str | None) -> None:
     for version in added:
         click.echo(f"Loaded {version.code} version {version.version}{' (provisional)' if version.provisional else ''}")
     click.echo(f"{len(added)} new, {len(unchanged)} already loaded.")
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+def backup(destination: str) -> None:
+    """Make a consistent copy of the live SQLite database while the app runs."""
+    from pathlib import Path
+
+    from vigtrain.backup import BackupError, backup_sqlite
+
+    try:
+        size = backup_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(destination))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up to {destination} ({size:,} bytes), integrity checked.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(source: str, yes: bool) -> None:
+    """Replace the SQLite database with a backup made by `flask backup`."""
+    from pathlib import Path
+
+    from vigtrain.backup import BackupError, restore_sqlite
+
+    if not yes:
+        click.confirm("This replaces everything in the database with the backup. Continue?", abort=True)
+    try:
+        db.session.remove()
+        db.engine.dispose()
+        restore_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(source))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored from {source}.")
