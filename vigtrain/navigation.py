@@ -6,8 +6,15 @@ from dataclasses import dataclass
 
 from flask import url_for
 
-from vigtrain.accounts.models import User
-from vigtrain.security import can_manage_accounts, can_manage_services, can_read_audit_trail, can_read_outbox
+from vigtrain.accounts.models import Role, User
+from vigtrain.security import (
+    can_keep_cases,
+    can_manage_accounts,
+    can_manage_services,
+    can_read_audit_trail,
+    can_read_outbox,
+    is_administrator,
+)
 
 
 @dataclass(frozen=True)
@@ -22,10 +29,22 @@ class NavItem:
 
 def navigation_items(user: User, current_endpoint: str) -> list[dict]:
     items = [NavItem("Home", "core.home", "core.home")]
+    if can_keep_cases(user):
+        items.append(NavItem("Cases", "casework.list_cases", "casework."))
+    if user.has_role(Role.TRAINEE, Role.SUPERVISOR):
+        items.append(NavItem("Supervision", "supervision.list_sessions", "supervision."))
+    if user.has_role(Role.SUPERVISOR):
+        items.append(NavItem("Your trainees", "training.my_trainees", "training.my_trainees"))
+    if user.has_role(Role.ACCREDITING_SUPERVISOR):
+        items.append(NavItem("Accreditation", "training.accreditation_queue", "training.accreditation_queue"))
+    if is_administrator(user):
+        items.append(NavItem("Ratification", "training.ratification_queue", "training.ratification_queue"))
     if can_manage_accounts(user):
         items.append(NavItem("Users", "users.list_users", "users."))
     if can_manage_services(user):
         items.append(NavItem("Services", "organisations.list_services", "organisations."))
+    if is_administrator(user):
+        items.append(NavItem("Pathways", "training.list_pathways", "training.list_pathways"))
     if can_read_outbox(user):
         items.append(NavItem("Outbox", "notifications.list_messages", "notifications."))
     if can_read_audit_trail(user):

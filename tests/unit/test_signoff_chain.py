@@ -201,3 +201,32 @@ def test_paused_enrolment_cannot_move(people):
     services.confirm_attendance(supervisor, itc, 4, itc.version)
     with pytest.raises(DomainError, match="paused"):
         services.submit_stage(trainee, itc, itc.version)
+
+
+def test_version_ordering_is_numeric():
+    assert services.version_key("2024.10") > services.version_key("2024.9")
+    assert services.version_key("2025.1") > services.version_key("2024.12")
+
+
+def test_deactivated_people_cannot_be_enrolled(people):
+    trainee, supervisor, _, admin = people
+    trainee.is_active_flag = False
+    with pytest.raises(DomainError, match="deactivated"):
+        make_enrolment(trainee, supervisor, actor=admin)
+
+
+def test_cycle_in_a_submitted_or_finished_stage_cannot_be_deleted(people):
+    from vigtrain.casework.services import delete_cycle
+
+    trainee, supervisor, _, admin = people
+    enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
+    (itc_case,) = make_cycles(trainee, 1, 1, date(2026, 1, 10))  # during the ITC, which then finishes
+    stage1 = _finish_itc(enrolment, supervisor, trainee)
+    _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
+    (open_case,) = make_cycles(trainee, 1, 1, date(2026, 3, 2))
+    delete_cycle(trainee, open_case.cycles[0])  # stage 1 still open: allowed
+    services.submit_stage(trainee, stage1, stage1.version)
+    (_, stage1_case) = make_cycles(trainee, 2, 2, date(2026, 3, 3))
+    for cycle in (itc_case.cycles[0], stage1_case.cycles[0]):
+        with pytest.raises(DomainError, match="cannot be deleted"):
+            delete_cycle(trainee, cycle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from vigtrain import audit, codes
@@ -14,6 +14,7 @@ from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
 from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import Enrolment, StageRecord, StageState
 from vigtrain.screening import screen
 
 CASE_PREFIX = "VC"
@@ -108,7 +109,28 @@ def add_cycle(
     return cycle
 
 
+def cycle_is_locked(cycle: Cycle) -> bool:
+    """True if the cycle counted toward a stage that has been submitted or finished.
+
+    Removing it then would silently change figures a supervisor has already signed off on.
+    """
+    open_states = {StageState.NOT_STARTED, StageState.IN_PROGRESS, StageState.RETURNED}
+    records = db.session.scalars(
+        select(StageRecord)
+        .join(Enrolment, Enrolment.id == StageRecord.enrolment_id)
+        .where(Enrolment.trainee_id == cycle.case.practitioner_id)
+        .where(StageRecord.started_on.is_not(None), StageRecord.started_on <= cycle.shared_review_on)
+        .where(or_(StageRecord.ended_on.is_(None), StageRecord.ended_on > cycle.shared_review_on))
+    )
+    return any(record.state not in open_states for record in records)
+
+
 def delete_cycle(actor: User, cycle: Cycle) -> None:
+    if cycle_is_locked(cycle):
+        raise DomainError(
+            "This cycle counts toward a stage that has been submitted or signed off, so it cannot be deleted. "
+            "Ask your supervisor to return the stage if it needs correcting."
+        )
     before = audit.snapshot(cycle, "case_id", *CYCLE_FIELDS)
     db.session.delete(cycle)
     db.session.flush()

@@ -2,6 +2,135 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from vigtrain.casework import services
+from vigtrain.casework.forms import CaseForm, CycleForm
+from vigtrain.casework.models import AgeBand, Case, Cycle, Population, Relationship
+from vigtrain.dates import today
+from vigtrain.errors import DomainError
+from vigtrain.extensions import db
+from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.organisations.services import regions
+from vigtrain.pagination import paginate
+from vigtrain.pathways.definitions import principles
+from vigtrain.security import can_change_case, can_keep_cases, can_view_case, login_required, require
 
 bp = Blueprint("casework", __name__)
+
+
+def _load_case(code: str) -> Case:
+    """The case if the current user may see it; 404 for a malformed code, a missing case or someone else's."""
+    case = services.find_case(code)
+    require(case is not None and can_view_case(current_user, case), "no such case, or not theirs", 404)
+    return case
+
+
+@bp.route("/cases")
+@login_required
+def list_cases():
+    require(can_keep_cases(current_user), "keeps no cases")
+    page = paginate(
+        select(Case).where(Case.practitioner_id == current_user.id).order_by(Case.created_at.desc(), Case.id.desc()),
+        request.args.get("page"),
+    )
+    totals = {}
+    if page.items:
+        totals = {
+            case_id: (cycles, last_review)
+            for case_id, cycles, last_review in db.session.execute(
+                select(Cycle.case_id, func.count(Cycle.id), func.max(Cycle.shared_review_on))
+                .where(Cycle.case_id.in_([case.id for case in page.items]))
+                .group_by(Cycle.case_id)
+            )
+        }
+    return render_template("casework/list_cases.html", page=page, totals=totals)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def create_case():
+    require(can_keep_cases(current_user), "keeps no cases")
+    all_regions = {str(region.id): region for region in regions()}
+    service = current_user.service
+    form = CaseForm(data={"region": str(service.region_id)} if service else None)
+    form.region.choices = [("", "Choose a region or nation"), *((key, r.name) for key, r in all_regions.items())]
+    if form.validate_on_submit():
+        case = services.create_case(
+            current_user,
+            Relationship(form.relationship_type.data),
+            AgeBand(form.child_age_band.data),
+            Population(form.population.data),
+            all_regions[form.region.data],
+        )
+        db.session.commit()
+        flash(f"Case {case.code} added. Use this code whenever you refer to this client in vigtrain.", "success")
+        return redirect(url_for("casework.show_case", code=case.code))
+    return render_template("casework/create_case.html", form=form), form_status(form)
+
+
+@bp.route("/cases/<code>")
+@login_required
+def show_case(code: str):
+    case = _load_case(code)
+    return render_template(
+        "casework/show_case.html",
+        case=case,
+        principles=principles(),
+        can_change=can_change_case(current_user, case),
+    )
+
+
+@bp.route("/cases/<code>/cycles/new", methods=["GET", "POST"])
+@login_required
+def add_cycle(code: str):
+    case = _load_case(code)
+    require(can_change_case(current_user, case), "only the practitioner adds cycles")
+    form = CycleForm(data={"shared_review_on": today()})
+    if form.validate_on_submit():
+        try:
+            services.add_cycle(
+                current_user,
+                case,
+                form.filmed_on.data,
+                form.shared_review_on.data,
+                form.clips_count.data,
+                form.principles.data or [],
+                form.note.data,
+                today(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form, exc.message, exc.field)
+        else:
+            db.session.commit()
+            flash(f"Cycle added to case {case.code}.", "success")
+            return redirect(url_for("casework.show_case", code=case.code))
+    return render_template(
+        "casework/add_cycle.html", form=form, case=case, max_note=services.MAX_NOTE, max_clips=services.MAX_CLIPS
+    ), form_status(form)
+
+
+@bp.route("/cases/<code>/cycles/<int:cycle_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_cycle(code: str, cycle_id: int):
+    case = _load_case(code)
+    cycle = db.session.get(Cycle, cycle_id)
+    require(cycle is not None and cycle.case_id == case.id, "no such cycle on this case", 404)
+    require(can_change_case(current_user, case), "only the practitioner deletes cycles")
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_cycle(current_user, cycle)
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form, exc.message)
+        else:
+            db.session.commit()
+            flash(f"Cycle deleted from case {case.code}.", "success")
+            return redirect(url_for("casework.show_case", code=case.code))
+    return render_template(
+        "casework/delete_cycle.html", form=form, case=case, cycle=cycle, principles=principles()
+    ), form_status(form)

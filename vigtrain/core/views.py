@@ -6,14 +6,22 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from vigtrain.accounts.models import User
+from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
+from vigtrain.casework.models import Case
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage, OutboxStatus
 from vigtrain.pagination import paginate
-from vigtrain.security import administrator_required, is_administrator, login_required
+from vigtrain.pathways import admin_views as queues
+from vigtrain.pathways.models import Enrolment, StageState, StageTransition
+from vigtrain.security import administrator_required, can_enrol, can_keep_cases, is_administrator, login_required
+from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
 bp = Blueprint("core", __name__)
+
+# The home page shows the first few of each list and links to the full, paginated page.
+HOME_LIST_LIMIT = 10
+HOME_QUEUE_LIMIT = 5
 
 
 @bp.route("/")
@@ -24,8 +32,9 @@ def index():
 @bp.route("/home")
 @login_required
 def home():
+    user = current_user
     admin_figures = None
-    if is_administrator(current_user):
+    if is_administrator(user):
         admin_figures = {
             "users": db.session.scalar(select(func.count()).select_from(User)),
             "invited": db.session.scalar(
@@ -34,8 +43,66 @@ def home():
             "held": db.session.scalar(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.HELD)
             ),
+            "to_ratify": queues.count(queues.stages_to_ratify()),
+            "needing_accreditor": queues.count(queues.stages_needing_accreditor()),
         }
-    return render_template("core/home.html", admin_figures=admin_figures)
+    return render_template(
+        "core/home.html",
+        admin_figures=admin_figures,
+        training=_own_training(user) if user.has_role(Role.TRAINEE) else None,
+        case_count=_case_count(user) if can_keep_cases(user) else None,
+        supervising=_supervising(user) if user.has_role(Role.SUPERVISOR) else None,
+        accrediting=_accrediting(user) if user.has_role(Role.ACCREDITING_SUPERVISOR) else None,
+        can_enrol=can_enrol(user),
+    )
+
+
+def _own_training(user: User) -> dict:
+    """The trainee's open enrolments with current-stage progress, and any comments sent back."""
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.trainee_id == user.id, Enrolment.status.in_(queues.OPEN_ENROLMENT))
+            .order_by(Enrolment.start_date, Enrolment.id)
+        )
+    )
+    rows = queues.trainee_rows(enrolments)
+    returned_ids = [row.stage.record.id for row in rows if row.stage and row.stage.record.state is StageState.RETURNED]
+    returned: dict[int, StageTransition] = {}
+    if returned_ids:
+        for transition in db.session.scalars(
+            select(StageTransition)
+            .where(StageTransition.stage_record_id.in_(returned_ids), StageTransition.to_state == StageState.RETURNED)
+            .order_by(StageTransition.id)
+        ):
+            returned[transition.stage_record_id] = transition  # the latest return wins
+    return {"rows": rows, "returned": returned}
+
+
+def _case_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Case).where(Case.practitioner_id == user.id))
+
+
+def _supervising(user: User) -> dict:
+    trainees = queues.supervised_enrolments(user)
+    sign_off = queues.stages_to_sign_off(user)
+    return {
+        "rows": queues.trainee_rows(queues.first(trainees, HOME_LIST_LIMIT)),
+        "total": queues.count(trainees),
+        "sign_off": queues.first(sign_off, HOME_QUEUE_LIMIT),
+        "sign_off_total": queues.count(sign_off),
+        "sessions_to_confirm": db.session.scalar(
+            select(func.count())
+            .select_from(SupervisionSession)
+            .where(SupervisionSession.supervisor_id == user.id, SupervisionSession.status == SessionStatus.LOGGED)
+        ),
+    }
+
+
+def _accrediting(user: User) -> dict:
+    requests = queues.stages_to_accredit(user)
+    stages = queues.first(requests, HOME_QUEUE_LIMIT)
+    return {"stages": stages, "total": queues.count(requests), "asked": queues.asked_dates(stages)}
 
 
 @bp.route("/admin/audit")

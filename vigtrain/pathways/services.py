@@ -10,6 +10,7 @@ actor saw, so two people acting at once cannot both win.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -96,12 +97,18 @@ def pathway_versions() -> list[PathwayVersion]:
     return list(db.session.scalars(select(PathwayVersion).order_by(PathwayVersion.code, PathwayVersion.version)))
 
 
+def version_key(version: str) -> tuple:
+    """Sort "2024.10" after "2024.9": numeric parts compare as numbers."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.-]", version))
+
+
 def latest_versions() -> list[PathwayVersion]:
     """The newest version of each pathway: what new enrolments are offered."""
     newest: dict[str, PathwayVersion] = {}
     for version in pathway_versions():
-        newest[version.code] = version  # ordered by version string; versions are year-based
-    return list(newest.values())
+        if version.code not in newest or version_key(version.version) > version_key(newest[version.code].version):
+            newest[version.code] = version
+    return sorted(newest.values(), key=lambda v: v.name)
 
 
 # --- enrolment ----------------------------------------------------------------------------------
@@ -119,10 +126,12 @@ def enrol(
     """Put a trainee on a pathway version; the first stage starts on the start date."""
     if not can_enrol(actor):
         raise PermissionDenied("Only administrators and supervisors can enrol trainees")
+    if not trainee.is_active_flag:
+        raise DomainError("This person's account is deactivated", field="trainee")
     if not trainee.has_role(Role.TRAINEE):
         raise DomainError("This person does not hold the trainee role", field="trainee")
     if supervisor is not None:
-        if not supervisor.has_role(Role.SUPERVISOR):
+        if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
             raise DomainError("The personal supervisor must hold the supervisor role", field="supervisor")
         if supervisor.id == trainee.id:
             raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
