@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import g, has_request_context
@@ -47,7 +47,7 @@ def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value

@@ -19,6 +19,7 @@ from flask_login import current_user
 from vigtrain.accounts.models import Role, User
 from vigtrain.casework.models import Case
 from vigtrain.pathways.models import AssessmentKind, Enrolment, StageRecord
+from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.security")
 
@@ -154,6 +155,57 @@ def can_change_case(user: User | None, case: Case) -> bool:
 
 def can_keep_cases(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_role(Role.PRACTITIONER, Role.TRAINEE))
+
+
+# --- supervision ------------------------------------------------------------------------------
+#
+# Who logs: the trainee, for their own enrolment, naming any active supervisor (their personal
+# supervisor by default); or the trainee's personal supervisor, on the trainee's behalf, who is
+# then always the session's supervisor. Another supervisor (one who ran a group, say) does not
+# log into someone else's trainee's record: the trainee logs it naming them, and they confirm it.
+# Who confirms or queries: only the session's supervisor, holding the supervisor role, and never
+# the trainee of the enrolment. Whether the enrolment is active is a rule of the services (with a
+# message), not a question of access.
+
+
+def can_log_supervision(user: User | None, enrolment: Enrolment) -> bool:
+    """The trainee, or their personal supervisor on the trainee's behalf."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.id == enrolment.trainee_id:
+        return True
+    return user.id == enrolment.supervisor_id and user.has_role(Role.SUPERVISOR)
+
+
+def can_confirm_supervision(user: User | None, session: SupervisionSession) -> bool:
+    """Only the session's supervisor, never the trainee it is about."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.id == session.supervisor_id
+        and user.id != session.enrolment.trainee_id
+        and user.has_role(Role.SUPERVISOR)
+    )
+
+
+def can_view_supervision_log(user: User | None, enrolment: Enrolment) -> bool:
+    """The whole log: whoever may see the enrolment (trainee, supervisors of its stages, administrators)."""
+    return can_view_enrolment(user, enrolment)
+
+
+def can_view_supervision_session(user: User | None, session: SupervisionSession) -> bool:
+    """One session: whoever may see the log, and the supervisor named on the session."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == session.supervisor_id or can_view_supervision_log(user, session.enrolment)
+
+
+def can_change_supervision(user: User | None, session: SupervisionSession) -> bool:
+    """Change (and resubmit) a session not yet confirmed: the trainee, or whoever logged it."""
+    return can_log_supervision(user, session.enrolment) and user.id in (
+        session.enrolment.trainee_id,
+        session.logged_by_id,
+    )
 
 
 def needs_second_factor_enrolment(user: User | None) -> bool:

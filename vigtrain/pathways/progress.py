@@ -115,7 +115,7 @@ class StageProgress:
         return next((status for status in self.requirements if status.kind is kind), None)
 
 
-def _in_window(day: date, record: StageRecord) -> bool:
+def in_stage_window(day: date, record: StageRecord) -> bool:
     if record.started_on is None or day < record.started_on:
         return False
     return record.ended_on is None or day < record.ended_on
@@ -161,10 +161,10 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
         stages = []
         for record in enrolment.stages:
             stage = enrolment.pathway.stage(record.stage_code)
-            sessions = [minutes for day, minutes in supervision.get(enrolment.id, []) if _in_window(day, record)]
+            sessions = [minutes for day, minutes in supervision.get(enrolment.id, []) if in_stage_window(day, record)]
             values = {
-                RequirementKind.CYCLES: sum(1 for _, day in cycles if _in_window(day, record)),
-                RequirementKind.NEW_CLIENTS: sum(1 for day in first_cycle.values() if _in_window(day, record)),
+                RequirementKind.CYCLES: sum(1 for _, day in cycles if in_stage_window(day, record)),
+                RequirementKind.NEW_CLIENTS: sum(1 for day in first_cycle.values() if in_stage_window(day, record)),
                 RequirementKind.SUPERVISION_HOURS: round(sum(sessions) / 60, 2),
                 RequirementKind.SUPERVISION_SESSIONS: len(sessions),
                 RequirementKind.COURSE_ATTENDANCE: record.course_sessions_attended,

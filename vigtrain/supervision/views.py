@@ -2,6 +2,477 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from collections.abc import Callable
 
-bp = Blueprint("supervision", __name__)
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+
+from vigtrain.accounts.models import Role, User
+from vigtrain.dates import today
+from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.extensions import db
+from vigtrain.forms import add_error, form_status
+from vigtrain.pagination import paginate
+from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus
+from vigtrain.security import (
+    can_change_supervision,
+    can_confirm_supervision,
+    can_log_supervision,
+    can_view_supervision_log,
+    can_view_supervision_session,
+    login_required,
+    require,
+    roles_required,
+)
+from vigtrain.supervision import services
+from vigtrain.supervision.forms import (
+    BulkConfirmForm,
+    CorrectionForm,
+    GroupSessionForm,
+    LogFilterForm,
+    ReviewForm,
+    SessionForm,
+)
+from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
+from vigtrain.supervision.pdf import SupervisionRecordPDF
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+STALE = (
+    "Someone else changed this session while you were working on it. Nothing was saved: check the latest and try again."
+)
+STATUS_TAGS = {
+    SessionStatus.LOGGED: "govuk-tag--yellow",
+    SessionStatus.CONFIRMED: "govuk-tag--green",
+    SessionStatus.QUERIED: "govuk-tag--orange",
+    SessionStatus.SUPERSEDED: "govuk-tag--grey",
+}
+supervisor_role_required = roles_required(Role.SUPERVISOR)
+# Where a service's field is asked for by another name on the form.
+FORM_FIELDS = {"duration_minutes": "duration_other"}
+
+
+@bp.context_processor
+def supervision_labels() -> dict:
+    return {
+        "FORMAT_LABELS": services.FORMAT_LABELS,
+        "MODE_LABELS": services.MODE_LABELS,
+        "STATUS_LABELS": services.STATUS_LABELS,
+        "STATUS_TAGS": STATUS_TAGS,
+        "principle_name": principles().name,
+        "hours": services.hours,
+    }
+
+
+@bp.url_defaults
+def keep_enrolment(endpoint: str, values: dict) -> None:
+    """Links to the trainee log from the trainee log (pagination) keep the enrolment in the path."""
+    if endpoint == "supervision.trainee_log" and "enrolment_id" not in values:
+        values["enrolment_id"] = (request.view_args or {}).get("enrolment_id")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _load_session(session_id: int) -> SupervisionSession:
+    """The session if the current user may see it; 404 whether it is missing or someone else's."""
+    session = db.session.get(SupervisionSession, session_id)
+    require(
+        session is not None and can_view_supervision_session(current_user, session),
+        "no such supervision session, or not theirs",
+        404,
+    )
+    return session
+
+
+def _load_enrolment(enrolment_id: int | None, allowed: Callable[[User, Enrolment], bool]) -> Enrolment:
+    enrolment = db.session.get(Enrolment, enrolment_id) if enrolment_id else None
+    require(enrolment is not None and allowed(current_user, enrolment), "no such enrolment, or not theirs", 404)
+    return enrolment
+
+
+def _attempt(form: FlaskForm, change: Callable[[], None]) -> bool:
+    """Run a service call and commit; a broken rule goes beside its field and nothing is saved.
+
+    A stale version and a refused permission escape to the app's handlers (409 and 403).
+    """
+    try:
+        change()
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(STALE) from None
+    except (Conflict, PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        add_error(form, exc.message, FORM_FIELDS.get(exc.field, exc.field))
+        return False
+    return True
+
+
+# --- the log ----------------------------------------------------------------------------------------
+
+
+def _render_log(enrolment: Enrolment, template_args: dict):
+    form = LogFilterForm(request.args)
+    valid = form.validate()
+    query = services.log_query(
+        enrolment,
+        status=SessionStatus(form.status.data) if valid and form.status.data else None,
+        session_format=SessionFormat(form.format.data) if valid and form.format.data else None,
+        date_from=form.date_from.data if valid else None,
+        date_to=form.date_to.data if valid else None,
+    )
+    page = paginate(query, request.args.get("page"))
+    filtered = any(request.args.get(name) for name in ("status", "format")) or any(
+        request.args.getlist(name) != ["", "", ""] and request.args.getlist(name) for name in ("date_from", "date_to")
+    )
+    return render_template(
+        "supervision/log.html",
+        enrolment=enrolment,
+        page=page,
+        form=form,
+        filtered=filtered,
+        totals=services.totals(enrolment),
+        can_log=can_log_supervision(current_user, enrolment) and enrolment.status is EnrolmentStatus.ACTIVE,
+        is_trainee=enrolment.trainee_id == current_user.id,
+        **template_args,
+    ), form_status(form)
+
+
+@bp.route("")
+@login_required
+def list_sessions():
+    """The signed-in trainee's own log (one enrolment at a time)."""
+    mine = services.own_enrolments(current_user)
+    chosen = request.args.get("enrolment", type=int)
+    if chosen is not None:
+        enrolment = next((e for e in mine if e.id == chosen), None)
+        require(enrolment is not None, "not one of their enrolments", 404)
+    elif mine:
+        enrolment = next((e for e in mine if e.status is EnrolmentStatus.ACTIVE), mine[0])
+    elif current_user.has_role(Role.SUPERVISOR):
+        return redirect(url_for("supervision.confirmation_queue"))
+    else:
+        return render_template("supervision/no_enrolment.html")
+    return _render_log(enrolment, {"others": [e for e in mine if e.id != enrolment.id], "endpoint": "list_sessions"})
+
+
+@bp.route("/trainees/<int:enrolment_id>")
+@login_required
+def trainee_log(enrolment_id: int):
+    """One trainee's log, for their supervisors and administrators."""
+    enrolment = _load_enrolment(enrolment_id, can_view_supervision_log)
+    if enrolment.trainee_id == current_user.id:
+        return redirect(url_for("supervision.list_sessions", enrolment=enrolment.id))
+    return _render_log(enrolment, {"others": [], "endpoint": "trainee_log"})
+
+
+# --- logging ------------------------------------------------------------------------------------------
+
+
+def _supervisor_choices(form: SessionForm, enrolment: Enrolment) -> None:
+    people = services.supervisor_choices(enrolment.trainee_id)
+    personal = enrolment.supervisor_id
+    people.sort(key=lambda person: person.id != personal)  # the personal supervisor first
+    form.supervisor.choices = [("", "Select a supervisor")] + [
+        (str(person.id), person.display_name) for person in people
+    ]
+    if enrolment.supervisor is not None:
+        form.supervisor.description = (
+            f"Who led the session. Your personal supervisor is {enrolment.supervisor.display_name}."
+        )
+    if not form.is_submitted() and not form.supervisor.data and personal:
+        form.supervisor.data = str(personal)
+
+
+def _chosen_supervisor(form: SessionForm) -> User | None:
+    if "supervisor" not in form or not form.supervisor.data:
+        return None
+    return db.session.get(User, int(form.supervisor.data))
+
+
+def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
+    """The trainee names the supervisor; a supervisor logging for a trainee is the supervisor."""
+    if enrolment.trainee_id == current_user.id:
+        _supervisor_choices(form, enrolment)
+    else:
+        del form.supervisor
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def log_session():
+    options = services.loggable_enrolments(current_user)
+    chosen = request.args.get("enrolment", type=int)
+    if chosen is None and len(options) != 1:
+        if not options:
+            return render_template("supervision/no_enrolment.html")
+        return render_template("supervision/choose_enrolment.html", options=options)
+    enrolment = options[0] if chosen is None else _load_enrolment(chosen, can_log_supervision)
+    form = SessionForm()
+    _prepare_session_form(form, enrolment)
+    if form.validate_on_submit():
+        created: list[SupervisionSession] = []
+
+        def change() -> None:
+            created.append(
+                services.log_session(_actor(), enrolment, form.facts(), today(), supervisor=_chosen_supervisor(form))
+            )
+
+        if _attempt(form, change):
+            session = created[0]
+            flash(
+                f"Session on {session.session_date.day} {session.session_date:%B %Y} saved. "
+                f"It counts once {session.supervisor.display_name} confirms it.",
+                "success",
+            )
+            if enrolment.trainee_id == current_user.id:
+                return redirect(url_for("supervision.list_sessions", enrolment=enrolment.id))
+            return redirect(url_for("supervision.trainee_log", enrolment_id=enrolment.id))
+    return render_template(
+        "supervision/session_form.html", form=form, enrolment=enrolment, mode="new", session=None
+    ), form_status(form)
+
+
+@bp.route("/group/new", methods=["GET", "POST"])
+@supervisor_role_required
+def log_group_session():
+    supervised = [e for e in services.supervised_enrolments(current_user) if e.status is EnrolmentStatus.ACTIVE]
+    form = GroupSessionForm()
+    form.trainees.choices = [(str(e.id), f"{e.trainee.display_name} ({e.pathway_version.name})") for e in supervised]
+    if form.validate_on_submit():
+        by_id = {str(e.id): e for e in supervised}
+        chosen = [by_id[value] for value in form.trainees.data]
+        created: list[SupervisionSession] = []
+
+        def change() -> None:
+            created.extend(services.log_group_session(_actor(), chosen, form.facts(), today()))
+
+        if _attempt(form, change):
+            flash(
+                f"Group session saved for {len(created)} trainee{'s' if len(created) != 1 else ''}. "
+                "Confirm it below when you are ready.",
+                "success",
+            )
+            return redirect(url_for("supervision.confirmation_queue"))
+    return render_template("supervision/group_form.html", form=form, supervised=supervised), form_status(form)
+
+
+# --- one session ---------------------------------------------------------------------------------------
+
+
+def _render_session(session: SupervisionSession, review_form: ReviewForm | None = None, status: int = 200):
+    original, made = services.corrections(session)
+    logged_by = db.session.get(User, session.logged_by_id)
+    can_review = can_confirm_supervision(current_user, session) and session.status is SessionStatus.LOGGED
+    if review_form is None and can_review:
+        review_form = ReviewForm(data={"version": session.version})
+    return render_template(
+        "supervision/show_session.html",
+        session=session,
+        enrolment=session.enrolment,
+        stage=services.stage_for(session.enrolment, session.session_date),
+        original=original,
+        corrections=made,
+        pending_correction=next((c for c in made if c.status in services.EDITABLE), None),
+        logged_by=logged_by,
+        review_form=review_form if can_review else None,
+        can_change=can_change_supervision(current_user, session) and session.status in services.EDITABLE,
+        can_correct=can_log_supervision(current_user, session.enrolment) and session.status is SessionStatus.CONFIRMED,
+        can_see_log=can_view_supervision_log(current_user, session.enrolment),
+    ), status
+
+
+@bp.route("/<int:session_id>")
+@login_required
+def show_session(session_id: int):
+    return _render_session(_load_session(session_id))
+
+
+@bp.route("/<int:session_id>/review", methods=["POST"])
+@login_required
+def review_session(session_id: int):
+    session = _load_session(session_id)
+    require(can_confirm_supervision(current_user, session), "only the session's supervisor confirms or queries it")
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _render_session(session, form, form_status(form) if form.errors else 400)
+    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+    querying = bool(form.query.data)
+
+    def change() -> None:
+        if querying:
+            services.query_session(_actor(), session, form.comments.data, seen)
+        else:
+            services.confirm_session(_actor(), session, seen, form.comments.data)
+
+    if _attempt(form, change):
+        trainee = session.enrolment.trainee.display_name
+        flash(
+            f"Session queried. It has gone back to {trainee} with your comment."
+            if querying
+            else f"Session confirmed. It now counts toward {trainee}'s supervision hours.",
+            "success",
+        )
+        return redirect(url_for("supervision.confirmation_queue"))
+    return _render_session(session, form, 422)
+
+
+def _locked(session: SupervisionSession):
+    return render_template("supervision/locked.html", session=session), 409
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_session(session_id: int):
+    session = _load_session(session_id)
+    require(can_change_supervision(current_user, session), "only the trainee or whoever logged it changes a session")
+    if session.status not in services.EDITABLE:
+        return _locked(session)
+    enrolment = session.enrolment
+    form = SessionForm()
+    _prepare_session_form(form, enrolment)
+    if session.amends_id is not None and "supervisor" in form:
+        del form.supervisor  # a correction goes to the supervisor of the session it corrects
+    if not form.is_submitted():
+        form.fill_from(session)
+    if form.validate_on_submit():
+        was_queried = session.status is SessionStatus.QUERIED
+        seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+
+        def change() -> None:
+            services.resubmit_session(
+                _actor(), session, form.facts(), today(), seen, supervisor=_chosen_supervisor(form)
+            )
+
+        if _attempt(form, change):
+            flash(
+                f"Session resubmitted to {session.supervisor.display_name} for confirmation."
+                if was_queried
+                else "Your changes are saved.",
+                "success",
+            )
+            return redirect(url_for("supervision.show_session", session_id=session.id))
+    return render_template(
+        "supervision/session_form.html", form=form, enrolment=enrolment, mode="edit", session=session
+    ), form_status(form)
+
+
+@bp.route("/<int:session_id>/correct", methods=["GET", "POST"])
+@login_required
+def amend_session(session_id: int):
+    original = _load_session(session_id)
+    enrolment = original.enrolment
+    require(can_log_supervision(current_user, enrolment), "only the trainee or personal supervisor corrects a session")
+    if original.status is not SessionStatus.CONFIRMED:
+        return redirect(url_for("supervision.show_session", session_id=original.id))
+    form = CorrectionForm()
+    del form.supervisor  # a correction goes to the supervisor of the session it corrects
+    if not form.is_submitted():
+        form.fill_from(original)
+    if form.validate_on_submit():
+        seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+        created: list[SupervisionSession] = []
+
+        def change() -> None:
+            created.append(
+                services.amend_confirmed_session(
+                    _actor(), original, form.facts(), form.amendment_reason.data, today(), seen
+                )
+            )
+
+        if _attempt(form, change):
+            flash(
+                f"Correction sent to {original.supervisor.display_name}. The confirmed session keeps counting "
+                "until they confirm the correction.",
+                "success",
+            )
+            return redirect(url_for("supervision.show_session", session_id=created[0].id))
+    return render_template(
+        "supervision/session_form.html", form=form, enrolment=enrolment, mode="correct", session=original
+    ), form_status(form)
+
+
+# --- the supervisor's queue -------------------------------------------------------------------------------
+
+
+def _render_queue(form: BulkConfirmForm, status: int = 200):
+    page = paginate(services.queue_query(current_user), request.args.get("page"))
+    return render_template(
+        "supervision/queue.html",
+        page=page,
+        form=form,
+        trainees=services.supervised_enrolments(current_user),
+        awaiting=services.awaiting_counts(current_user),
+    ), status
+
+
+@bp.route("/queue")
+@supervisor_role_required
+def confirmation_queue():
+    return _render_queue(BulkConfirmForm())
+
+
+@bp.route("/queue", methods=["POST"])
+@supervisor_role_required
+def bulk_confirm():
+    form = BulkConfirmForm()
+    if not form.validate_on_submit():
+        return _render_queue(form, 400)
+    selections = form.selections()
+    if not selections:
+        form.sessions.errors = ["Select the sessions to confirm"]
+        return _render_queue(form, 422)
+    results = services.bulk_confirm(_actor(), selections)
+    db.session.commit()
+    done = [result for result in results if result.confirmed]
+    refused = [result for result in results if not result.confirmed]
+    if done:
+        flash(f"{len(done)} session{'s' if len(done) != 1 else ''} confirmed.", "success")
+    if refused:
+        flash(
+            f"{len(refused)} session{'s were' if len(refused) != 1 else ' was'} not confirmed: "
+            + "; ".join(f"session {result.session_id}: {result.message}" for result in refused)
+            + ".",
+            "warning",
+        )
+    return redirect(url_for("supervision.confirmation_queue"))
+
+
+# --- exports -------------------------------------------------------------------------------------------
+
+
+def _export_name(enrolment: Enrolment, extension: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", enrolment.trainee.display_name.lower()).strip("-") or "trainee"
+    return f"supervision-record-{slug}-{today():%Y-%m-%d}.{extension}"
+
+
+@bp.route("/export.csv")
+@login_required
+def export_csv():
+    enrolment = _load_enrolment(request.args.get("enrolment", type=int), can_view_supervision_log)
+    body = services.record_csv(services.supervision_record(enrolment, today()))
+    return Response(
+        "\ufeff" + body,  # a byte order mark, so spreadsheet programs read the text as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name(enrolment, "csv")}"'},
+    )
+
+
+@bp.route("/record.pdf")
+@login_required
+def export_pdf():
+    enrolment = _load_enrolment(request.args.get("enrolment", type=int), can_view_supervision_log)
+    document = SupervisionRecordPDF(services.supervision_record(enrolment, today())).render()
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name(enrolment, "pdf")}"'},
+    )

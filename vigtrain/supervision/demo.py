@@ -1,0 +1,115 @@
+"""Plausible supervision for a demo trainee, made through the same services the pages use."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from vigtrain.accounts.models import User
+from vigtrain.casework.models import Case
+from vigtrain.dates import today, utcnow
+from vigtrain.extensions import db
+from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import Enrolment
+from vigtrain.supervision import services
+from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+
+REFLECTIONS = [
+    "I noticed how often I filled the pauses. When I waited, the parent named what she saw in the clip herself.",
+    "We micro-analysed my second shared review. I received the father's initiatives well but moved on too fast.",
+    "Looking at my own film I could see my body language was more open than I felt at the time.",
+    "I chose clips of the moments just before attunement, which helped the parent see what she was already doing.",
+    "My supervisor helped me see that I asked two questions at once; one question at a time gave more space.",
+    "The group watched my clip of the teacher and pupil. Others spotted initiatives I had missed.",
+    "I felt nervous about showing a clip where the parent looked away, but framing it as a pause worked well.",
+    "We talked about how to deepen the discussion without giving advice. I want to try more wondering aloud.",
+]
+NEXT_STEPS = [
+    "Wait longer after showing each clip before speaking.",
+    "Choose one clip that shows the child's initiative being received.",
+    "Try naming what I see in the clip, then hand back to the parent.",
+    "Film the next shared review and bring a moment where I guided the discussion.",
+    "Use the helping question at the start and end of the shared review.",
+    None,
+]
+COMMENTS = [
+    "A thoughtful session. Your reflection matches what we saw on the film.",
+    "Good progress on receiving initiatives.",
+    "Well prepared clips; keep bringing your own film.",
+    None,
+    None,
+]
+QUERY = (
+    "I have this session down as 60 minutes, not 90, and I think we looked at a different case. "
+    "Could you check the length and the case codes, then resubmit?"
+)
+TIMES = [time(9, 30), time(10, 0), time(11, 0), time(13, 30), time(14, 0), time(15, 30)]
+
+
+def demo_supervision(
+    enrolment: Enrolment, supervisor: User, start: date, end: date, rng: random.Random
+) -> list[SupervisionSession]:
+    """Sessions every two to four weeks between `start` and `end` (kept within the enrolment and
+    today), logged by the trainee naming `supervisor`: the latest two await confirmation, the one
+    before them is queried, the rest are confirmed by `supervisor`. The enrolment must be active
+    and `supervisor` must hold the supervisor role. Deterministic for a given `rng`. Flushes.
+    """
+    trainee = enrolment.trainee
+    on = today()
+    start, end = max(start, enrolment.start_date), min(end, on)
+    codes = principles().codes
+    cases = list(db.session.scalars(select(Case.code).where(Case.practitioner_id == trainee.id).order_by(Case.id)))
+    taken = set(
+        db.session.execute(
+            select(SupervisionSession.session_date, SupervisionSession.start_time).where(
+                SupervisionSession.enrolment_id == enrolment.id,
+                SupervisionSession.supervisor_id == supervisor.id,
+                SupervisionSession.status != SessionStatus.SUPERSEDED,
+            )
+        ).tuples()
+    )
+    days = []
+    day = start + timedelta(days=rng.randint(2, 9))
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=rng.choice([14, 14, 21, 21, 28]) + rng.randint(-2, 2))
+
+    sessions: list[SupervisionSession] = []
+    for day in days:
+        start_time = rng.choice(TIMES)
+        if (day, start_time) in taken:
+            continue
+        group = rng.random() < 0.2
+        facts = services.SessionFacts(
+            session_date=day,
+            start_time=start_time,
+            duration_minutes=rng.choice([90, 120, 120]) if group else rng.choice([60, 60, 60, 90, 90, 120]),
+            format=SessionFormat.GROUP if group else SessionFormat.INDIVIDUAL,
+            group_size=rng.randint(3, 6) if group else None,
+            mode=rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.REMOTE]),
+            clips_reviewed=rng.randint(2, 6),
+            case_codes=tuple(rng.sample(cases, min(len(cases), rng.randint(1, 2)))) if cases and not group else (),
+            principles=tuple(rng.sample(codes, rng.randint(1, 3))),
+            reflection=rng.choice(REFLECTIONS),
+            next_steps=rng.choice(NEXT_STEPS),
+        )
+        sessions.append(services.log_session(trainee, enrolment, facts, on, supervisor=supervisor))
+
+    waiting = 2 if len(sessions) > 4 else 0
+    queried = len(sessions) - waiting - 1 if len(sessions) > 3 else None
+    for index, session in enumerate(sessions[: len(sessions) - waiting]):
+        if index == queried:
+            services.query_session(supervisor, session, QUERY, session.version)
+        else:
+            services.confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
+    # The services stamp the real time; a demo history reads better stamped when it would have happened.
+    now = utcnow()
+    for session in sessions:
+        logged = datetime.combine(session.session_date, time(17, 0), UTC)
+        session.logged_at = min(logged, now)
+        if session.confirmed_at is not None:
+            session.confirmed_at = min(logged + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5)), now)
+    db.session.flush()
+    return sessions

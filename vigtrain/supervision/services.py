@@ -1,0 +1,890 @@
+"""The supervision log: trainees record sessions, supervisors confirm or query them.
+
+The workflow: the trainee logs a session (or their personal supervisor logs it on their behalf) →
+the session's supervisor confirms it, or queries it with a comment, which sends it back to the
+trainee to change and resubmit. Only confirmed sessions count toward a stage's requirements
+(vigtrain.pathways.progress). A confirmed session is locked: a correction is a new session that
+amends it, with a reason. The original stays confirmed, and counting, until the correction is
+confirmed; then, in the same transaction, the original becomes superseded and the correction
+counts instead, so the hours are never counted twice and never missing.
+
+Every change is audited; every move checks the version the actor saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, time
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from vigtrain import audit
+from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.casework.services import find_case
+from vigtrain.dates import format_date, utcnow
+from vigtrain.errors import Conflict, DomainError, PermissionDenied
+from vigtrain.extensions import db
+from vigtrain.pathways.definitions import RequirementKind, principles
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
+from vigtrain.pathways.progress import in_stage_window
+from vigtrain.screening import screen
+from vigtrain.security import (
+    can_change_supervision,
+    can_confirm_supervision,
+    can_log_supervision,
+)
+from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+
+# --- labels and limits ----------------------------------------------------------------------------
+
+FORMAT_LABELS = {SessionFormat.INDIVIDUAL: "Individual", SessionFormat.GROUP: "Group"}
+MODE_LABELS = {SessionMode.IN_PERSON: "In person", SessionMode.REMOTE: "Remote (video call)"}
+STATUS_LABELS = {
+    SessionStatus.LOGGED: "Awaiting confirmation",
+    SessionStatus.CONFIRMED: "Confirmed",
+    SessionStatus.QUERIED: "Queried",
+    SessionStatus.SUPERSEDED: "Replaced by a correction",
+}
+MIN_MINUTES, MAX_MINUTES = 15, 480
+MIN_GROUP, MAX_GROUP = 2, 30
+MAX_CLIPS = 60
+MAX_CASES = 10
+MAX_TEXT = 4000
+MAX_REASON = 500
+EDITABLE = {SessionStatus.LOGGED, SessionStatus.QUERIED}
+# What the audit trail records of a session.
+FIELDS = (
+    "enrolment_id",
+    "supervisor_id",
+    "session_date",
+    "start_time",
+    "duration_minutes",
+    "format",
+    "group_size",
+    "mode",
+    "clips_reviewed",
+    "case_codes",
+    "principles",
+    "reflection",
+    "next_steps",
+    "supervisor_comments",
+    "status",
+    "amends_id",
+    "amendment_reason",
+)
+
+
+def _snapshot(session: SupervisionSession) -> dict:
+    return audit.snapshot(session, *FIELDS)
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What happened in a session, as the person logging it says. Defaults: today, an hour, one to one."""
+
+    session_date: date | None = None
+    duration_minutes: int = 60
+    format: SessionFormat = SessionFormat.INDIVIDUAL
+    mode: SessionMode = SessionMode.IN_PERSON
+    start_time: time | None = None
+    group_size: int | None = None
+    clips_reviewed: int = 0
+    case_codes: tuple[str, ...] = ()
+    principles: tuple[str, ...] = ()
+    reflection: str | None = None
+    next_steps: str | None = None
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def _check_version(session: SupervisionSession, seen_version: int | None) -> None:
+    if session.version != seen_version:
+        raise Conflict(
+            "Someone else changed this session while you were looking at it. Nothing was saved: "
+            "check the latest and try again."
+        )
+
+
+def _flush() -> None:
+    """Flush, turning a change made by someone else in the meantime into a Conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this session at the same time. Nothing was saved: try again.") from None
+
+
+def _require_active(enrolment: Enrolment) -> None:
+    if enrolment.status is not EnrolmentStatus.ACTIVE:
+        raise DomainError(
+            f"This training record is {enrolment.status.value}: supervision can be logged only while it is active"
+        )
+
+
+def _text(value: str | None, field_name: str, limit: int, label: str) -> str | None:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise DomainError(f"{label} must be {limit:,} characters or fewer", field=field_name)
+    return screen(text, field_name) or None
+
+
+def _clean_cases(codes: Sequence[str], enrolment: Enrolment, actor: User) -> list[str]:
+    whose = "your" if actor.id == enrolment.trainee_id else f"{enrolment.trainee.display_name}'s"
+    clean: list[str] = []
+    for code in codes:
+        code = code.strip()
+        if not code:
+            continue
+        case = find_case(code)
+        if case is None or case.practitioner_id != enrolment.trainee_id:
+            raise DomainError(
+                f"{code} is not one of {whose} case codes. Check it against the cases list", field="case_codes"
+            )
+        if case.code not in clean:
+            clean.append(case.code)
+    if len(clean) > MAX_CASES:
+        raise DomainError(f"Enter up to {MAX_CASES} case codes", field="case_codes")
+    return clean
+
+
+def _clean_principles(codes: Sequence[str]) -> list[str]:
+    known = principles().codes
+    if set(codes) - set(known):
+        raise DomainError("Select principles from the list", field="principles")
+    return sorted(set(codes), key=known.index)
+
+
+def _check_supervisor(supervisor: User | None, enrolment: Enrolment) -> User:
+    if supervisor is None:
+        raise DomainError("Select the supervisor who led the session", field="supervisor")
+    if supervisor.id == enrolment.trainee_id:
+        raise DomainError("A trainee cannot supervise themselves: select your supervisor", field="supervisor")
+    if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+        raise DomainError("Select someone who holds the supervisor role", field="supervisor")
+    return supervisor
+
+
+def _check_duplicate(
+    enrolment: Enrolment, supervisor: User, day: date, start: time | None, ignore: Sequence[int] = ()
+) -> None:
+    """The same trainee, supervisor, date and start time is the same session: say so, never count it twice."""
+    query = select(SupervisionSession).where(
+        SupervisionSession.enrolment_id == enrolment.id,
+        SupervisionSession.supervisor_id == supervisor.id,
+        SupervisionSession.session_date == day,
+        SupervisionSession.status != SessionStatus.SUPERSEDED,
+        SupervisionSession.start_time.is_(None) if start is None else SupervisionSession.start_time == start,
+    )
+    if ignore:
+        query = query.where(SupervisionSession.id.not_in(ignore))
+    clash = db.session.scalars(query.limit(1)).first()
+    if clash is not None:
+        when = f"at {start:%H:%M}" if start else "with no start time"
+        raise DomainError(
+            f"This session is already in {enrolment.trainee.display_name}'s log: with {supervisor.display_name} "
+            f"on {format_date(day)} {when} ({STATUS_LABELS[clash.status].lower()}). If this was another session "
+            "that day, enter its start time",
+            field="start_time",
+        )
+
+
+def _validate(
+    actor: User, enrolment: Enrolment, facts: SessionFacts, today: date, *, group_size_floor: int = MIN_GROUP
+) -> dict:
+    """Check a session's facts against the rules; returns the cleaned values for the model."""
+    day = facts.session_date or today
+    if day > today:
+        raise DomainError("The date of the session must be today or in the past", field="session_date")
+    if day < enrolment.start_date:
+        raise DomainError(
+            f"The date of the session must be on or after the training started, {format_date(enrolment.start_date)}",
+            field="session_date",
+        )
+    minutes = facts.duration_minutes
+    if minutes is None or not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise DomainError(
+            f"The session must last between {MIN_MINUTES} minutes and 8 hours ({MAX_MINUTES} minutes)",
+            field="duration_minutes",
+        )
+    group_size = None
+    if facts.format is SessionFormat.GROUP:
+        group_size = facts.group_size
+        if group_size is None or not MIN_GROUP <= group_size <= MAX_GROUP:
+            raise DomainError(
+                f"Enter how many trainees took part: a group has between {MIN_GROUP} and {MAX_GROUP}",
+                field="group_size",
+            )
+        if group_size < group_size_floor:
+            raise DomainError(
+                f"The group size must be at least the number of trainees you selected ({group_size_floor})",
+                field="group_size",
+            )
+    if not 0 <= (facts.clips_reviewed or 0) <= MAX_CLIPS:
+        raise DomainError(f"Number of clips reviewed must be between 0 and {MAX_CLIPS}", field="clips_reviewed")
+    return {
+        "session_date": day,
+        "start_time": facts.start_time,
+        "duration_minutes": minutes,
+        "format": facts.format,
+        "group_size": group_size,
+        "mode": facts.mode,
+        "clips_reviewed": facts.clips_reviewed or 0,
+        "case_codes": _clean_cases(facts.case_codes, enrolment, actor),
+        "principles": _clean_principles(facts.principles),
+        "reflection": _text(facts.reflection, "reflection", MAX_TEXT, "Reflection"),
+        "next_steps": _text(facts.next_steps, "next_steps", MAX_TEXT, "Next steps"),
+    }
+
+
+def _session_supervisor(actor: User, enrolment: Enrolment, supervisor: User | None) -> User:
+    """The trainee names the supervisor (default: their personal supervisor); a supervisor logs as themselves."""
+    if actor.id != enrolment.trainee_id:
+        return actor
+    return _check_supervisor(supervisor or enrolment.supervisor, enrolment)
+
+
+# --- logging --------------------------------------------------------------------------------------
+
+
+def log_session(
+    actor: User,
+    enrolment: Enrolment,
+    facts: SessionFacts,
+    today: date,
+    supervisor: User | None = None,
+) -> SupervisionSession:
+    """Log one session; it counts once its supervisor confirms it."""
+    if not can_log_supervision(actor, enrolment):
+        raise PermissionDenied("Only the trainee or their personal supervisor can log supervision")
+    _require_active(enrolment)
+    supervisor = _session_supervisor(actor, enrolment, supervisor)
+    values = _validate(actor, enrolment, facts, today)
+    _check_duplicate(enrolment, supervisor, values["session_date"], values["start_time"])
+    session = SupervisionSession(
+        enrolment=enrolment,
+        supervisor=supervisor,
+        status=SessionStatus.LOGGED,
+        logged_by_id=actor.id,
+        logged_at=utcnow(),
+        **values,
+    )
+    db.session.add(session)
+    _flush()
+    audit.record(actor, "supervision.logged", session, after=_snapshot(session))
+    return session
+
+
+def log_group_session(
+    actor: User, enrolments: Sequence[Enrolment], facts: SessionFacts, today: date
+) -> list[SupervisionSession]:
+    """A supervisor logs one group session for the trainees they supervise who were there: one row each.
+
+    The group size is the number present (others' trainees too) and defaults to those selected.
+    """
+    if not enrolments:
+        raise DomainError("Select the trainees who took part", field="trainees")
+    for enrolment in enrolments:
+        if actor.id == enrolment.trainee_id or not can_log_supervision(actor, enrolment):
+            raise PermissionDenied("A supervisor logs group sessions only for trainees they supervise")
+    size = facts.group_size if facts.group_size is not None else len(enrolments)
+    group = replace(facts, format=SessionFormat.GROUP, group_size=size)
+    sessions = []
+    for enrolment in enrolments:
+        try:
+            _require_active(enrolment)
+        except DomainError as exc:
+            raise DomainError(f"{enrolment.trainee.display_name}: {exc.message}", field="trainees") from None
+        values = _validate(actor, enrolment, group, today, group_size_floor=len(enrolments))
+        _check_duplicate(enrolment, actor, values["session_date"], values["start_time"])
+        session = SupervisionSession(
+            enrolment=enrolment,
+            supervisor=actor,
+            status=SessionStatus.LOGGED,
+            logged_by_id=actor.id,
+            logged_at=utcnow(),
+            **values,
+        )
+        db.session.add(session)
+        _flush()
+        audit.record(actor, "supervision.logged", session, after=_snapshot(session))
+        sessions.append(session)
+    return sessions
+
+
+def resubmit_session(
+    actor: User,
+    session: SupervisionSession,
+    facts: SessionFacts,
+    today: date,
+    seen_version: int,
+    supervisor: User | None = None,
+) -> None:
+    """Change a session not yet confirmed; a queried one goes back to its supervisor to confirm."""
+    if not can_change_supervision(actor, session):
+        raise PermissionDenied("Only the trainee, or whoever logged it, can change this session")
+    _check_version(session, seen_version)
+    if session.status not in EDITABLE:
+        raise DomainError(
+            "This session is confirmed and locked. To correct it, ask for a correction from the session page"
+        )
+    enrolment = session.enrolment
+    _require_active(enrolment)
+    if session.amends_id is not None:
+        supervisor = session.supervisor  # a correction is confirmed by whoever confirmed the original
+    elif actor.id != enrolment.trainee_id:
+        supervisor = session.supervisor
+    else:
+        supervisor = _check_supervisor(supervisor or session.supervisor, enrolment)
+    values = _validate(actor, enrolment, facts, today)
+    ignore = [session.id] + ([session.amends_id] if session.amends_id else [])
+    _check_duplicate(enrolment, supervisor, values["session_date"], values["start_time"], ignore)
+    before = _snapshot(session)
+    was = session.status
+    for name, value in values.items():
+        setattr(session, name, value)
+    session.supervisor = supervisor
+    session.status = SessionStatus.LOGGED
+    _flush()
+    action = "supervision.resubmitted" if was is SessionStatus.QUERIED else "supervision.changed"
+    audit.record(actor, action, session, before=before, after=_snapshot(session))
+
+
+def amend_confirmed_session(
+    actor: User,
+    original: SupervisionSession,
+    facts: SessionFacts,
+    reason: str | None,
+    today: date,
+    seen_version: int,
+) -> SupervisionSession:
+    """A correction to a confirmed session: a new session, with a reason, for the same supervisor to confirm.
+
+    The original stays confirmed (and counting) until the correction is confirmed.
+    """
+    enrolment = original.enrolment
+    if not can_log_supervision(actor, enrolment):
+        raise PermissionDenied("Only the trainee or their personal supervisor can correct this session")
+    _check_version(original, seen_version)
+    if original.status is not SessionStatus.CONFIRMED:
+        raise DomainError("Only a confirmed session needs a correction; change this one directly")
+    _require_active(enrolment)
+    pending = db.session.scalar(
+        select(SupervisionSession.id).where(
+            SupervisionSession.amends_id == original.id,
+            SupervisionSession.status.in_(EDITABLE),
+        )
+    )
+    if pending is not None:
+        raise DomainError("A correction to this session is already waiting: change that one instead")
+    text = (reason or "").strip()
+    if not text:
+        raise DomainError("Explain what was wrong and what the correction changes", field="amendment_reason")
+    text = _text(text, "amendment_reason", MAX_REASON, "The reason")
+    values = _validate(actor, enrolment, facts, today)
+    _check_duplicate(enrolment, original.supervisor, values["session_date"], values["start_time"], ignore=[original.id])
+    amendment = SupervisionSession(
+        enrolment=enrolment,
+        supervisor=original.supervisor,
+        status=SessionStatus.LOGGED,
+        logged_by_id=actor.id,
+        logged_at=utcnow(),
+        amends_id=original.id,
+        amendment_reason=text,
+        **values,
+    )
+    db.session.add(amendment)
+    _flush()
+    audit.record(actor, "supervision.correction_logged", amendment, after=_snapshot(amendment))
+    return amendment
+
+
+# --- confirming -----------------------------------------------------------------------------------
+
+
+def confirm_session(actor: User, session: SupervisionSession, seen_version: int, comments: str | None = None) -> None:
+    """The session's supervisor confirms it: it now counts, and is locked. A confirmed correction
+    supersedes the session it corrects, in the same transaction."""
+    if not can_confirm_supervision(actor, session):
+        raise PermissionDenied("Only the supervisor who led the session can confirm it")
+    _check_version(session, seen_version)
+    if session.status is not SessionStatus.LOGGED:
+        raise DomainError(f"Only a session awaiting confirmation can be confirmed; this one is {_status(session)}")
+    original = db.session.get(SupervisionSession, session.amends_id) if session.amends_id else None
+    if original is not None and original.status is not SessionStatus.CONFIRMED:
+        raise DomainError("The session this corrects is no longer confirmed, so the correction cannot be confirmed")
+    before = _snapshot(session)
+    text = _text(comments, "comments", MAX_TEXT, "Comments")
+    if text:
+        session.supervisor_comments = text
+    session.status, session.confirmed_at = SessionStatus.CONFIRMED, utcnow()
+    _flush()
+    audit.record(actor, "supervision.confirmed", session, before=before, after=_snapshot(session))
+    if original is not None:
+        original_before = audit.snapshot(original, "status")
+        original.status = SessionStatus.SUPERSEDED
+        _flush()
+        audit.record(
+            actor,
+            "supervision.superseded",
+            original,
+            before=original_before,
+            after={"status": original.status, "superseded_by": session.id},
+        )
+
+
+def query_session(actor: User, session: SupervisionSession, comments: str | None, seen_version: int) -> None:
+    """The session's supervisor sends it back to the trainee with a comment saying what to check."""
+    if not can_confirm_supervision(actor, session):
+        raise PermissionDenied("Only the supervisor who led the session can query it")
+    _check_version(session, seen_version)
+    if session.status is not SessionStatus.LOGGED:
+        raise DomainError(f"Only a session awaiting confirmation can be queried; this one is {_status(session)}")
+    if not (comments or "").strip():
+        raise DomainError("Write a comment saying what the trainee should check or change", field="comments")
+    before = _snapshot(session)
+    session.supervisor_comments = _text(comments, "comments", MAX_TEXT, "Comments")
+    session.status = SessionStatus.QUERIED
+    _flush()
+    audit.record(actor, "supervision.queried", session, before=before, after=_snapshot(session))
+
+
+def _status(session: SupervisionSession) -> str:
+    return STATUS_LABELS[session.status].lower()
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    session_id: int
+    confirmed: bool
+    message: str
+    session: SupervisionSession | None = None
+
+
+def bulk_confirm(actor: User, selections: Sequence[tuple[int, int]]) -> list[BulkResult]:
+    """Confirm each (session id, version seen) in turn; report each, and confirm the rest when some are refused.
+
+    Sessions the actor may not confirm are refused without saying whether they exist.
+    """
+    results = []
+    ids = [session_id for session_id, _ in selections]
+    found = {s.id: s for s in db.session.scalars(select(SupervisionSession).where(SupervisionSession.id.in_(ids)))}
+    for session_id, seen_version in dict(selections).items():
+        session = found.get(session_id)
+        if session is None or not can_confirm_supervision(actor, session):
+            results.append(BulkResult(session_id, False, "it is not awaiting your confirmation"))
+            continue
+        try:
+            with db.session.begin_nested():
+                confirm_session(actor, session, seen_version)
+        except Conflict:
+            results.append(BulkResult(session_id, False, "it changed after you opened the list: open it to check"))
+        except DomainError as exc:
+            results.append(BulkResult(session_id, False, exc.message, session))
+        else:
+            results.append(BulkResult(session_id, True, "confirmed", session))
+    return results
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def log_query(
+    enrolment: Enrolment,
+    status: SessionStatus | None = None,
+    session_format: SessionFormat | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Select:
+    """An enrolment's sessions, newest first, filtered."""
+    query = select(SupervisionSession).where(SupervisionSession.enrolment_id == enrolment.id)
+    if status is not None:
+        query = query.where(SupervisionSession.status == status)
+    if session_format is not None:
+        query = query.where(SupervisionSession.format == session_format)
+    if date_from is not None:
+        query = query.where(SupervisionSession.session_date >= date_from)
+    if date_to is not None:
+        query = query.where(SupervisionSession.session_date <= date_to)
+    return query.order_by(
+        SupervisionSession.session_date.desc(), SupervisionSession.start_time.desc(), SupervisionSession.id.desc()
+    )
+
+
+def queue_query(supervisor: User) -> Select:
+    """Sessions awaiting this supervisor's confirmation, oldest first, across all their trainees."""
+    return (
+        select(SupervisionSession)
+        .join(SupervisionSession.enrolment)
+        .where(
+            SupervisionSession.supervisor_id == supervisor.id,
+            SupervisionSession.status == SessionStatus.LOGGED,
+            Enrolment.trainee_id != supervisor.id,
+        )
+        .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
+    )
+
+
+def loggable_enrolments(user: User) -> list[Enrolment]:
+    """Active enrolments the user can log supervision for: their own first, then their trainees'."""
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.status == EnrolmentStatus.ACTIVE)
+        .where((Enrolment.trainee_id == user.id) | (Enrolment.supervisor_id == user.id))
+        .order_by(Enrolment.start_date.desc(), Enrolment.id)
+    ).unique()
+    mine = [e for e in enrolments if can_log_supervision(user, e)]
+    return sorted(mine, key=lambda e: (e.trainee_id != user.id, e.trainee.display_name))
+
+
+def own_enrolments(user: User) -> list[Enrolment]:
+    """Every enrolment the user is the trainee of, most recent first."""
+    return list(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.trainee_id == user.id).order_by(Enrolment.start_date.desc(), Enrolment.id)
+        ).unique()
+    )
+
+
+def supervised_enrolments(supervisor: User) -> list[Enrolment]:
+    """Active and paused enrolments this person is the personal supervisor of, by trainee name."""
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(Enrolment.trainee)
+            .where(
+                Enrolment.supervisor_id == supervisor.id,
+                Enrolment.trainee_id != supervisor.id,
+                Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED]),
+            )
+            .order_by(User.display_name, Enrolment.id)
+        ).unique()
+    )
+
+
+def awaiting_counts(supervisor: User) -> dict[int, int]:
+    """How many sessions await this supervisor's confirmation, per enrolment."""
+    rows = db.session.execute(
+        select(SupervisionSession.enrolment_id, func.count())
+        .where(SupervisionSession.supervisor_id == supervisor.id, SupervisionSession.status == SessionStatus.LOGGED)
+        .group_by(SupervisionSession.enrolment_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def supervisor_choices(trainee_id: int) -> list[User]:
+    """Everyone a trainee may name as the supervisor of a session: active supervisors, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == Role.SUPERVISOR, User.is_active_flag.is_(True), User.id != trainee_id)
+            .order_by(User.display_name, User.id)
+        ).unique()
+    )
+
+
+def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None, list[SupervisionSession]]:
+    """The session this one corrects (if any), and the corrections made to it."""
+    original = db.session.get(SupervisionSession, session.amends_id) if session.amends_id else None
+    made = list(
+        db.session.scalars(
+            select(SupervisionSession).where(SupervisionSession.amends_id == session.id).order_by(SupervisionSession.id)
+        )
+    )
+    return original, made
+
+
+def stage_for(enrolment: Enrolment, day: date) -> StageRecord | None:
+    """The stage whose window holds `day` (windows are half-open, as progress counts them)."""
+    return next((record for record in enrolment.stages if in_stage_window(day, record)), None)
+
+
+def hours(minutes: float) -> str:
+    """Minutes as hours for people: 450 → '7.5'."""
+    value = round(minutes / 60, 2)
+    return f"{value:g}"
+
+
+# --- totals ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class StageTotal:
+    record: StageRecord | None  # None: sessions outside every stage window
+    name: str
+    started_on: date | None = None
+    ended_on: date | None = None
+    confirmed_minutes: int = 0
+    confirmed_sessions: int = 0
+    awaiting_minutes: int = 0
+    target_hours: float | None = None
+    target_sessions: float | None = None
+
+    @property
+    def confirmed_hours(self) -> str:
+        return hours(self.confirmed_minutes)
+
+    @property
+    def awaiting_hours(self) -> str:
+        return hours(self.awaiting_minutes)
+
+    @property
+    def percent(self) -> int:
+        if not self.target_hours:
+            return 0
+        return min(100, int(100 * self.confirmed_minutes / (self.target_hours * 60)))
+
+
+@dataclass
+class FormatTotal:
+    session_format: SessionFormat
+    confirmed_minutes: int = 0
+    confirmed_sessions: int = 0
+    awaiting_sessions: int = 0
+
+    @property
+    def label(self) -> str:
+        return FORMAT_LABELS[self.session_format]
+
+    @property
+    def confirmed_hours(self) -> str:
+        return hours(self.confirmed_minutes)
+
+
+@dataclass
+class LogTotals:
+    stages: list[StageTotal] = field(default_factory=list)
+    formats: list[FormatTotal] = field(default_factory=list)
+
+    @property
+    def confirmed_minutes(self) -> int:
+        return sum(total.confirmed_minutes for total in self.formats)
+
+    @property
+    def confirmed_hours(self) -> str:
+        return hours(self.confirmed_minutes)
+
+    @property
+    def confirmed_sessions(self) -> int:
+        return sum(total.confirmed_sessions for total in self.formats)
+
+
+def _target(record: StageRecord, kind: RequirementKind) -> float | None:
+    stage = record.enrolment.pathway.stage(record.stage_code)
+    return next((r.target for r in stage.active_requirements if r.kind is kind), None)
+
+
+def totals(enrolment: Enrolment) -> LogTotals:
+    """Confirmed (and awaiting) supervision per stage window and per format, in one query.
+
+    Counts exactly what stage progress counts: confirmed sessions, in half-open stage windows.
+    """
+    rows = db.session.execute(
+        select(
+            SupervisionSession.session_date,
+            SupervisionSession.duration_minutes,
+            SupervisionSession.format,
+            SupervisionSession.status,
+        ).where(
+            SupervisionSession.enrolment_id == enrolment.id,
+            SupervisionSession.status.in_([SessionStatus.CONFIRMED, SessionStatus.LOGGED]),
+        )
+    ).all()
+    result = LogTotals()
+    outside = StageTotal(record=None, name="Outside any stage")
+    for record in enrolment.stages:
+        if record.started_on is None:
+            continue
+        result.stages.append(
+            StageTotal(
+                record=record,
+                name=record.definition.name,
+                started_on=record.started_on,
+                ended_on=record.ended_on,
+                target_hours=_target(record, RequirementKind.SUPERVISION_HOURS),
+                target_sessions=_target(record, RequirementKind.SUPERVISION_SESSIONS),
+            )
+        )
+    by_format = {fmt: FormatTotal(fmt) for fmt in SessionFormat}
+    for day, minutes, session_format, status in rows:
+        stage = next((total for total in result.stages if in_stage_window(day, total.record)), outside)
+        confirmed = status is SessionStatus.CONFIRMED
+        if confirmed:
+            stage.confirmed_minutes += minutes
+            stage.confirmed_sessions += 1
+            by_format[session_format].confirmed_minutes += minutes
+            by_format[session_format].confirmed_sessions += 1
+        else:
+            stage.awaiting_minutes += minutes
+            by_format[session_format].awaiting_sessions += 1
+    if outside.confirmed_sessions or outside.awaiting_minutes:
+        result.stages.append(outside)
+    result.formats = list(by_format.values())
+    return result
+
+
+# --- the record, for CSV and PDF ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One session as it appears in an export."""
+
+    session_id: int
+    session_date: date
+    start_time: time | None
+    duration_minutes: int
+    format_label: str
+    group_size: int | None
+    mode_label: str
+    supervisor: str
+    status_label: str
+    confirmed_on: date | None
+    confirmed_by: str | None
+    stage: str
+    case_codes: tuple[str, ...]
+    principles: tuple[str, ...]
+    clips_reviewed: int
+    reflection: str
+    next_steps: str
+    supervisor_comments: str
+    amends_id: int | None
+    amendment_reason: str
+
+
+@dataclass(frozen=True)
+class SupervisionRecord:
+    """Everything the exported record shows; plain data, so the PDF knows nothing of the database."""
+
+    trainee: str
+    pathway: str
+    personal_supervisor: str | None
+    supervisors: tuple[str, ...]
+    enrolment_start: date
+    generated_on: date
+    rows: tuple[RecordRow, ...]
+    totals: LogTotals
+
+
+def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionRecord:
+    """The whole log of one enrolment, oldest first, with totals (two queries however long it is)."""
+    sessions = list(
+        db.session.scalars(
+            select(SupervisionSession)
+            .where(SupervisionSession.enrolment_id == enrolment.id)
+            .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
+        )
+    )
+    names = principles()
+    rows = []
+    for session in sessions:
+        stage = stage_for(enrolment, session.session_date)
+        confirmed = session.status in (SessionStatus.CONFIRMED, SessionStatus.SUPERSEDED)
+        rows.append(
+            RecordRow(
+                session_id=session.id,
+                session_date=session.session_date,
+                start_time=session.start_time,
+                duration_minutes=session.duration_minutes,
+                format_label=FORMAT_LABELS[session.format],
+                group_size=session.group_size,
+                mode_label=MODE_LABELS[session.mode],
+                supervisor=session.supervisor.display_name,
+                status_label=STATUS_LABELS[session.status],
+                confirmed_on=session.confirmed_at.date() if confirmed and session.confirmed_at else None,
+                # Only the session's supervisor can confirm it, so they are who confirmed it.
+                confirmed_by=session.supervisor.display_name if confirmed else None,
+                stage=stage.definition.name if stage else "Outside any stage",
+                case_codes=tuple(session.case_codes or ()),
+                principles=tuple(names.name(code) for code in session.principles or ()),
+                clips_reviewed=session.clips_reviewed,
+                reflection=session.reflection or "",
+                next_steps=session.next_steps or "",
+                supervisor_comments=session.supervisor_comments or "",
+                amends_id=session.amends_id,
+                amendment_reason=session.amendment_reason or "",
+            )
+        )
+    supervisors = sorted({session.supervisor.display_name for session in sessions})
+    return SupervisionRecord(
+        trainee=enrolment.trainee.display_name,
+        pathway=enrolment.pathway_version.label,
+        personal_supervisor=enrolment.supervisor.display_name if enrolment.supervisor else None,
+        supervisors=tuple(supervisors),
+        enrolment_start=enrolment.start_date,
+        generated_on=generated_on,
+        rows=tuple(rows),
+        totals=totals(enrolment),
+    )
+
+
+CSV_HEADER = (
+    "Session",
+    "Date",
+    "Start time",
+    "Duration (minutes)",
+    "Stage",
+    "Format",
+    "Group size",
+    "Mode",
+    "Supervisor",
+    "Status",
+    "Confirmed on",
+    "Confirmed by",
+    "Case codes",
+    "Principles",
+    "Clips reviewed",
+    "Reflection",
+    "Next steps",
+    "Supervisor comments",
+    "Corrects session",
+    "Reason for correction",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def record_csv(record: SupervisionRecord) -> str:
+    """The log as CSV, every text cell guarded against being read as a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in record.rows:
+        writer.writerow(
+            [
+                _csv_cell(value)
+                for value in (
+                    row.session_id,
+                    row.session_date.isoformat(),
+                    f"{row.start_time:%H:%M}" if row.start_time else "",
+                    row.duration_minutes,
+                    row.stage,
+                    row.format_label,
+                    row.group_size or "",
+                    row.mode_label,
+                    row.supervisor,
+                    row.status_label,
+                    row.confirmed_on.isoformat() if row.confirmed_on else "",
+                    row.confirmed_by or "",
+                    " ".join(row.case_codes),
+                    "; ".join(row.principles),
+                    row.clips_reviewed,
+                    row.reflection,
+                    row.next_steps,
+                    row.supervisor_comments,
+                    row.amends_id or "",
+                    row.amendment_reason,
+                )
+            ]
+        )
+    return out.getvalue()
