@@ -7,7 +7,7 @@ always looks current; a seeded random generator keeps the figures the same on ev
 from __future__ import annotations
 
 import random
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from vigtrain.accounts.models import User
 from vigtrain.casework import services as casework
@@ -18,6 +18,7 @@ from vigtrain.organisations.models import Region
 from vigtrain.pathways import services
 from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, PathwayVersion, StageRecord
+from vigtrain.supervision.demo import demo_supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
 
 CYCLE_NOTES = [
@@ -54,7 +55,7 @@ class _Story:
         span = max(1, (end - start).days - 1)
         return sorted(start + timedelta(days=1 + self.rng.randrange(span)) for _ in range(count))
 
-    def do_work(self, record: StageRecord, until: date, fraction: float = 1.0) -> None:
+    def do_work(self, record: StageRecord, until: date, fraction: float = 1.0, supervision: bool = True) -> None:
         """Cycles, clients, confirmed supervision, assessments and a statement inside the stage window."""
         stage = record.definition
         start = record.started_on
@@ -69,9 +70,9 @@ class _Story:
                 cases = [self._case() for _ in range(stage_clients)]
                 for index, day in enumerate(self._dates(start, until, needed)):
                     self._cycle(cases[index % len(cases)], day)
-            elif requirement.kind is RequirementKind.SUPERVISION_HOURS:
+            elif requirement.kind is RequirementKind.SUPERVISION_HOURS and supervision:
                 self._supervision(record, start, until, target * fraction)
-            elif requirement.kind is RequirementKind.SUPERVISION_SESSIONS:
+            elif requirement.kind is RequirementKind.SUPERVISION_SESSIONS and supervision:
                 self._supervision(record, start, until, needed, per_session=60)
             elif requirement.kind is RequirementKind.COURSE_ATTENDANCE and fraction >= 1:
                 services.confirm_attendance(self.supervisor, record, int(target), record.version)
@@ -112,6 +113,7 @@ class _Story:
                 break
             minutes = min(minutes_left, per_session or self.rng.choice([60, 60, 90]))
             minutes_left -= minutes
+            logged = datetime.combine(day, time(17, 0), tzinfo=UTC)
             db.session.add(
                 SupervisionSession(
                     enrolment=record.enrolment,
@@ -125,6 +127,8 @@ class _Story:
                     principles=self.rng.sample(principles().codes, 2),
                     status=SessionStatus.CONFIRMED,
                     logged_by_id=self.trainee.id,
+                    logged_at=logged,
+                    confirmed_at=logged + timedelta(days=self.rng.randint(1, 6)),
                 )
             )
         db.session.flush()
@@ -171,7 +175,8 @@ def load_training_demo(people: dict[str, User]) -> None:
     sam = story("sam.patel@example.org", helen)
     enrolment = sam.enrol(current, 8)
     sam.complete_itc(enrolment.stages[0], sam.days_ago(200))
-    sam.do_work(enrolment.stages[1], sam.days_ago(3), fraction=0.6)
+    sam.do_work(enrolment.stages[1], sam.days_ago(3), fraction=0.6, supervision=False)
+    demo_supervision(enrolment, helen, enrolment.stages[1].started_on, sam.today, rng)
 
     # Aisha: Stage 1 returned with comments.
     aisha = story("aisha.rahman@example.org", helen)
@@ -252,5 +257,6 @@ def load_training_demo(people: dict[str, User]) -> None:
     # Tom: an accredited practitioner training as a supervisor (provisional pathway).
     tom = story("tom.hughes@example.org", helen)
     enrolment = tom.enrol(versions[("vig-supervisor", "2024.1")], 4)
-    tom.do_work(enrolment.stages[0], tom.days_ago(5), fraction=0.5)
+    tom.do_work(enrolment.stages[0], tom.days_ago(5), fraction=0.5, supervision=False)
+    demo_supervision(enrolment, helen, enrolment.start_date, tom.today, rng)
     db.session.flush()
