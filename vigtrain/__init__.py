@@ -209,6 +209,8 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
     from vigtrain.errors import Conflict, NotFound, PermissionDenied
 
     log = logging.getLogger("vigtrain.errors")
@@ -223,6 +225,12 @@ def _register_error_handlers(app: Flask) -> None:
     def conflict(error: Conflict):
         db.session.rollback()
         return render_template("errors/409.html", message=error.message), 409
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        db.session.rollback()
+        message = "Someone else changed this while you were working on it. Nothing was saved."
+        return render_template("errors/409.html", message=message), 409
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):

@@ -47,7 +47,9 @@ def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,7 +60,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # Uploaded files (reflective statements) are at most 10 MB; the request may be a little larger.
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024
 
     # Rate limits: counters live in Redis when configured so every worker shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -98,6 +101,8 @@ class Config:
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url()
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
+        # Outside the web root; served only as attachments to people allowed to read them.
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
 
 
 class DevelopmentConfig(Config):
@@ -133,6 +138,7 @@ class TestConfig(Config):
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+        self.UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), f"vigtrain-test-uploads-{os.getpid()}")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -168,8 +168,12 @@ def change_supervisor(actor: User, enrolment: Enrolment, supervisor: User, seen_
     if not can_manage_enrolment(actor, enrolment):
         raise PermissionDenied("You cannot change this enrolment")
     _check_version(enrolment, seen_version)
-    if not supervisor.has_role(Role.SUPERVISOR) or supervisor.id == enrolment.trainee_id:
-        raise DomainError("Choose a supervisor who is not the trainee", field="supervisor")
+    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+        raise DomainError(f"This enrolment is {enrolment.status.value}; its supervisor cannot change")
+    if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+        raise DomainError("Choose someone with an active account who holds the supervisor role", field="supervisor")
+    if supervisor.id == enrolment.trainee_id:
+        raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
     before = audit.snapshot(enrolment, *ENROLMENT_FIELDS)
     enrolment.supervisor = supervisor
     db.session.flush()
@@ -194,6 +198,8 @@ def set_enrolment_status(
         raise DomainError("This enrolment is complete and cannot change", field="status")
     if status in (EnrolmentStatus.PAUSED, EnrolmentStatus.WITHDRAWN) and not (reason or "").strip():
         raise DomainError("Give a reason for pausing or withdrawing", field="reason")
+    if len((reason or "").strip()) > 500:
+        raise DomainError("The reason must be 500 characters or fewer", field="reason")
     before = audit.snapshot(enrolment, "status", "status_reason")
     enrolment.status = status
     enrolment.status_reason = screen(reason, "reason") if status is not EnrolmentStatus.ACTIVE else None
@@ -405,7 +411,9 @@ def record_exemption(actor: User, record: StageRecord, reason: str, today: date,
     text = (reason or "").strip()
     if len(text) < 10:
         raise DomainError("Give the reason for the exemption (the prior training it recognises)", field="reason")
-    record.exemption_reason = screen(text[:1000], "reason")
+    if len(text) > 1000:
+        raise DomainError("The reason must be 1000 characters or fewer", field="reason")
+    record.exemption_reason = screen(text, "reason")
     was_current = record.state is not StageState.NOT_STARTED
     record.started_on = record.started_on or today
     _move(actor, record, StageState.EXEMPT, "stage.exempted", record.exemption_reason)
