@@ -1,0 +1,91 @@
+"""320 CSS pixels wide (WCAG 1.4.10 Reflow): no sideways scrolling, and the menu still opens."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD, make_admin, make_service, make_user
+from vigtrain.accounts import services as accounts
+from vigtrain.accounts.models import Role
+from vigtrain.extensions import db
+
+
+def horizontal_overflow(page: Page) -> str | None:
+    """None if the page fits the viewport's width; else what sticks out, for the failure message."""
+    return page.evaluate(
+        """() => {
+            const width = window.innerWidth;
+            if (document.documentElement.scrollWidth <= width) return null;
+            const wide = [...document.body.querySelectorAll('*')]
+                .filter((element) => element.getBoundingClientRect().right > width + 1)
+                .slice(0, 5)
+                .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}`);
+            return `scrollWidth ${document.documentElement.scrollWidth} > ${width}: ${wide.join(', ')}`;
+        }"""
+    )
+
+
+def assert_fits(page: Page) -> None:
+    assert page.viewport_size["width"] == 320
+    problem = horizontal_overflow(page)
+    assert problem is None, f"{page.url} scrolls sideways at 320px: {problem}"
+
+
+def test_pages_fit_320px_and_the_menu_opens(browse_mobile):
+    make_user("tess.trainee@example.org", name="Tess Trainee With A Rather Long Name")
+    page = browse_mobile.page
+
+    browse_mobile.visit("/login")
+    assert_fits(page)
+
+    browse_mobile.sign_in("tess.trainee@example.org", PASSWORD)
+    assert browse_mobile.path() == "/home"
+    assert_fits(page)
+
+    # The service navigation collapses behind a "Menu" button.
+    nav = page.get_by_role("navigation", name="Main menu")
+    menu = nav.get_by_role("button", name="Menu")
+    account_link = nav.get_by_role("link", name="Your account")
+    expect(menu).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(account_link).to_be_hidden()
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(account_link).to_be_visible()
+    browse_mobile.check()  # the open menu passes axe too
+    assert_fits(page)
+
+    browse_mobile.act(lambda: account_link.click())
+    assert browse_mobile.path() == "/account"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    assert_fits(page)
+    expect(menu).to_have_attribute("aria-expanded", "false")  # closed again on the new page
+
+    browse_mobile.sign_out()
+    assert_fits(page)
+
+
+def test_admin_pages_fit_320px(browse_mobile, live_server):
+    """Wide tables scroll inside their own region; a long link in an email wraps. The page never scrolls."""
+    admin = make_admin()
+    make_service("Northfield Community Health NHS Trust")
+    accounts.invite_user(
+        admin,
+        "nia.newcomer@example.org",
+        "Nia Newcomer",
+        {Role.TRAINEE},
+        None,
+        lambda token: f"{live_server}/invitation/{token}",
+    )
+    db.session.commit()
+    page = browse_mobile.page
+    browse_mobile.sign_in("admin@example.org", PASSWORD)
+
+    too_wide = {}
+    for path in ("/admin/users/", "/admin/services/", "/admin/audit", "/admin/outbox/"):
+        browse_mobile.visit(path)
+        too_wide[path] = horizontal_overflow(page)
+    browse_mobile.act(lambda: page.get_by_role("link", name="You have been invited to vigtrain").click())
+    too_wide[browse_mobile.path()] = horizontal_overflow(page)
+    problems = [f"{path}: {problem}" for path, problem in too_wide.items() if problem]
+    assert not problems, "pages wider than 320px:\n" + "\n".join(problems)
