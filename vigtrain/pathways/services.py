@@ -48,6 +48,13 @@ from vigtrain.security import (
     can_submit_stage,
 )
 
+# The states in which each kind of work is open; pages offer an action only while it is.
+OPEN_FOR_WORK = frozenset({StageState.IN_PROGRESS, StageState.RETURNED})
+EXEMPTABLE = frozenset({StageState.NOT_STARTED, StageState.IN_PROGRESS, StageState.RETURNED})
+ASSESSMENT_OPEN = {
+    AssessmentKind.SELF: OPEN_FOR_WORK,
+    AssessmentKind.SUPERVISOR: OPEN_FOR_WORK | {StageState.SUBMITTED},
+}
 STAGE_FIELDS = ("state", "started_on", "ended_on", "accrediting_supervisor_id", "meeting_date")
 ENROLMENT_FIELDS = ("trainee_id", "pathway_version_id", "supervisor_id", "service_id", "start_date", "status")
 MAX_COMMENTS = 4000
@@ -268,7 +275,7 @@ def submit_stage(actor: User, record: StageRecord, seen_version: int) -> None:
         raise PermissionDenied("Only the trainee can submit their stage")
     _check_version(record, seen_version)
     _require_active(record)
-    if record.state not in (StageState.IN_PROGRESS, StageState.RETURNED):
+    if record.state not in OPEN_FOR_WORK:
         raise DomainError(f"This stage cannot be submitted while it is {record.state.label.lower()}")
     progress = stage_progress(record)
     missing = [status.left for status in progress.unmet if status.kind.value != "supervisor_assessment"]
@@ -404,7 +411,7 @@ def record_exemption(actor: User, record: StageRecord, reason: str, today: date,
     if not can_record_exemption(actor, record):
         raise PermissionDenied("Only an AVIGuk administrator can record an exemption")
     _check_version(record, seen_version)
-    if record.state not in (StageState.NOT_STARTED, StageState.IN_PROGRESS, StageState.RETURNED):
+    if record.state not in EXEMPTABLE:
         raise DomainError("Only a stage that is not started or in progress can be exempted")
     if record.is_final:
         raise DomainError("The final stage cannot be exempted: accreditation needs its meeting")
@@ -447,12 +454,7 @@ def save_assessment(
     """Save the self- or supervisor assessment: a rating for every principle, optional evidence."""
     if not can_assess_stage(actor, record, kind):
         raise PermissionDenied("You cannot complete this assessment")
-    editable = (
-        {StageState.IN_PROGRESS, StageState.RETURNED}
-        if kind is AssessmentKind.SELF
-        else {StageState.IN_PROGRESS, StageState.RETURNED, StageState.SUBMITTED}
-    )
-    if record.state not in editable:
+    if record.state not in ASSESSMENT_OPEN[kind]:
         raise DomainError(f"The assessment cannot change while the stage is {record.state.label.lower()}")
     definitions = principles()
     clean: dict[str, dict] = {}
@@ -484,13 +486,12 @@ def assessments_for(enrolment: Enrolment) -> dict[tuple[int, AssessmentKind], As
     return {(row.stage_record_id, row.kind): row for row in rows}
 
 
-STATEMENT_EDITABLE = {StageState.IN_PROGRESS, StageState.RETURNED}
 
 
 def save_statement_text(actor: User, record: StageRecord, text: str) -> None:
     if not can_submit_stage(actor, record):
         raise PermissionDenied("Only the trainee writes their reflective statement")
-    if record.state not in STATEMENT_EDITABLE:
+    if record.state not in OPEN_FOR_WORK:
         raise DomainError("The statement cannot change once the stage is submitted")
     text = (text or "").strip()
     if not text:
@@ -509,7 +510,7 @@ def attach_statement_file(
     """Record an uploaded statement file; `store` writes it and returns its random key."""
     if not can_submit_stage(actor, record):
         raise PermissionDenied("Only the trainee uploads their reflective statement")
-    if record.state not in STATEMENT_EDITABLE:
+    if record.state not in OPEN_FOR_WORK:
         raise DomainError("The statement cannot change once the stage is submitted")
     previous = record.statement_file_key
     record.statement_file_key = store()

@@ -67,12 +67,7 @@ STALE = "Someone else changed this while you were working on it. Nothing was sav
 ASSESSED = {RequirementKind.SELF_ASSESSMENT, RequirementKind.SUPERVISOR_ASSESSMENT}
 # The stage page offers each action only while its service would accept it; the services still
 # decide, so a stale page gets a message (or a 409), never a change it should not make.
-OPEN_FOR_WORK = {StageState.IN_PROGRESS, StageState.RETURNED}
-EXEMPTABLE = {StageState.NOT_STARTED, StageState.IN_PROGRESS, StageState.RETURNED}
-ASSESSMENT_OPEN = {
-    AssessmentKind.SELF: OPEN_FOR_WORK,
-    AssessmentKind.SUPERVISOR: OPEN_FOR_WORK | {StageState.SUBMITTED},
-}
+ASSESSMENT_OPEN, EXEMPTABLE, OPEN_FOR_WORK = services.ASSESSMENT_OPEN, services.EXEMPTABLE, services.OPEN_FOR_WORK
 ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "submit": SubmitStageForm,
     "sign_off": SignOffForm,
@@ -312,7 +307,7 @@ def _render_stage(record: StageRecord, failed: tuple[str, FlaskForm] | None = No
         can_self_assess=_may_assess(user, record, AssessmentKind.SELF),
         can_supervisor_assess=_may_assess(user, record, AssessmentKind.SUPERVISOR),
         wants_statement=RequirementKind.REFLECTIVE_STATEMENT in kinds or record.has_statement,
-        can_write_statement=can_submit_stage(user, record) and record.state in services.STATEMENT_EDITABLE,
+        can_write_statement=can_submit_stage(user, record) and record.state in OPEN_FOR_WORK,
         can_read=can_read_statement(user, record),
         accreditor=record.accrediting_supervisor,
     ), status
@@ -555,7 +550,7 @@ def _render_statement(record: StageRecord, text_form: FlaskForm, file_form: Flas
         stage=record.definition,
         text_form=text_form,
         file_form=file_form,
-        editable=record.state in services.STATEMENT_EDITABLE,
+        editable=record.state in OPEN_FOR_WORK,
         max_size=uploads.describe_size(uploads.max_upload_bytes()),
         file_size=uploads.describe_size(record.statement_file_size or 0),
         max_text=services.MAX_STATEMENT,
