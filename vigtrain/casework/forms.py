@@ -1,148 +1,22 @@
-"""Forms for cases and cycles, and the choice, number and date fields they share with enrolment."""
+"""Forms for cases and cycles."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
-    GovDateInput,
-    GovRadioInput,
-    GovSelect,
     GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import Field, RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms import SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
 
 from vigtrain.casework.models import AGE_BAND_LABELS, POPULATION_LABELS, RELATIONSHIP_LABELS
 from vigtrain.casework.services import MAX_NOTE
-from vigtrain.dates import today
 from vigtrain.errors import DomainError
-from vigtrain.forms import strip
+from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
 from vigtrain.pathways.definitions import principles
 from vigtrain.screening import screen
-
-
-class _RequiredChoice:
-    """A single choice with its own messages: one for nothing chosen, one for a value not offered.
-
-    With `validate_choice=False` any value passes, for views that look the value up themselves
-    and leave the rule about it to a service.
-    """
-
-    def __init__(self, label: str, *, missing: str, invalid: str = "", **kwargs) -> None:
-        super().__init__(label, **kwargs)
-        self.missing, self.invalid = missing, invalid
-
-    def pre_validate(self, form) -> None:
-        if self.data in (None, ""):
-            raise StopValidation(self.missing)
-        if self.validate_choice and self.data not in {str(value) for value, *_ in self.choices}:
-            raise StopValidation(self.invalid)
-
-
-class RequiredRadioField(_RequiredChoice, RadioField):
-    def __init__(self, label: str, **kwargs) -> None:
-        kwargs.setdefault("widget", GovRadioInput())
-        super().__init__(label, **kwargs)
-
-
-class RequiredSelectField(_RequiredChoice, SelectField):
-    def __init__(self, label: str, **kwargs) -> None:
-        kwargs.setdefault("widget", GovSelect())
-        super().__init__(label, **kwargs)
-
-
-class WholeNumberField(Field):
-    """A whole number typed into a text box; its range is the service's rule."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label: str, *, missing: str, invalid: str, **kwargs) -> None:
-        super().__init__(label, **kwargs)
-        self.missing, self.invalid = missing, invalid
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if text:
-            try:
-                self.data = int(text)
-            except ValueError:
-                raise ValueError(self.invalid) from None
-
-    def pre_validate(self, form) -> None:
-        if self.errors:
-            raise StopValidation()
-        if self.data is None:
-            raise StopValidation(self.missing)
-
-
-class _DateInput(GovDateInput):
-    """The day box carries the field's id, so the error summary's link lands in it (GOV.UK pattern)."""
-
-    def map_gov_params(self, field, **kwargs):
-        params = super().map_gov_params(field, **kwargs)
-        params["id"] = f"{field.id}-date"
-        params["items"][0]["id"] = field.id
-        return params
-
-
-class DateInputField(Field):
-    """Day, month and year boxes (GOV.UK date input) with the GOV.UK messages for each mistake.
-
-    `subject` names the date inside messages, e.g. "the filming date".
-    """
-
-    widget = _DateInput()
-    PARTS = ("day", "month", "year")
-
-    def __init__(self, label: str, *, subject: str, description: str = "For example, 27 3 2026", **kwargs) -> None:
-        super().__init__(label, description=description, **kwargs)
-        self.subject = subject
-
-    def _value(self) -> str:
-        return ""  # the widget fills each box from raw_data
-
-    def process_data(self, value: date | None) -> None:
-        self.data = value
-        if isinstance(value, date):
-            self.raw_data = [str(value.day), str(value.month), str(value.year)]
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        parts = [(value or "").strip() for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts  # the widget shows back exactly what was typed, three boxes always
-        self.data = None
-        if not any(parts):
-            return
-        subject = self.subject[0].upper() + self.subject[1:]
-        missing = [name for name, value in zip(self.PARTS, parts, strict=True) if not value]
-        if missing:
-            raise ValueError(f"{subject} must include a {' and '.join(missing)}")
-        day, month, year = parts
-        if not all(part.isdigit() for part in parts):
-            raise ValueError(f"{subject} must be a real date, in numbers")
-        if len(year) != 4:
-            raise ValueError(f"The year must include 4 numbers, like {today().year}")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except (ValueError, OverflowError):
-            raise ValueError(f"{subject} must be a real date") from None
-
-    def pre_validate(self, form) -> None:
-        if self.errors:
-            raise StopValidation()
-        if self.data is None:
-            raise StopValidation(f"Enter {self.subject}")
 
 
 def _choices(labels: dict) -> list[tuple[str, str]]:

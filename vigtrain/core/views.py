@@ -13,7 +13,7 @@ from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage, OutboxStatus
 from vigtrain.pagination import paginate
 from vigtrain.pathways import admin_views as queues
-from vigtrain.pathways.models import Enrolment, StageState, StageTransition
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageState, StageTransition
 from vigtrain.security import administrator_required, can_enrol, can_keep_cases, is_administrator, login_required
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
@@ -58,11 +58,14 @@ def home():
 
 
 def _own_training(user: User) -> dict:
-    """The trainee's open enrolments with current-stage progress, and any comments sent back."""
+    """The trainee's open and completed enrolments with current-stage progress and comments sent back."""
     enrolments = list(
         db.session.scalars(
             select(Enrolment)
-            .where(Enrolment.trainee_id == user.id, Enrolment.status.in_(queues.OPEN_ENROLMENT))
+            .where(
+                Enrolment.trainee_id == user.id,
+                Enrolment.status.in_([*queues.OPEN_ENROLMENT, EnrolmentStatus.COMPLETED]),
+            )
             .order_by(Enrolment.start_date, Enrolment.id)
         )
     )

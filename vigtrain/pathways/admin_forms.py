@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 
-from vigtrain.casework.forms import DateInputField, RequiredRadioField, RequiredSelectField
+from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField
 
 
 class EnrolForm(FlaskForm):

@@ -6,24 +6,20 @@ service can refuse a change made on top of someone else's (409).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import DateField, IntegerField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from vigtrain.forms import strip
+from vigtrain.forms import DateInputField, WholeNumberField, strip
 from vigtrain.pathways.definitions import Principles
 from vigtrain.pathways.models import EnrolmentStatus
 from vigtrain.pathways.services import MAX_COMMENTS, MAX_STATEMENT
@@ -49,50 +45,6 @@ class VersionField(IntegerField):
             self.data = int(valuelist[0])
         elif valuelist and valuelist[0].strip():
             raise ValueError("This page is out of date. Reload it and try again")
-
-
-class WholeNumberField(IntegerField):
-    """A whole number with a message people understand when it is not one."""
-
-    def __init__(self, *args, invalid: str = "Enter a whole number, like 4", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.invalid = invalid
-
-    def process_formdata(self, valuelist) -> None:
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        if not text.lstrip("-").isdigit():
-            raise ValueError(self.invalid)
-        self.data = int(text)
-
-
-class DayMonthYearField(DateField):
-    """GOV.UK date input (three boxes sharing one name); messages name what is wrong."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label: str, *args, noun: str = "date", missing: str = "Enter the date", **kwargs) -> None:
-        super().__init__(label, *args, format="%d %m %Y", **kwargs)
-        self.noun, self.missing = noun, missing
-
-    def process_formdata(self, valuelist) -> None:
-        # The widget unpacks exactly three values when it re-renders the boxes.
-        parts = [str(value).strip() for value in [*valuelist, "", "", ""][:3]]
-        self.raw_data = parts
-        self.data = None
-        if not any(parts):
-            raise ValueError(self.missing)
-        missing = [name for name, value in zip(("day", "month", "year"), parts, strict=True) if not value]
-        if missing:
-            raise ValueError(f"The {self.noun} must include a {' and '.join(missing)}")
-        if not all(value.isdigit() for value in parts) or len(parts[2]) != 4:
-            raise ValueError(f"The {self.noun} must be a real date, like 27 3 2026")
-        try:
-            self.data = datetime.strptime(" ".join(parts), "%d %m %Y").date()
-        except ValueError:
-            raise ValueError(f"The {self.noun} must be a real date, like 27 3 2026") from None
 
 
 class ListChoiceField(SelectField):
@@ -144,9 +96,8 @@ class AttendanceForm(VersionedForm):
     sessions = WholeNumberField(
         "Course sessions attended",
         description="Count each half-day session the trainee attended.",
+        missing="Enter the number of sessions attended",
         invalid="Enter the number of sessions as a whole number, like 4",
-        validators=[InputRequired("Enter the number of sessions attended")],
-        widget=GovTextInput(),
     )
     submit = SubmitField("Confirm course attendance", widget=GovSubmitInput(), id="attendance-submit")
 
@@ -170,12 +121,7 @@ MEETING_OUTCOMES = [
 
 
 class MeetingForm(VersionedForm):
-    meeting_date = DayMonthYearField(
-        "Date of the meeting",
-        noun="meeting date",
-        missing="Enter the date of the meeting",
-        description="For example, 27 3 2026",
-    )
+    meeting_date = DateInputField("Date of the meeting", subject="the date of the meeting")
     comments = TextAreaField(
         "Comments for the trainee",
         id="meeting-comments",

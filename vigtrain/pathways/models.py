@@ -104,6 +104,24 @@ class StageState(enum.StrEnum):
     def label(self) -> str:
         return STATE_LABELS[self]
 
+    @property
+    def tag_class(self) -> str:
+        """The GOV.UK tag colour for this state, the same on every page."""
+        return STATE_TAG_CLASSES[self]
+
+
+STATE_TAG_CLASSES = {
+    StageState.NOT_STARTED: "govuk-tag--grey",
+    StageState.IN_PROGRESS: "govuk-tag--light-blue",
+    StageState.SUBMITTED: "govuk-tag--yellow",
+    StageState.RETURNED: "govuk-tag--red",
+    StageState.SIGNED_OFF: "govuk-tag--turquoise",
+    StageState.WITH_ACCREDITOR: "govuk-tag--purple",
+    StageState.ACCREDITED: "govuk-tag--green",
+    StageState.RATIFIED: "govuk-tag--green",
+    StageState.COMPLETE: "govuk-tag--green",
+    StageState.EXEMPT: "govuk-tag--teal",
+}
 
 STATE_LABELS = {
     StageState.NOT_STARTED: "Not started",

@@ -486,8 +486,6 @@ def assessments_for(enrolment: Enrolment) -> dict[tuple[int, AssessmentKind], As
     return {(row.stage_record_id, row.kind): row for row in rows}
 
 
-
-
 def save_statement_text(actor: User, record: StageRecord, text: str) -> None:
     if not can_submit_stage(actor, record):
         raise PermissionDenied("Only the trainee writes their reflective statement")

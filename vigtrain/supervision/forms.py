@@ -26,9 +26,8 @@ from wtforms import (
 )
 from wtforms.validators import StopValidation
 
-from vigtrain.casework.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField
 from vigtrain.dates import today
-from vigtrain.forms import strip
+from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
 from vigtrain.pathways.definitions import principles
 from vigtrain.supervision.models import SessionFormat, SessionMode
 from vigtrain.supervision.services import FORMAT_LABELS, MODE_LABELS, STATUS_LABELS, SessionFacts
