@@ -37,7 +37,7 @@ def people(app, clock):
 def stranger(app):
     """Another trainee, with another supervisor, and a session of their own."""
     other = make_user("sam@example.org", name="Sam Stranger")
-    their_supervisor = make_user("hal@example.org", roles=(Role.SUPERVISOR,), name="Hal Helper")
+    their_supervisor = make_user("hal@example.org", roles=(Role.SUPERVISOR,), name="Hal Hughes")
     enrolment = make_enrolment(other, their_supervisor, start=date(2026, 1, 5))
     session = make_supervision(enrolment, their_supervisor, 1, date(2026, 2, 3), confirmed=False)
     return enrolment, session
