@@ -230,3 +230,23 @@ def test_cycle_in_a_submitted_or_finished_stage_cannot_be_deleted(people):
     for cycle in (itc_case.cycles[0], stage1_case.cycles[0]):
         with pytest.raises(DomainError, match="cannot be deleted"):
             delete_cycle(trainee, cycle)
+
+
+def test_whoever_acts_next_is_told_by_email(people):
+    from sqlalchemy import select
+
+    from vigtrain.notifications.models import OutboxMessage
+
+    trainee, supervisor, _, admin = people
+    enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
+    stage1 = _finish_itc(enrolment, supervisor, trainee)
+    _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
+    services.submit_stage(trainee, stage1, stage1.version)
+    services.return_stage(supervisor, stage1, "Please add your clip choices.", stage1.version)
+    db.session.commit()
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    to_supervisor = [m for m in messages if m.to_address == supervisor.email]
+    to_trainee = [m for m in messages if m.to_address == trainee.email]
+    assert any("has submitted Stage 1" in m.subject for m in to_supervisor)
+    returned = next(m for m in to_trainee if "returned" in m.subject)
+    assert "Please add your clip choices." in returned.body

@@ -21,6 +21,7 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.dates import utcnow
 from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.notifications.services import send_email
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.definitions import Pathway, load_pathway_files, principles
 from vigtrain.pathways.models import (
@@ -245,6 +246,53 @@ def _move(actor: User, record: StageRecord, to: StageState, action: str, comment
     db.session.flush()
     audit.record(
         actor, action, record, before=before, after={**audit.snapshot(record, *STAGE_FIELDS), "comments": comments}
+    )
+    _tell_whoever_acts_next(actor, record, to, comments)
+
+
+def _tell_whoever_acts_next(actor: User, record: StageRecord, to: StageState, comments: str | None) -> None:
+    """Email the person the stage now waits for (or the trainee when it moves on)."""
+    enrolment = record.enrolment
+    stage_name = record.definition.name
+    trainee = enrolment.trainee
+    waiting_for: dict[StageState, tuple[User | None, str, str]] = {
+        StageState.SUBMITTED: (
+            enrolment.supervisor,
+            f"{trainee.display_name} has submitted {stage_name} for sign-off",
+            "Please review the stage, complete your assessment if you have not, and sign it off or return it.",
+        ),
+        StageState.RETURNED: (
+            trainee,
+            f"{stage_name} has been returned to you",
+            f"{actor.display_name} returned the stage with these comments:\n\n{comments or ''}",
+        ),
+        StageState.WITH_ACCREDITOR: (
+            record.accrediting_supervisor,
+            f"Please accredit {trainee.display_name}'s {stage_name}",
+            "You have been asked to hold the transition or accreditation meeting for this stage.",
+        ),
+        StageState.ACCREDITED: (
+            trainee,
+            f"{stage_name} has been accredited",
+            "Congratulations."
+            + (" AVIGuk will now ratify your accreditation." if record.is_final else " Your next stage has started."),
+        ),
+        StageState.RATIFIED: (
+            trainee,
+            f"You are an {enrolment.pathway_version.credential}",
+            "AVIGuk has ratified your accreditation. Congratulations.",
+        ),
+    }
+    if to not in waiting_for:
+        return
+    recipient, subject, body = waiting_for[to]
+    if recipient is None or recipient.id == actor.id or not recipient.is_active_flag:
+        return
+    send_email(
+        recipient.email,
+        subject,
+        f"Hello {recipient.display_name},\n\n{body}\n\nSign in to vigtrain to see the stage: "
+        f"{enrolment.pathway_version.label}, {stage_name}.\n",
     )
 
 
