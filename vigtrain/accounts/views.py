@@ -164,49 +164,46 @@ def request_password_reset():
     return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
 
-def _token_user(token: str, purpose: str) -> tuple[User | None, str | None]:
+def _set_password_from_link(token: str, purpose: str, set_password, template: str, done: str):
+    """The one page behind both one-time links: check the link, then set the password once."""
     try:
-        return services.user_for_token(token, purpose), None
+        user = services.user_for_token(token, purpose)
     except DomainError as exc:
-        return None, exc.message
+        return render_template("accounts/token_problem.html", problem=exc.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            set_password(user, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form, exc.message, exc.field)
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("accounts.login"))
+    return render_template(template, form=form, user=user), form_status(form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    user, problem = _token_user(token, services.PASSWORD_RESET)
-    if user is None:
-        return render_template("accounts/token_problem.html", problem=problem), 400
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(user, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash("Your password has been changed. Sign in with your new password.", "success")
-            return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form, user=user), form_status(form)
+    return _set_password_from_link(
+        token,
+        services.PASSWORD_RESET,
+        services.reset_password,
+        "accounts/reset_password.html",
+        "Your password has been changed. Sign in with your new password.",
+    )
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    user, problem = _token_user(token, services.INVITATION)
-    if user is None:
-        return render_template("accounts/token_problem.html", problem=problem), 400
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.accept_invitation(user, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash("Your password is set. Sign in to continue.", "success")
-            return redirect(url_for("accounts.login"))
-    return render_template("accounts/accept_invitation.html", form=form, user=user), form_status(form)
+    return _set_password_from_link(
+        token,
+        services.INVITATION,
+        services.accept_invitation,
+        "accounts/accept_invitation.html",
+        "Your password is set. Sign in to continue.",
+    )
 
 
 # --- own account --------------------------------------------------------------------------------
