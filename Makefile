@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres lint format assets clean
+.PHONY: install run test test-sqlite test-postgres lint format assets bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-postgres: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## bench: seed SQLite at 1x and 10x AVIGuk's size and time the main pages (DESIGN.md section 5)
+bench: install
+	$(BIN)/python -m bench.run
 
 ## assets: rebuild static/css and static/js from GOV.UK Frontend (needs Node; never needed to run)
 assets:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from vigtrain.accounts.models import Role, User, UserRole
@@ -64,7 +64,7 @@ def stages_to_sign_off(supervisor: User) -> Select:
             Enrolment.status.in_(OPEN_ENROLMENT),
             StageRecord.state == StageState.SUBMITTED,
         )
-        .options(joinedload(StageRecord.enrolment))
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
         .order_by(StageRecord.submitted_at, StageRecord.id)
     )
 
@@ -86,22 +86,17 @@ def stages_to_accredit(accreditor: User) -> Select:
     return (
         select(StageRecord)
         .where(StageRecord.accrediting_supervisor_id == accreditor.id, StageRecord.state == StageState.WITH_ACCREDITOR)
-        .options(joinedload(StageRecord.enrolment))
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
         .order_by(_asked_at(), StageRecord.id)
     )
-
-
-def _is_final_stage():
-    later = aliased(StageRecord)
-    return ~exists().where(later.enrolment_id == StageRecord.enrolment_id, later.position > StageRecord.position)
 
 
 def stages_to_ratify() -> Select:
     """Accredited final stages: AVIGuk ratifies them, longest waiting first."""
     return (
         select(StageRecord)
-        .where(StageRecord.state == StageState.ACCREDITED, _is_final_stage())
-        .options(joinedload(StageRecord.enrolment), joinedload(StageRecord.accrediting_supervisor))
+        .where(StageRecord.state == StageState.ACCREDITED, StageRecord.is_final)
+        .options(joinedload(StageRecord.enrolment, innerjoin=True), joinedload(StageRecord.accrediting_supervisor))
         .order_by(StageRecord.accredited_at, StageRecord.id)
     )
 
@@ -111,13 +106,14 @@ def stages_needing_accreditor() -> Select:
     return (
         select(StageRecord)
         .where(StageRecord.state == StageState.SIGNED_OFF)
-        .options(joinedload(StageRecord.enrolment))
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
         .order_by(StageRecord.signed_off_at, StageRecord.id)
     )
 
 
 def count(query: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """How many rows a queue query returns, counting ids only (no eager loads, no ordering)."""
+    return db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
 
 
 def first(query: Select, limit: int) -> list:

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from functools import cached_property
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
@@ -141,13 +141,18 @@ class StageRecord(db.Model):
     """One stage of one enrolment: its window in time, its state and its sign-off facts."""
 
     __tablename__ = "stage_record"
-    __table_args__ = (UniqueConstraint("enrolment_id", "stage_code"),)
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "stage_code"),
+        Index("ix_stage_record_state_is_final", "state", "is_final"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
     stage_code: Mapped[str] = mapped_column(String(40))
     position: Mapped[int] = mapped_column(Integer)
     state: Mapped[StageState] = mapped_column(str_enum(StageState), default=StageState.NOT_STARTED, index=True)
+    # Copied from the (immutable) pathway version at enrolment, so queues can find final stages by index.
+    is_final: Mapped[bool] = mapped_column(default=False)
     started_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
 
@@ -191,10 +196,6 @@ class StageRecord(db.Model):
     @property
     def has_statement(self) -> bool:
         return bool((self.statement_text or "").strip()) or self.statement_file_key is not None
-
-    @property
-    def is_final(self) -> bool:
-        return self.stage_code == self.enrolment.pathway.final_stage.code
 
 
 FINISHED_STATES = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}

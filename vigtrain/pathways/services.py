@@ -162,7 +162,12 @@ def enrol(
         start_date=start_date,
     )
     for position, stage in enumerate(version.definition.stages):
-        record = StageRecord(stage_code=stage.code, position=position, state=StageState.NOT_STARTED)
+        record = StageRecord(
+            stage_code=stage.code,
+            position=position,
+            state=StageState.NOT_STARTED,
+            is_final=stage.code == version.definition.final_stage.code,
+        )
         if position == 0:
             record.state, record.started_on = StageState.IN_PROGRESS, start_date
         enrolment.stages.append(record)

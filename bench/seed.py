@@ -1,0 +1,502 @@
+"""Build a SQLite database at a multiple of AVIGuk's size, fast, for `make bench`.
+
+Scale 1 is roughly AVIGuk today (2,000 practitioners and trainees, 20,000 cases, ~60,000 cycles,
+50,000 supervision sessions); scale 10 is the DESIGN.md §5 target. The schema comes from the
+migrations; the bulk rows go in with SQLAlchemy Core executemany (not the ORM or the services,
+which would take hours at this size), with explicit ids so rows can refer to each other.
+
+A small "known" cast is inserted first and is IDENTICAL at every scale, so its pages can be
+compared between 1x and 10x: a trainee with realistic casework, their supervisor (ten trainees),
+an accrediting supervisor with three stages waiting, and an administrator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import flask_migrate
+from sqlalchemy import select
+
+from vigtrain import codes, create_app
+from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.accounts.passwords import hash_password
+from vigtrain.audit import AuditEvent
+from vigtrain.casework.models import AgeBand, Case, Cycle, Population, Relationship
+from vigtrain.extensions import db
+from vigtrain.organisations.models import Region, Service, ServiceKind
+from vigtrain.organisations.services import ensure_regions
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
+from vigtrain.pathways.services import sync_pathways
+from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+
+SEED_VERSION = 1
+PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
+BATCH = 20_000
+
+ADMIN = "admin@bench.example"
+ACCREDITOR = "accreditor@bench.example"
+SUPERVISOR = "supervisor@bench.example"
+TRAINEE = "trainee@bench.example"
+KNOWN_TRAINEES = 10  # the supervisor's caseload; the first is TRAINEE
+KNOWN_CYCLES = [4, 4, 4, 3, 3, 3, 3, 3]  # 8 cases, 27 cycles
+KNOWN_CONFIRMED = 25
+KNOWN_LOGGED = 1  # one session each waiting in the supervisor's queue
+
+PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
+PRINCIPLES = ["attentive", "encouraging", "receiving", "attuned", "guiding", "deepening"]
+
+
+def seed_key() -> str:
+    """Changes when the seed or the schema (the migration files) changes: then reseed."""
+    migrations = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    digest = hashlib.sha256(f"seed-{SEED_VERSION}".encode())
+    for path in sorted(migrations.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def database_path(directory: Path, scale: int) -> Path:
+    return directory / f"bench-x{scale}-{seed_key()}.db"
+
+
+def build(path: Path, scale: int) -> dict:
+    """Create the database file at `path` for `scale`; returns timings and row counts."""
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f"{path.name}*"):
+        leftover.unlink()
+    started = time.perf_counter()
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        flask_migrate.upgrade()
+        sync_pathways()
+        ensure_regions()
+        db.session.commit()
+        schema_seconds = time.perf_counter() - started
+        seeder = _Seeder(scale)
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA synchronous=OFF")
+            connection.exec_driver_sql("PRAGMA journal_mode=MEMORY")
+            seeder.run(connection)
+            connection.commit()
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+        db.engine.dispose()
+    return {
+        "scale": scale,
+        "seconds": round(time.perf_counter() - started, 1),
+        "schema_seconds": round(schema_seconds, 1),
+        "rows": seeder.counts,
+    }
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+class _Seeder:
+    def __init__(self, scale: int) -> None:
+        self.scale = scale
+        self.random = random.Random(20260302)  # noqa: S311 (reproducible test data, not secrets)
+        self.password_hash = hash_password(PASSWORD)
+        self.counts: dict[str, int] = {}
+        self.codes: set[str] = set()
+        self.next_id = {"service": 1, "user": 1, "enrolment": 1, "stage": 1, "case": 1, "cycle": 1, "session": 1}
+        self.rows: dict[str, list[dict]] = {}
+        self.connection = None
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def take_id(self, kind: str) -> int:
+        value = self.next_id[kind]
+        self.next_id[kind] = value + 1
+        return value
+
+    def add(self, table, row: dict) -> None:
+        rows = self.rows.setdefault(table.name, [])
+        rows.append(row)
+        if len(rows) >= BATCH:
+            self.flush_all()  # parents before children, for the foreign keys
+
+    def flush(self, table) -> None:
+        rows = self.rows.get(table.name)
+        if rows:
+            self.connection.execute(table.insert(), rows)
+            self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+            rows.clear()
+
+    def flush_all(self) -> None:
+        for table in TABLES:
+            self.flush(table)
+
+    def case_code(self) -> str:
+        while True:
+            code = codes.generate("VC")
+            if code not in self.codes:
+                self.codes.add(code)
+                return code
+
+    # --- rows ---------------------------------------------------------------------------------
+
+    def service(self, name: str, region_id: int) -> int:
+        service_id = self.take_id("service")
+        kind = list(ServiceKind)[service_id % len(ServiceKind)]
+        self.add(
+            SERVICE,
+            {
+                "id": service_id,
+                "name": name,
+                "kind": kind,
+                "region_id": region_id,
+                "is_active": True,
+                "created_at": _at(date(2024, 1, 1)),
+            },
+        )
+        return service_id
+
+    def user(self, email: str, name: str, roles: list[Role], service_id: int | None) -> int:
+        user_id = self.take_id("user")
+        created = _at(date(2024, 1, 1))
+        self.add(
+            USER,
+            {
+                "id": user_id,
+                "email": email,
+                "display_name": name,
+                "password_hash": self.password_hash,
+                "is_active": True,
+                "service_id": service_id,
+                "session_version": 1,
+                "security_stamp": f"{user_id:032x}",
+                "failed_login_count": 0,
+                "locked_until": None,
+                "last_login_at": None,
+                "password_changed_at": created,
+                "totp_secret": None,
+                "totp_enabled_at": None,
+                "totp_last_counter": None,
+                "invited_at": created,
+                "created_at": created,
+            },
+        )
+        for role in roles:
+            self.add(USER_ROLE, {"user_id": user_id, "role": role})
+        self.add(
+            AUDIT,
+            {
+                "occurred_at": created,
+                "actor_id": None,
+                "actor_label": "system",
+                "action": "user.create",
+                "entity_type": "user",
+                "entity_id": str(user_id),
+                "before": None,
+                "after": {"email": email},
+                "request_id": None,
+                "ip_address": None,
+            },
+        )
+        return user_id
+
+    def enrolment(self, trainee_id, supervisor_id, service_id, pathway, status, states, accreditor_id=None) -> int:
+        """`states` gives each stage's state in order; stage dates follow from the start date."""
+        enrolment_id = self.take_id("enrolment")
+        start = date(2025, 1, 6) + timedelta(days=enrolment_id % 300)
+        self.add(
+            ENROLMENT,
+            {
+                "id": enrolment_id,
+                "trainee_id": trainee_id,
+                "pathway_version_id": pathway["id"],
+                "supervisor_id": supervisor_id,
+                "service_id": service_id,
+                "start_date": start,
+                "status": status,
+                "status_reason": None,
+                "created_at": _at(start),
+                "version": 1,
+                "completed_on": start + timedelta(days=540) if status == EnrolmentStatus.COMPLETED else None,
+            },
+        )
+        day = start
+        for position, (code, state) in enumerate(zip(pathway["stages"], states, strict=True), start=1):
+            started = day if state != StageState.NOT_STARTED else None
+            finished = state in {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE}
+            waiting = state in {StageState.SUBMITTED, StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR}
+            signed = finished or state in {StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR}
+            with_meeting = position > 1
+            self.add(
+                STAGE,
+                {
+                    "id": self.take_id("stage"),
+                    "enrolment_id": enrolment_id,
+                    "stage_code": code,
+                    "position": position,
+                    "is_final": position == len(pathway["stages"]),
+                    "state": state,
+                    "started_on": started,
+                    "ended_on": day + timedelta(days=150) if finished else None,
+                    "course_sessions_attended": 4 if position == 1 and state != StageState.NOT_STARTED else 0,
+                    "statement_text": "A reflective statement." if (finished or waiting) and with_meeting else None,
+                    "statement_file_name": None,
+                    "statement_file_key": None,
+                    "statement_file_type": None,
+                    "statement_file_size": None,
+                    "statement_updated_at": _at(day + timedelta(days=140)) if (finished or waiting) else None,
+                    "accrediting_supervisor_id": accreditor_id
+                    if with_meeting and (finished or state == StageState.WITH_ACCREDITOR)
+                    else None,
+                    "meeting_date": day + timedelta(days=150) if finished and with_meeting else None,
+                    "meeting_comments": None,
+                    "submitted_at": _at(day + timedelta(days=140)) if (finished or waiting) else None,
+                    "signed_off_by_id": supervisor_id if signed else None,
+                    "signed_off_at": _at(day + timedelta(days=145)) if signed else None,
+                    "accredited_by_id": accreditor_id
+                    if state in {StageState.ACCREDITED, StageState.RATIFIED}
+                    else None,
+                    "accredited_at": _at(day + timedelta(days=150))
+                    if state in {StageState.ACCREDITED, StageState.RATIFIED}
+                    else None,
+                    "ratified_by_id": 1 if state == StageState.RATIFIED else None,
+                    "ratified_at": _at(day + timedelta(days=160)) if state == StageState.RATIFIED else None,
+                    "exemption_reason": None,
+                    "version": 1,
+                },
+            )
+            if finished:
+                day += timedelta(days=180 if with_meeting else 30)
+        return enrolment_id
+
+    def case(self, practitioner_id: int, service_id: int, region_id: int, cycles: int, opened: date) -> str:
+        case_id = self.take_id("case")
+        code = self.case_code()
+        pick = self.random.choice
+        self.add(
+            CASE,
+            {
+                "id": case_id,
+                "code": code,
+                "practitioner_id": practitioner_id,
+                "service_id": service_id,
+                "region_id": region_id,
+                "relationship_type": pick(RELATIONSHIPS),
+                "child_age_band": pick(AGE_BANDS),
+                "population": pick(POPULATIONS),
+                "created_at": _at(opened),
+            },
+        )
+        for number in range(cycles):
+            filmed = opened + timedelta(days=21 * number)
+            self.add(
+                CYCLE,
+                {
+                    "id": self.take_id("cycle"),
+                    "case_id": case_id,
+                    "filmed_on": filmed,
+                    "shared_review_on": filmed + timedelta(days=7),
+                    "clips_count": 3,
+                    "principles": PRINCIPLES[: 1 + number % 6],
+                    "note": None,
+                    "created_at": _at(filmed + timedelta(days=7)),
+                },
+            )
+        return code
+
+    def session(self, enrolment_id, supervisor_id, trainee_id, day: date, status, case_codes) -> None:
+        confirmed = status == SessionStatus.CONFIRMED
+        self.add(
+            SESSION,
+            {
+                "id": self.take_id("session"),
+                "enrolment_id": enrolment_id,
+                "supervisor_id": supervisor_id,
+                "session_date": day,
+                "start_time": None,
+                "duration_minutes": 60,
+                "format": SessionFormat.INDIVIDUAL,
+                "group_size": None,
+                "mode": SessionMode.REMOTE if day.day % 3 == 0 else SessionMode.IN_PERSON,
+                "clips_reviewed": 2,
+                "case_codes": case_codes,
+                "principles": PRINCIPLES[:2],
+                "reflection": "What went well and what I noticed.",
+                "next_steps": "Film again next week.",
+                "supervisor_comments": None,
+                "status": status,
+                "logged_by_id": trainee_id,
+                "logged_at": _at(day, 17),
+                "confirmed_at": _at(day + timedelta(days=2)) if confirmed else None,
+                "amends_id": None,
+                "amendment_reason": None,
+                "version": 1,
+            },
+        )
+
+    # --- the data -----------------------------------------------------------------------------
+
+    def run(self, connection) -> None:
+        self.connection = connection
+        regions = list(connection.scalars(select(Region.id).order_by(Region.id)))
+        self.pathways = {}
+        for version in connection.execute(select(PathwayVersion)).all():
+            definition = PathwayVersion(definition_json=version.definition_json).definition
+            self.pathways[(version.code, version.version)] = {
+                "id": version.id,
+                "stages": [stage.code for stage in definition.stages],
+            }
+        self.known(regions[0])
+        self.bulk(regions)
+        self.flush_all()
+
+    def known(self, region_id: int) -> None:
+        pathway = self.pathways[("vig-practitioner", "2024.1")]
+        stages = len(pathway["stages"])
+        service_id = self.service("Bench known service", region_id)
+        self.user(ADMIN, "Bench Administrator", [Role.ADMINISTRATOR], None)
+        accreditor = self.user(
+            ACCREDITOR,
+            "Bench Accreditor",
+            [Role.PRACTITIONER, Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR],
+            service_id,
+        )
+        supervisor = self.user(SUPERVISOR, "Bench Supervisor", [Role.PRACTITIONER, Role.SUPERVISOR], service_id)
+        for number in range(KNOWN_TRAINEES):
+            email = TRAINEE if number == 0 else f"trainee{number + 1}@bench.example"
+            trainee = self.user(email, f"Bench Trainee {number + 1}", [Role.TRAINEE], service_id)
+            stage_1 = StageState.IN_PROGRESS
+            if number in (1, 2, 3):
+                stage_1 = StageState.WITH_ACCREDITOR
+            elif number == 4:
+                stage_1 = StageState.SUBMITTED
+            states = [StageState.COMPLETE, stage_1] + [StageState.NOT_STARTED] * (stages - 2)
+            enrolment = self.enrolment(
+                trainee, supervisor, service_id, pathway, EnrolmentStatus.ACTIVE, states, accreditor
+            )
+            case_codes = [
+                self.case(trainee, service_id, region_id, cycles, date(2025, 3, 1) + timedelta(days=14 * index))
+                for index, cycles in enumerate(KNOWN_CYCLES)
+            ]
+            for index in range(KNOWN_CONFIRMED + KNOWN_LOGGED):
+                status = SessionStatus.CONFIRMED if index < KNOWN_CONFIRMED else SessionStatus.LOGGED
+                day = date(2025, 3, 3) + timedelta(days=14 * index)
+                self.session(enrolment, supervisor, trainee, day, status, case_codes[index % 8 : index % 8 + 1])
+
+    def bulk(self, regions: list[int]) -> None:
+        scale, pick = self.scale, self.random
+        services = [
+            (self.service(f"Bench service {number}", regions[number % len(regions)]), regions[number % len(regions)])
+            for number in range(PER_SCALE["services"] * scale)
+        ]
+        people = PER_SCALE["people"] * scale
+
+        supervisors, accreditors = [], []
+        for number in range(people // 10):
+            service_id, _ = services[number % len(services)]
+            roles = [Role.PRACTITIONER, Role.SUPERVISOR]
+            if number % 4 == 0:
+                roles.append(Role.ACCREDITING_SUPERVISOR)
+            user_id = self.user(f"supervisor-{number}@bulk.example", f"Supervisor {number}", roles, service_id)
+            supervisors.append(user_id)
+            if number % 4 == 0:
+                accreditors.append(user_id)
+        for number in range(3):
+            self.user(f"admin-{number}@bulk.example", f"Administrator {number}", [Role.ADMINISTRATOR], None)
+
+        vig = self.pathways[("vig-practitioner", "2024.1")]
+        verp = self.pathways[("verp-practitioner", "2024.1")]
+        enrolments = []  # (enrolment id, supervisor id, trainee id)
+        practitioners = []  # (user id, service id, region id)
+        for number in range(people):
+            service_id, region_id = services[number % len(services)]
+            trainee = number % 5 < 3  # 60% in training, 40% accredited practitioners
+            roles = [Role.TRAINEE] if trainee else [Role.PRACTITIONER]
+            user_id = self.user(f"person-{number}@bulk.example", f"Person {number}", roles, service_id)
+            practitioners.append((user_id, service_id, region_id))
+            pathway = verp if number % 7 == 0 else vig
+            supervisor = supervisors[number % len(supervisors)]
+            accreditor = accreditors[number % len(accreditors)]
+            if trainee:
+                states = self.progress(len(pathway["stages"]), pick.random())
+                status = EnrolmentStatus.ACTIVE
+            else:
+                states = [StageState.COMPLETE] + [StageState.ACCREDITED] * (len(pathway["stages"]) - 2)
+                states.append(StageState.RATIFIED)
+                status = EnrolmentStatus.COMPLETED
+            enrolment = self.enrolment(user_id, supervisor, service_id, pathway, status, states, accreditor)
+            enrolments.append((enrolment, supervisor, user_id))
+
+        recent_codes: dict[int, list[str]] = {}
+        for number in range(PER_SCALE["cases"] * scale):
+            user_id, service_id, region_id = practitioners[number % people]
+            cycles = pick.choice((1, 2, 3, 3, 4, 5))
+            opened = date(2024, 1, 1) + timedelta(days=pick.randrange(700))
+            code = self.case(user_id, service_id, region_id, cycles, opened)
+            recent_codes.setdefault(user_id, []).append(code)
+
+        for number in range(PER_SCALE["sessions"] * scale):
+            enrolment, supervisor, trainee = enrolments[number % people]
+            roll = pick.random()
+            status = (
+                SessionStatus.CONFIRMED
+                if roll < 0.9
+                else SessionStatus.LOGGED
+                if roll < 0.97
+                else SessionStatus.QUERIED
+            )
+            day = date(2024, 1, 1) + timedelta(days=pick.randrange(780))
+            own = recent_codes.get(trainee) or []
+            self.session(enrolment, supervisor, trainee, day, status, own[:1])
+
+    def progress(self, stages: int, roll: float) -> list[StageState]:
+        """A plausible spread: most trainees part-way through, a few waiting on someone."""
+        done = StageState.COMPLETE
+        if roll < 0.05:
+            current, state = 0, StageState.IN_PROGRESS
+        elif roll < 0.55:
+            current, state = 1, StageState.IN_PROGRESS
+        else:
+            current = min(stages - 1, 2 if roll < 0.80 else 3)
+            state = StageState.IN_PROGRESS
+        if 0.80 <= roll < 0.85 and current > 0:
+            state = StageState.SUBMITTED
+        elif 0.85 <= roll < 0.88 and current > 0:
+            state = StageState.WITH_ACCREDITOR
+        elif 0.88 <= roll < 0.90:
+            current, state = stages - 1, StageState.ACCREDITED  # waiting for AVIGuk to ratify
+        states = []
+        for position in range(stages):
+            if position < current:
+                states.append(done if position == 0 else StageState.ACCREDITED)
+            elif position == current:
+                states.append(state)
+            else:
+                states.append(StageState.NOT_STARTED)
+        return states
+
+
+SERVICE = Service.__table__
+USER = User.__table__
+USER_ROLE = UserRole.__table__
+AUDIT = AuditEvent.__table__
+ENROLMENT = Enrolment.__table__
+STAGE = StageRecord.__table__
+CASE = Case.__table__
+CYCLE = Cycle.__table__
+SESSION = SupervisionSession.__table__
+TABLES = [SERVICE, USER, USER_ROLE, AUDIT, ENROLMENT, STAGE, CASE, CYCLE, SESSION]  # foreign keys first
+RELATIONSHIPS = list(Relationship)
+AGE_BANDS = list(AgeBand)
+POPULATIONS = list(Population)
+
+
+if __name__ == "__main__":
+    import sys
+
+    chosen = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    target = database_path(Path("bench-results"), chosen)
+    print(target, build(target, chosen))
