@@ -47,16 +47,16 @@ def pytest_collection_modifyitems(config, items) -> None:
         for tier, reason in missing.items():
             if reason and tier in item.keywords:
                 if IN_CI:
-                    item.add_marker(pytest.mark.usefixtures("_tier_required_in_ci"))
-                    item.user_properties.append(("missing", reason))
+                    item.user_properties.append(("missing", f"{tier}: {reason}"))
                 else:
                     item.add_marker(pytest.mark.skip(reason=f"{tier} tier skipped: {reason}"))
 
 
-@pytest.fixture
-def _tier_required_in_ci(request) -> None:
-    reasons = [value for key, value in request.node.user_properties if key == "missing"]
-    pytest.fail(f"required in CI but unavailable: {'; '.join(reasons)}")
+def pytest_runtest_setup(item) -> None:
+    """Under CI=true a tier whose tools are missing fails instead of skipping."""
+    reasons = [value for key, value in item.user_properties if key == "missing"]
+    if reasons:
+        pytest.fail(f"required in CI but unavailable: {'; '.join(reasons)}")
 
 
 @pytest.fixture(scope="session")

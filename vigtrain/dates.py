@@ -41,10 +41,10 @@ class UTCDateTime(TypeDecorator):
 
 
 def format_datetime(value: datetime | None) -> str:
-    """GOV.UK style: 4 March 2026 at 2:05pm (UTC)."""
+    """GOV.UK style in UK time (GMT or BST, as people read clocks): 4 March 2026 at 2:05pm."""
     if value is None:
         return ""
-    value = value.astimezone(UTC)
+    value = value.astimezone(UK)
     hour = value.hour % 12 or 12
     suffix = "am" if value.hour < 12 else "pm"
     return f"{value.day} {value:%B %Y} at {hour}:{value:%M}{suffix}"

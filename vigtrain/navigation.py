@@ -24,7 +24,12 @@ class NavItem:
     prefix: str  # endpoints starting with this mark the item as current
 
     def as_params(self, current_endpoint: str) -> dict:
-        return {"href": url_for(self.endpoint), "text": self.text, "active": current_endpoint.startswith(self.prefix)}
+        return {
+            "href": url_for(self.endpoint),
+            "text": self.text,
+            "active": current_endpoint.startswith(self.prefix),
+            "current": current_endpoint == self.endpoint,  # aria-current="page" on the page itself
+        }
 
 
 def navigation_items(user: User, current_endpoint: str) -> list[dict]:

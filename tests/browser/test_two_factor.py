@@ -49,7 +49,6 @@ def test_set_up_two_factor_then_sign_in_with_a_recovery_code(browse):
     browse.act(lambda: page.get_by_role("button", name="Turn on two-factor authentication").click())
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Two-factor authentication is on")
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    # (The panel is a second h1 on this page: see test_accessibility_findings.py.)
     expect(page.get_by_role("heading", level=1, name="Your recovery codes")).to_be_visible()
     codes = [code.strip() for code in page.locator(".app-recovery-codes .app-code").all_inner_texts()]
     assert len(codes) == 10
