@@ -123,9 +123,18 @@ class DateInputField(Field):
     widget = _DateInput()
     PARTS = ("day", "month", "year")
 
-    def __init__(self, label: str, *, subject: str, description: str = "For example, 27 3 2026", **kwargs) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        subject: str,
+        description: str = "For example, 27 3 2026",
+        required: bool = True,
+        **kwargs,
+    ) -> None:
         super().__init__(label, description=description, **kwargs)
         self.subject = subject
+        self.required = required
 
     def _value(self) -> str:
         return ""  # the widget fills each box from raw_data
@@ -159,5 +168,5 @@ class DateInputField(Field):
     def pre_validate(self, form) -> None:
         if self.errors:
             raise StopValidation()
-        if self.data is None:
+        if self.data is None and self.required:
             raise StopValidation(f"Enter {self.subject}")

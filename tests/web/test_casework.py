@@ -19,6 +19,7 @@ CASE = {
     "relationship_type": "parent_infant",
     "child_age_band": "0-11m",
     "population": "perinatal",
+    "started_on": ["2", "2", "2026"],
 }
 CODE = re.compile(r"VC-[0-9A-Z]{4}-[0-9A-Z]{4}")
 

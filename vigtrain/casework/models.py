@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
@@ -83,6 +83,38 @@ POPULATION_LABELS = {
 }
 
 
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    ENDED_EARLY = "ended_early"
+
+
+CASE_STATUS_LABELS = {
+    CaseStatus.OPEN: "Open",
+    CaseStatus.COMPLETED: "Completed",
+    CaseStatus.ENDED_EARLY: "Ended early",
+}
+
+
+class EndReason(enum.StrEnum):
+    CLIENT_WITHDREW = "client_withdrew"
+    CLIENT_MOVED = "client_moved"
+    REFERRED_ON = "referred_on"
+    SAFEGUARDING = "safeguarding"
+    PRACTITIONER_LEFT = "practitioner_left"
+    OTHER = "other"
+
+
+END_REASON_LABELS = {
+    EndReason.CLIENT_WITHDREW: "The client chose to stop",
+    EndReason.CLIENT_MOVED: "The client moved out of the area",
+    EndReason.REFERRED_ON: "Referred to another service",
+    EndReason.SAFEGUARDING: "Safeguarding concerns took priority",
+    EndReason.PRACTITIONER_LEFT: "The practitioner left or changed role",
+    EndReason.OTHER: "Another reason",
+}
+
+
 class Case(db.Model):
     """A client or dyad. No names, dates of birth, addresses or contact details: only a code."""
 
@@ -96,6 +128,20 @@ class Case(db.Model):
     relationship_type: Mapped[Relationship] = mapped_column(str_enum(Relationship))
     child_age_band: Mapped[AgeBand] = mapped_column(str_enum(AgeBand, 10))
     population: Mapped[Population] = mapped_column(str_enum(Population))
+    # The stage the practitioner was in when the case was opened (None: not in training), for DCS reports.
+    stage_number: Mapped[int | None] = mapped_column(Integer)
+    # Consent is recorded per case, each with the date it was given (DESIGN.md, "Anonymity rules").
+    consent_filming: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    consent_filming_on: Mapped[date | None] = mapped_column(Date)
+    consent_supervision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    consent_supervision_on: Mapped[date | None] = mapped_column(Date)
+    consent_dcs: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    consent_dcs_on: Mapped[date | None] = mapped_column(Date)
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN, server_default="open")
+    end_reason: Mapped[EndReason | None] = mapped_column(str_enum(EndReason))
+    end_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     practitioner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
@@ -116,6 +162,18 @@ class Case(db.Model):
     @property
     def population_label(self) -> str:
         return POPULATION_LABELS[self.population]
+
+    @property
+    def status_label(self) -> str:
+        return CASE_STATUS_LABELS[self.status]
+
+    @property
+    def end_reason_label(self) -> str | None:
+        return END_REASON_LABELS[self.end_reason] if self.end_reason else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is CaseStatus.OPEN
 
 
 class Cycle(db.Model):

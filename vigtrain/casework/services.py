@@ -2,32 +2,109 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
-from vigtrain.casework.models import AgeBand, Case, Cycle, Population, Relationship
+from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
+from vigtrain.dates import today as uk_today
+from vigtrain.dcs.models import Administration, Timepoint
+from vigtrain.dcs.services import refresh_case_context
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
 from vigtrain.pathways.definitions import principles
-from vigtrain.pathways.models import Enrolment, StageRecord, StageState
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState
 from vigtrain.screening import screen
 
 CASE_PREFIX = "VC"
-CASE_FIELDS = ("code", "relationship_type", "child_age_band", "population", "region_id", "service_id")
+CASE_FIELDS = (
+    "code",
+    "relationship_type",
+    "child_age_band",
+    "population",
+    "region_id",
+    "service_id",
+    "stage_number",
+    "started_on",
+    "consent_filming",
+    "consent_filming_on",
+    "consent_supervision",
+    "consent_supervision_on",
+    "consent_dcs",
+    "consent_dcs_on",
+)
+STATUS_FIELDS = ("status", "ended_on", "end_reason", "end_note")
+MAX_END_NOTE = 500
+CONSENTS = ("filming", "supervision", "dcs")
+
+
+@dataclass(frozen=True)
+class Consents:
+    """Each consent the client has given, as the date it was given (None: not given)."""
+
+    filming: date | None = None
+    supervision: date | None = None
+    dcs: date | None = None
+
+
+def current_stage_number(practitioner: User, day: date) -> int | None:
+    """The stage the practitioner was in on a day (None if not in training then), for DCS reports."""
+    return db.session.scalar(
+        select(StageRecord.position)
+        .join(Enrolment, Enrolment.id == StageRecord.enrolment_id)
+        .where(Enrolment.trainee_id == practitioner.id, Enrolment.status != EnrolmentStatus.WITHDRAWN)
+        .where(StageRecord.started_on.is_not(None), StageRecord.started_on <= day)
+        .where(or_(StageRecord.ended_on.is_(None), StageRecord.ended_on > day))
+        .order_by(Enrolment.start_date.desc())
+        .limit(1)
+    )
+
+
+def _check_start_and_consents(started_on: date, consents: Consents, today: date) -> None:
+    if started_on > today:
+        raise DomainError("The start date must be today or in the past", field="started_on")
+    for name in CONSENTS:
+        given = getattr(consents, name)
+        if given is not None and given > today:
+            raise DomainError("The date consent was given must be today or in the past", field="consented_on")
+
+
+def _apply_consents(case: Case, consents: Consents) -> None:
+    """Set each consent flag with its date; a consent already held keeps the date it was first given."""
+    for name in CONSENTS:
+        given = getattr(consents, name)
+        if given is None:
+            setattr(case, f"consent_{name}", False)
+            setattr(case, f"consent_{name}_on", None)
+        elif not getattr(case, f"consent_{name}"):
+            setattr(case, f"consent_{name}", True)
+            setattr(case, f"consent_{name}_on", given)
+
+
 CYCLE_FIELDS = ("filmed_on", "shared_review_on", "clips_count", "principles", "note")
 MAX_CLIPS = 60
 MAX_NOTE = 500
 
 
 def create_case(
-    practitioner: User, relationship: Relationship, age_band: AgeBand, population: Population, region: Region
+    practitioner: User,
+    relationship: Relationship,
+    age_band: AgeBand,
+    population: Population,
+    region: Region,
+    started_on: date | None = None,
+    consents: Consents | None = None,
 ) -> Case:
     """A new case with a fresh system-generated code; the client is never named."""
+    started_on = started_on or uk_today()
+    consents = consents or Consents()
+    _check_start_and_consents(started_on, consents, uk_today())
+    stage_number = current_stage_number(practitioner, started_on)
     for _ in range(5):
         case = Case(
             code=codes.generate(CASE_PREFIX),
@@ -37,16 +114,119 @@ def create_case(
             child_age_band=age_band,
             population=population,
             region=region,
+            started_on=started_on,
+            stage_number=stage_number,
+            status=CaseStatus.OPEN,
         )
+        _apply_consents(case, consents)
         try:
+            # The audit row goes inside the savepoint too: on SQLite a savepoint opened before the
+            # transaction's first write is itself the transaction, and releasing it commits.
             with db.session.begin_nested():
                 db.session.add(case)
                 db.session.flush()
+                audit.record(practitioner, "case.created", case, after=audit.snapshot(case, *CASE_FIELDS))
         except IntegrityError:
             continue  # the random code was taken: draw another
-        audit.record(practitioner, "case.created", case, after=audit.snapshot(case, *CASE_FIELDS))
         return case
     raise RuntimeError("could not allocate a unique case code")
+
+
+def _first_measure_on(case: Case) -> date | None:
+    """Outcome measures belong inside the case, so its start date cannot move past the first one."""
+    first_measure = db.session.scalar(
+        select(func.min(Administration.administered_on)).where(Administration.case_id == case.id)
+    )
+    days = [day for day in (first_measure,) if day is not None]
+    return min(days) if days else None
+
+
+def update_case(
+    actor: User,
+    case: Case,
+    relationship: Relationship,
+    age_band: AgeBand,
+    population: Population,
+    region: Region,
+    started_on: date,
+    consents: Consents,
+    today: date,
+) -> None:
+    """Correct a case's context or consents; withdrawing DCS consent removes it from every report at once."""
+    _check_start_and_consents(started_on, consents, today)
+    earliest = _first_measure_on(case)
+    if earliest is not None and started_on > earliest:
+        raise DomainError(
+            f"The start date must be on or before the first outcome measure ({earliest:%-d %B %Y})", field="started_on"
+        )
+    if case.ended_on is not None and started_on > case.ended_on:
+        raise DomainError("The start date must be on or before the date the case ended", field="started_on")
+    before = audit.snapshot(case, *CASE_FIELDS)
+    case.relationship_type, case.child_age_band, case.population = relationship, age_band, population
+    case.region = region
+    if started_on != case.started_on:
+        case.started_on = started_on
+        case.stage_number = current_stage_number(case.practitioner, started_on)
+    _apply_consents(case, consents)
+    db.session.flush()
+    after = audit.snapshot(case, *CASE_FIELDS)
+    if after != before:
+        audit.record(actor, "case.updated", case, before=before, after=after)
+        refresh_case_context(case)
+
+
+def close_case(
+    actor: User,
+    case: Case,
+    status: CaseStatus,
+    ended_on: date,
+    reason: EndReason | None,
+    note: str | None,
+    today: date,
+) -> None:
+    """Mark the intervention completed or ended early; post measures may still be added up to the end date."""
+    if not case.is_open:
+        raise DomainError("This case has already been closed")
+    if status is CaseStatus.OPEN:
+        raise DomainError("Select whether the work was completed or ended early", field="status")
+    if ended_on > today:
+        raise DomainError("The end date must be today or in the past", field="ended_on")
+    if ended_on < case.started_on:
+        raise DomainError(f"The end date must be on or after the start ({case.started_on:%-d %B %Y})", field="ended_on")
+    last_review = db.session.scalar(select(func.max(Cycle.shared_review_on)).where(Cycle.case_id == case.id))
+    if last_review is not None and ended_on < last_review:
+        raise DomainError(
+            f"The end date must be on or after the last shared review ({last_review:%-d %B %Y})", field="ended_on"
+        )
+    last_measure = db.session.scalar(
+        select(func.max(Administration.administered_on))
+        .where(Administration.case_id == case.id)
+        .where(Administration.timepoint != Timepoint.FOLLOW_UP)
+    )
+    if last_measure is not None and ended_on < last_measure:
+        raise DomainError(
+            f"The end date must be on or after the last outcome measure ({last_measure:%-d %B %Y})", field="ended_on"
+        )
+    if status is CaseStatus.ENDED_EARLY and reason is None:
+        raise DomainError("Select why the work ended early", field="end_reason")
+    text = (note or "").strip()
+    if len(text) > MAX_END_NOTE:
+        raise DomainError(f"The note must be {MAX_END_NOTE} characters or fewer", field="end_note")
+    before = audit.snapshot(case, *STATUS_FIELDS)
+    case.status, case.ended_on = status, ended_on
+    case.end_reason = reason if status is CaseStatus.ENDED_EARLY else None
+    case.end_note = screen(text, "end_note") or None
+    db.session.flush()
+    audit.record(actor, "case.closed", case, before=before, after=audit.snapshot(case, *STATUS_FIELDS))
+
+
+def reopen_case(actor: User, case: Case) -> None:
+    if case.is_open:
+        raise DomainError("This case is already open")
+    before = audit.snapshot(case, *STATUS_FIELDS)
+    case.status, case.ended_on, case.end_reason, case.end_note = CaseStatus.OPEN, None, None, None
+    db.session.flush()
+    audit.record(actor, "case.reopened", case, before=before, after=audit.snapshot(case, *STATUS_FIELDS))
 
 
 def find_case(code: str) -> Case | None:

@@ -7,9 +7,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from vigtrain.casework import services
-from vigtrain.casework.forms import CaseForm, CycleForm
-from vigtrain.casework.models import AgeBand, Case, Cycle, Population, Relationship
+from vigtrain.casework.forms import CONSENT_CHOICES, CaseForm, CloseCaseForm, CycleForm
+from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today
+from vigtrain.dcs.services import case_feedback
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
@@ -49,26 +50,143 @@ def list_cases():
     return render_template("casework/list_cases.html", page=page, totals=totals)
 
 
+def _region_choices(form: CaseForm) -> dict:
+    all_regions = {str(region.id): region for region in regions()}
+    form.region.choices = [("", "Choose a region or nation"), *((key, r.name) for key, r in all_regions.items())]
+    return all_regions
+
+
+def _consents(form: CaseForm, case: Case | None = None) -> services.Consents:
+    """Consents ticked on the form: ones already held keep their dates, new ones take the date entered."""
+    ticked = set(form.consents.data or [])
+    given = {}
+    for name, _label in CONSENT_CHOICES:
+        held = case is not None and getattr(case, f"consent_{name}")
+        given[name] = (
+            (getattr(case, f"consent_{name}_on") if held else form.consented_on.data) if name in ticked else None
+        )
+    return services.Consents(**given)
+
+
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def create_case():
     require(can_keep_cases(current_user), "keeps no cases")
-    all_regions = {str(region.id): region for region in regions()}
     service = current_user.service
-    form = CaseForm(data={"region": str(service.region_id)} if service else None)
-    form.region.choices = [("", "Choose a region or nation"), *((key, r.name) for key, r in all_regions.items())]
+    form = CaseForm(data={"region": str(service.region_id) if service else "", "started_on": today()})
+    all_regions = _region_choices(form)
     if form.validate_on_submit():
-        case = services.create_case(
-            current_user,
-            Relationship(form.relationship_type.data),
-            AgeBand(form.child_age_band.data),
-            Population(form.population.data),
-            all_regions[form.region.data],
-        )
-        db.session.commit()
-        flash(f"Case {case.code} added. Use this code whenever you refer to this client in vigtrain.", "success")
-        return redirect(url_for("casework.show_case", code=case.code))
+        try:
+            case = services.create_case(
+                current_user,
+                Relationship(form.relationship_type.data),
+                AgeBand(form.child_age_band.data),
+                Population(form.population.data),
+                all_regions[form.region.data],
+                form.started_on.data,
+                _consents(form),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form, exc.message, exc.field)
+        else:
+            db.session.commit()
+            flash(f"Case {case.code} added. Use this code whenever you refer to this client in vigtrain.", "success")
+            return redirect(url_for("casework.show_case", code=case.code))
     return render_template("casework/create_case.html", form=form), form_status(form)
+
+
+@bp.route("/cases/<code>/edit", methods=["GET", "POST"])
+@login_required
+def edit_case(code: str):
+    case = _load_case(code)
+    require(can_change_case(current_user, case), "only the practitioner changes a case")
+    held = tuple(name for name, _label in CONSENT_CHOICES if getattr(case, f"consent_{name}"))
+    form = CaseForm(
+        data={
+            "relationship_type": case.relationship_type.value,
+            "child_age_band": case.child_age_band.value,
+            "population": case.population.value,
+            "region": str(case.region_id),
+            "started_on": case.started_on,
+            "consents": list(held),
+        }
+    )
+    form.held_consents = held
+    form.submit.label.text = "Save changes"
+    all_regions = _region_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_case(
+                current_user,
+                case,
+                Relationship(form.relationship_type.data),
+                AgeBand(form.child_age_band.data),
+                Population(form.population.data),
+                all_regions[form.region.data],
+                form.started_on.data,
+                _consents(form, case),
+                today(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form, exc.message, exc.field)
+        else:
+            db.session.commit()
+            flash(f"Case {case.code} updated.", "success")
+            return redirect(url_for("casework.show_case", code=case.code))
+    return render_template("casework/edit_case.html", form=form, case=case), form_status(form)
+
+
+@bp.route("/cases/<code>/close", methods=["GET", "POST"])
+@login_required
+def close_case(code: str):
+    case = _load_case(code)
+    require(can_change_case(current_user, case), "only the practitioner closes a case")
+    form = CloseCaseForm(data={"ended_on": today()})
+    if form.validate_on_submit():
+        reason = form.end_reason.data or None
+        if reason is not None and reason not in {value.value for value in EndReason}:
+            add_error(form, "Select a reason from the list", "end_reason")
+        else:
+            try:
+                services.close_case(
+                    current_user,
+                    case,
+                    CaseStatus(form.status.data),
+                    form.ended_on.data,
+                    EndReason(reason) if reason else None,
+                    form.end_note.data,
+                    today(),
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                add_error(form, exc.message, exc.field)
+            else:
+                db.session.commit()
+                flash(f"Case {case.code} closed.", "success")
+                return redirect(url_for("casework.show_case", code=case.code))
+    return render_template(
+        "casework/close_case.html", form=form, case=case, max_note=services.MAX_END_NOTE
+    ), form_status(form)
+
+
+@bp.route("/cases/<code>/reopen", methods=["POST"])
+@login_required
+def reopen_case(code: str):
+    case = _load_case(code)
+    require(can_change_case(current_user, case), "only the practitioner reopens a case")
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            services.reopen_case(current_user, case)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Case {case.code} reopened.", "success")
+    return redirect(url_for("casework.show_case", code=case.code))
 
 
 @bp.route("/cases/<code>")
@@ -80,6 +198,8 @@ def show_case(code: str):
         case=case,
         principles=principles(),
         can_change=can_change_case(current_user, case),
+        feedback=case_feedback(case),
+        reopen_form=ActionForm(),
     )
 
 
