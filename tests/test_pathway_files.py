@@ -106,9 +106,13 @@ def test_invalid_toml_is_named(app, tmp_path):
     assert _versions() == 0
 
 
-def test_enabling_paired_outcome_data_is_refused_until_the_dcs_exists(app, tmp_path):
+def test_a_new_version_can_require_paired_outcome_data(app, tmp_path):
     folder = _copy_data(tmp_path)
     path = folder / "vig-practitioner-2024.toml"
-    path.write_text(path.read_text().replace("enabled = false", "enabled = true"))
+    text = path.read_text().replace("enabled = false", "enabled = true").replace('"2024.1"', '"2024.2"', 1)
+    path.write_text(text)
     result = app.test_cli_runner().invoke(args=["pathways", "sync", "--directory", str(folder)])
-    assert "dcs_paired_cases" in result.output and result.exit_code != 0
+    assert result.exit_code == 0, result.output
+    version = db.session.scalar(select(PathwayVersion).where(PathwayVersion.version == "2024.2"))
+    stage = version.definition.stages[-1]
+    assert "dcs_paired_cases" in {requirement.kind.value for requirement in stage.active_requirements}

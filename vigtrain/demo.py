@@ -182,6 +182,12 @@ def load_demo() -> None:
         service_by_name[DEMO_INVITEE.service],
         lambda token: url_for("accounts.accept_invitation", token=token, _external=True),
     )
+    from vigtrain.certificates.demo import demo_certificates
     from vigtrain.pathways.demo import load_training_demo
 
     load_training_demo(people)
+    demo_certificates(people)
+
+    from vigtrain.dcs.demo import load_outcomes_demo
+
+    load_outcomes_demo()

@@ -18,3 +18,19 @@ for (const button of document.querySelectorAll('[data-app-print]')) {
     window.print()
   })
 }
+
+// Outcome measure entry: keep answers safe while they are given (see measure-entry.js).
+const measureForm = document.querySelector('[data-measure-entry]')
+const measureSaved = document.querySelector('[data-measure-saved]')
+if (measureForm || measureSaved) {
+  import('./measure-entry.js').then(({ initMeasureEntry, forgetSavedMeasure }) => {
+    if (measureForm) initMeasureEntry(measureForm)
+    if (measureSaved) forgetSavedMeasure(measureSaved)
+  })
+}
+
+// Bulk certificate issue: a live progress bar (see bulk-progress.js).
+const bulkProgress = document.querySelector('[data-app-bulk-progress]')
+if (bulkProgress) {
+  import('./bulk-progress.js').then(({ initBulkProgress }) => initBulkProgress(bulkProgress))
+}

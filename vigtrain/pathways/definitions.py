@@ -79,9 +79,6 @@ class Requirement(_Strict):
             raise ValueError(f"a '{self.kind}' requirement needs a target number")
         if self.kind not in COUNTED and self.target is not None:
             raise ValueError(f"a '{self.kind}' requirement is done or not done; remove 'target'")
-        if self.kind is RequirementKind.DCS_PAIRED_CASES and self.enabled:
-            # Outcome data arrives with the DCS; until then this requirement could never be met.
-            raise ValueError("'dcs_paired_cases' cannot be enabled until vigtrain records outcome data")
         return self
 
     @property

@@ -67,7 +67,7 @@ class _Story:
                     (int(r.target) for r in stage.active_requirements if r.kind is RequirementKind.NEW_CLIENTS), 1
                 )
                 stage_clients = max(1, min(clients, needed))
-                cases = [self._case() for _ in range(stage_clients)]
+                cases = [self._case(start) for _ in range(stage_clients)]
                 for index, day in enumerate(self._dates(start, until, needed)):
                     self._cycle(cases[index % len(cases)], day)
             elif requirement.kind is RequirementKind.SUPERVISION_HOURS and supervision:
@@ -83,13 +83,17 @@ class _Story:
             elif requirement.kind is RequirementKind.REFLECTIVE_STATEMENT and fraction >= 1:
                 services.save_statement_text(self.trainee, record, STATEMENT)
 
-    def _case(self):
+    def _case(self, start: date):
+        # Consent is taken at the first session; about one client in eight declines the DCS.
+        dcs = start if self.rng.random() > 0.125 else None
         return casework.create_case(
             self.trainee,
             self.rng.choice(list(Relationship)[:5]),
             self.rng.choice(list(AgeBand)[:5]),
             self.rng.choice(list(Population)[:8]),
             self.region,
+            start,
+            casework.Consents(filming=start, supervision=start, dcs=dcs),
         )
 
     def _cycle(self, case, shared_review_on: date) -> None:

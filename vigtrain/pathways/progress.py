@@ -1,7 +1,9 @@
 """Each stage's requirements measured against its targets, for one or many enrolments at once.
 
 A cycle counts toward the stage that was current on its shared-review date; a client counts as
-new in the stage of its first cycle; only supervision confirmed by a supervisor counts. Stage
+new in the stage of its first cycle; only supervision confirmed by a supervisor counts; a case
+with paired pre and post outcome data (any measure) counts toward the stage current on the date
+of its earliest post measure. Stage
 windows are half-open, [started_on, ended_on): the day a stage ends belongs to the next one.
 The work is a fixed number of queries however many enrolments are asked about.
 """
@@ -16,6 +18,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from vigtrain.casework.models import Case, Cycle
+from vigtrain.dcs.models import CaseOutcome
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import UNITS, Requirement, RequirementKind, Stage
 from vigtrain.pathways.models import Assessment, AssessmentKind, Enrolment, StageRecord, StageState
@@ -137,6 +140,15 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
     ):
         cycles_by_trainee[trainee_id].append((case_id, shared_review_on))
 
+    paired_by_trainee: dict[int, list[date]] = defaultdict(list)
+    for trainee_id, paired_on in db.session.execute(
+        select(CaseOutcome.practitioner_id, func.min(CaseOutcome.post_on))
+        .where(CaseOutcome.practitioner_id.in_(trainee_ids))
+        .where(CaseOutcome.pre.is_not(None), CaseOutcome.post.is_not(None))
+        .group_by(CaseOutcome.practitioner_id, CaseOutcome.case_id)
+    ):
+        paired_by_trainee[trainee_id].append(paired_on)
+
     supervision: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for enrolment_id, session_date, minutes in db.session.execute(
         select(SupervisionSession.enrolment_id, SupervisionSession.session_date, SupervisionSession.duration_minutes)
@@ -171,7 +183,9 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
                 RequirementKind.SELF_ASSESSMENT: float((record.id, AssessmentKind.SELF) in assessed),
                 RequirementKind.SUPERVISOR_ASSESSMENT: float((record.id, AssessmentKind.SUPERVISOR) in assessed),
                 RequirementKind.REFLECTIVE_STATEMENT: float(record.has_statement),
-                RequirementKind.DCS_PAIRED_CASES: 0.0,
+                RequirementKind.DCS_PAIRED_CASES: sum(
+                    1 for day in paired_by_trainee.get(enrolment.trainee_id, []) if in_stage_window(day, record)
+                ),
             }
             statuses = []
             for requirement in stage.active_requirements:

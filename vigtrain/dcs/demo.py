@@ -1,0 +1,100 @@
+"""Demo outcome data: realistic measures, with plausible improvement, on every demo case.
+
+Recorded through the same services as live entry, so scores, outcomes and risk alerts are real.
+A seeded random generator keeps the figures the same on every load.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from vigtrain.casework import services as casework
+from vigtrain.casework.models import Case, CaseStatus, Cycle, Population
+from vigtrain.dates import today
+from vigtrain.dcs import services
+from vigtrain.dcs.measures import Measure, get_measure
+from vigtrain.dcs.models import Timepoint
+from vigtrain.extensions import db
+
+# Which measures a service would use, by area of work (the published VIG studies' outcomes).
+MEASURES_BY_POPULATION = {
+    Population.PERINATAL: ["EPDS", "PBQ", "VIG-SCALING"],
+    Population.EARLY_YEARS: ["PHQ-9", "GAD-7", "KPCS", "VIG-SCALING"],
+    Population.FAMILY_SUPPORT: ["PHQ-9", "GAD-7", "GBO"],
+    Population.CHILD_PROTECTION: ["SWEMWBS", "GBO", "VIG-SCALING"],
+    Population.LOOKED_AFTER: ["WEMWBS", "GBO"],
+    Population.NEURODEVELOPMENTAL: ["GAD-7", "SWEMWBS", "GBO"],
+    Population.EDUCATION: ["GBO", "VIG-SCALING"],
+    Population.MENTAL_HEALTH: ["PHQ-9", "GAD-7", "GBO"],
+}
+DEFAULT_MEASURES = ["PHQ-9", "GAD-7", "VIG-SCALING"]
+MIN_WEEKS_FOR_POST = 8
+# Where on each measure's range families referred for VIG usually start (0 best, 1 worst).
+PRE_SEVERITY = {"PBQ": (0.15, 0.35), "KPCS": (0.25, 0.45)}
+
+
+def _responses(measure: Measure, severity: float, rng: random.Random, calm: set[str]) -> dict[str, int]:
+    """Answers whose scores sit near `severity` (0 = best possible, 1 = worst possible) on every item."""
+    answers = {}
+    for number, scores in measure.score_table.items():
+        low, high = min(scores), max(scores)
+        level = severity if not measure.higher_is_better else 1 - severity
+        wanted = low + (high - low) * min(1.0, max(0.0, level + rng.uniform(-0.2, 0.2)))
+        if number in calm:
+            wanted = low if not measure.higher_is_better else high
+        answers[number] = min(range(len(scores)), key=lambda position: abs(scores[position] - wanted))
+    return answers
+
+
+def _calm_items(measure: Measure) -> set[str]:
+    """Risk items are answered at their calmest in the demo, except where a story sets one deliberately."""
+    subscales = {subscale.code: subscale.items for subscale in measure.subscales}
+    calm = set()
+    for rule in measure.risk_rules:
+        calm.update([rule.item] if rule.item else subscales[rule.subscale])
+    return calm
+
+
+def _record(case: Case, measure: Measure, timepoint: Timepoint, on: date, severity: float, rng, calm=None) -> None:
+    responses = _responses(measure, severity, rng, _calm_items(measure) if calm is None else calm)
+    if measure.code == "GBO":
+        responses = {key: value for key, value in responses.items() if int(key) <= rng.choice([2, 3])}
+    services.record_administration(case.practitioner, case, measure.code, timepoint, on, responses, today())
+
+
+def load_outcomes_demo(rng: random.Random | None = None) -> None:
+    """Pre measures on every case, post (and some follow-up) on cases whose work has run long enough."""
+    rng = rng or random.Random(2026)  # noqa: S311 (demo figures, not security)
+    now = today()
+    last_review = dict(
+        db.session.execute(select(Cycle.case_id, func.max(Cycle.shared_review_on)).group_by(Cycle.case_id)).all()
+    )
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    risk_shown = False
+    for index, case in enumerate(cases):
+        codes = MEASURES_BY_POPULATION.get(case.population, DEFAULT_MEASURES)
+        measures = [measure for code in codes if (measure := get_measure(code)) is not None]
+        pre_on = case.started_on
+        ended = last_review.get(case.id)
+        has_post = ended is not None and (now - case.started_on).days >= MIN_WEEKS_FOR_POST * 7 and index % 7 != 3
+        # Most families improve; some change little; one in twelve gets worse.
+        effect = rng.choice([0.35, 0.3, 0.25, 0.25, 0.2, 0.15, 0.05, 0.0, 0.3, 0.2, 0.25, -0.1])
+        closed_on = ended
+        for measure in measures:
+            pre_severity = rng.uniform(*PRE_SEVERITY.get(measure.code, (0.4, 0.75)))
+            calm = _calm_items(measure)
+            if not risk_shown and measure.code == "PHQ-9" and has_post:
+                calm, risk_shown = set(), True  # one demo case shows the risk alert and the supervisor email
+            _record(case, measure, Timepoint.PRE, pre_on, pre_severity, rng, calm)
+            if has_post:
+                post_on = min(now, max(ended, pre_on) + timedelta(days=rng.randrange(1, 10)))
+                _record(case, measure, Timepoint.POST, post_on, max(0.0, pre_severity - effect), rng)
+                closed_on = max(closed_on, post_on)
+                if index % 4 == 0 and (now - post_on).days > 60:
+                    follow_on = post_on + timedelta(days=56)
+                    _record(case, measure, Timepoint.FOLLOW_UP, follow_on, max(0.0, pre_severity - effect), rng)
+        if has_post:
+            casework.close_case(case.practitioner, case, CaseStatus.COMPLETED, closed_on, None, None, now)

@@ -1,0 +1,80 @@
+"""Forms for recording outcome measures: choose a measure and timepoint, then answer it on one screen."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SubmitField
+from wtforms.validators import StopValidation
+
+from vigtrain.dcs.measures import Measure, library
+from vigtrain.dcs.models import TIMEPOINT_LABELS
+from vigtrain.forms import DateInputField, RequiredRadioField
+
+
+class ChooseMeasureForm(FlaskForm):
+    measure = RequiredRadioField(
+        "Which measure?",
+        choices=[],
+        missing="Select the measure",
+        invalid="Select a measure from the list",
+    )
+    timepoint = RequiredRadioField(
+        "When in the work is it?",
+        choices=[(value.value, label) for value, label in TIMEPOINT_LABELS.items()],
+        missing="Select when in the work the measure is",
+        invalid="Select a timepoint from the list",
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.measure.choices = [(measure.code, measure.name) for measure in library().values()]
+
+
+def item_field_name(number: str) -> str:
+    return f"item_{number}"
+
+
+class _ItemField(RadioField):
+    """One item's answer as the position of the option chosen; unanswered is allowed (the measure decides)."""
+
+    widget = GovRadioInput()
+
+    def __init__(self, *args, number: str, **kwargs) -> None:
+        super().__init__(*args, validate_choice=False, **kwargs)
+        self.number = number
+
+    def pre_validate(self, form) -> None:
+        if self.data not in (None, "") and self.data not in {value for value, _label in self.choices}:
+            raise StopValidation(f"Choose one of the answers shown for question {self.number}")
+
+    @property
+    def position(self) -> int | None:
+        return None if self.data in (None, "") else int(self.data)
+
+
+class _EntryForm(FlaskForm):
+    administered_on = DateInputField("Date completed", subject="the date the measure was completed")
+    submit = SubmitField("Save answers", widget=GovSubmitInput())
+    measure: Measure
+
+    def item_fields(self) -> list[_ItemField]:
+        return [self[item_field_name(item.number)] for item in self.measure.items]
+
+    def responses(self) -> dict[str, int | None]:
+        return {field.number: field.position for field in self.item_fields()}
+
+
+def entry_form(measure: Measure, **kwargs) -> _EntryForm:
+    """A form with one radio group per item, built from the measure's data file."""
+    fields = {
+        item_field_name(item.number): _ItemField(
+            item.title,
+            number=item.number,
+            choices=[(str(position), option.label) for position, option in enumerate(measure.options_for(item.number))],
+        )
+        for item in measure.items
+    }
+    form_class = type(f"{measure.code.replace('-', '')}EntryForm", (_EntryForm,), {"measure": measure, **fields})
+    return form_class(**kwargs)

@@ -1,0 +1,120 @@
+"""Outcome data for the Data Collection System: measure administrations and per-case outcomes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vigtrain.accounts.models import User
+from vigtrain.casework.models import AgeBand, Case, Population, Relationship
+from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.extensions import db, str_enum
+
+
+class Timepoint(enum.StrEnum):
+    PRE = "pre"
+    MID = "mid"
+    POST = "post"
+    FOLLOW_UP = "follow-up"
+
+
+TIMEPOINT_LABELS = {
+    Timepoint.PRE: "Before (pre)",
+    Timepoint.MID: "Midway (mid)",
+    Timepoint.POST: "After (post)",
+    Timepoint.FOLLOW_UP: "Follow-up",
+}
+
+TIMEPOINT_ORDER = list(Timepoint)
+
+
+class Administration(db.Model):
+    """One measure completed at one timepoint of a case, with the answers and the scores they give.
+
+    Scores are stored as computed by the scoring engine from the measure's data file version at the
+    time, so a later correction to a data file never silently changes past feedback.
+    """
+
+    __tablename__ = "administration"
+    __table_args__ = (UniqueConstraint("case_id", "measure_code", "timepoint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    measure_code: Mapped[str] = mapped_column(String(16))
+    measure_version: Mapped[str] = mapped_column(String(16))
+    timepoint: Mapped[Timepoint] = mapped_column(str_enum(Timepoint, 10))
+    administered_on: Mapped[date] = mapped_column(Date)
+    responses: Mapped[dict] = mapped_column(JSON)
+    total: Mapped[float] = mapped_column(Float)
+    raw: Mapped[float | None] = mapped_column(Float)
+    subscales: Mapped[dict] = mapped_column(JSON, default=dict)
+    band: Mapped[str | None] = mapped_column(String(60))
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    prorated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    entered_by: Mapped[User] = relationship()
+
+    @property
+    def timepoint_label(self) -> str:
+        return TIMEPOINT_LABELS[self.timepoint]
+
+
+class CaseOutcome(db.Model):
+    """One row per case and measure: pre, post and the change between them, kept current by the services.
+
+    Reports aggregate this table rather than pairing administrations at query time, so the national
+    report stays fast at 800,000 administrations. The case's context is copied here for the same reason
+    and refreshed whenever the case changes.
+    """
+
+    __tablename__ = "case_outcome"
+    __table_args__ = (
+        UniqueConstraint("case_id", "measure_code"),
+        # Covers the national report's aggregate, so SQLite answers it from the index alone.
+        Index(
+            "ix_case_outcome_report",
+            "measure_code",
+            "consent_dcs",
+            "region_id",
+            "pre",
+            "post",
+            "classification",
+            "pre_case",
+            "recovery",
+            "reliable_recovery",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    measure_code: Mapped[str] = mapped_column(String(16))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    population: Mapped[Population] = mapped_column(str_enum(Population))
+    relationship_type: Mapped[Relationship] = mapped_column(str_enum(Relationship))
+    child_age_band: Mapped[AgeBand] = mapped_column(str_enum(AgeBand, 10))
+    stage_number: Mapped[int | None] = mapped_column(Integer)
+    consent_dcs: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    pre: Mapped[float | None] = mapped_column(Float)
+    pre_on: Mapped[date | None] = mapped_column(Date)
+    post: Mapped[float | None] = mapped_column(Float)
+    post_on: Mapped[date | None] = mapped_column(Date)
+    follow_up: Mapped[float | None] = mapped_column(Float)
+    change: Mapped[float | None] = mapped_column(Float)
+    classification: Mapped[str | None] = mapped_column(String(30))
+    pre_case: Mapped[bool | None] = mapped_column(Boolean)
+    recovery: Mapped[bool | None] = mapped_column(Boolean)
+    reliable_recovery: Mapped[bool | None] = mapped_column(Boolean)
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def paired(self) -> bool:
+        return self.pre is not None and self.post is not None

@@ -1,0 +1,290 @@
+"""Recording outcome measures against a case, keeping each case's outcomes current, and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, select, update
+
+from vigtrain import audit
+from vigtrain.accounts.models import User
+from vigtrain.casework.models import Case
+from vigtrain.dcs.measures import Measure, get_measure, library
+from vigtrain.dcs.models import TIMEPOINT_ORDER, Administration, CaseOutcome, Timepoint
+from vigtrain.dcs.outcomes import Change, classify
+from vigtrain.dcs.scoring import score
+from vigtrain.errors import DomainError
+from vigtrain.extensions import db
+from vigtrain.notifications.services import send_email
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus
+
+ADMINISTRATION_FIELDS = ("case_id", "measure_code", "measure_version", "timepoint", "administered_on", "total", "band")
+CONTEXT_FIELDS = (
+    "practitioner_id",
+    "service_id",
+    "region_id",
+    "population",
+    "relationship_type",
+    "child_age_band",
+    "stage_number",
+    "consent_dcs",
+)
+
+
+def measure_or_error(code: str) -> Measure:
+    measure = get_measure(code or "")
+    if measure is None:
+        raise DomainError("Select a measure from the list", field="measure")
+    return measure
+
+
+def check_date(case: Case, timepoint: Timepoint, administered_on: date, today: date) -> None:
+    """A measure belongs inside its case: not in the future, and in timepoint order with the others."""
+    if administered_on > today:
+        raise DomainError("The date must be today or in the past", field="administered_on")
+    if administered_on < case.started_on:
+        raise DomainError(
+            f"The date must be on or after the case started ({case.started_on:%-d %B %Y})", field="administered_on"
+        )
+    if timepoint is not Timepoint.FOLLOW_UP and case.ended_on and administered_on > case.ended_on:
+        raise DomainError(
+            f"The date must be on or before the case ended ({case.ended_on:%-d %B %Y}). "
+            "Record measures after the end as follow-up.",
+            field="administered_on",
+        )
+
+
+def check_order(timepoint: Timepoint, administered_on: date, others: Mapping[Timepoint, date]) -> None:
+    """Pre comes first, then mid, then post, then follow-up (the same day is allowed)."""
+    position = TIMEPOINT_ORDER.index(timepoint)
+    for other, day in others.items():
+        other_position = TIMEPOINT_ORDER.index(other)
+        if other_position < position and administered_on < day:
+            raise DomainError(
+                f"The {timepoint.value} date must not be before the {other.value} date ({day:%-d %B %Y})",
+                field="administered_on",
+            )
+        if other_position > position and administered_on > day:
+            raise DomainError(
+                f"The {timepoint.value} date must not be after the {other.value} date ({day:%-d %B %Y})",
+                field="administered_on",
+            )
+
+
+def record_administration(
+    actor: User,
+    case: Case,
+    measure_code: str,
+    timepoint: Timepoint,
+    administered_on: date,
+    responses: Mapping[str, int | None],
+    today: date,
+) -> Administration:
+    """Score and keep one completed measure; a positive risk item alerts the practitioner's supervisor."""
+    measure = measure_or_error(measure_code)
+    check_date(case, timepoint, administered_on, today)
+    existing = {
+        row.timepoint: row.administered_on
+        for row in db.session.scalars(
+            select(Administration).where(Administration.case_id == case.id, Administration.measure_code == measure.code)
+        )
+    }
+    if timepoint in existing:
+        raise DomainError(
+            f"{measure.code} has already been recorded at {timepoint.value} for this case. "
+            "Delete that one first if it needs correcting.",
+            field="timepoint",
+        )
+    check_order(timepoint, administered_on, existing)
+    result = score(measure, responses)
+    administration = Administration(
+        case_id=case.id,
+        measure_code=measure.code,
+        measure_version=measure.version,
+        timepoint=timepoint,
+        administered_on=administered_on,
+        responses={key: value for key, value in responses.items() if value is not None},
+        total=result.total,
+        raw=result.raw,
+        subscales=dict(result.subscales),
+        band=result.band,
+        flags=[{"code": flag.code, "message": flag.message, "item": flag.item} for flag in result.flags],
+        prorated=result.prorated,
+        entered_by_id=actor.id,
+    )
+    db.session.add(administration)
+    db.session.flush()
+    audit.record(
+        actor, "administration.recorded", administration, after=audit.snapshot(administration, *ADMINISTRATION_FIELDS)
+    )
+    refresh_outcome(case, measure)
+    if result.flags:
+        _alert_supervisors(case, administration, measure)
+    return administration
+
+
+def delete_administration(actor: User, administration: Administration) -> None:
+    case, measure = administration.case, measure_or_error(administration.measure_code)
+    before = audit.snapshot(administration, *ADMINISTRATION_FIELDS)
+    administration_id = administration.id
+    db.session.delete(administration)
+    db.session.flush()
+    audit.record(actor, "administration.deleted", ("Administration", administration_id), before=before)
+    refresh_outcome(case, measure)
+
+
+def supervisors_to_alert(case: Case) -> list[User]:
+    """The practitioner's personal supervisors on active enrolments: who hears of a risk item."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Enrolment, Enrolment.supervisor_id == User.id)
+            .where(Enrolment.trainee_id == case.practitioner_id, Enrolment.status == EnrolmentStatus.ACTIVE)
+            .where(User.is_active_flag.is_(True))
+            .distinct()
+        )
+    )
+
+
+def _alert_supervisors(case: Case, administration: Administration, measure: Measure) -> None:
+    """Tell each active personal supervisor, by case code only, so they can support the practitioner."""
+    supervisors = supervisors_to_alert(case)
+    items = ", ".join(flag["message"] for flag in administration.flags)
+    for supervisor in supervisors:
+        send_email(
+            supervisor.email,
+            f"Risk item answered on case {case.code}",
+            (
+                f"Dear {supervisor.display_name},\n\n"
+                f"{case.practitioner.display_name} recorded {measure.code} ({administration.timepoint.value}) for case "
+                f"{case.code} on {administration.administered_on:%-d %B %Y}, and a risk item was answered:\n\n"
+                f"{items}\n\n"
+                "The practitioner has been asked to follow their service's safeguarding procedure. You may want to "
+                "check in with them and make sure they are supported.\n\n"
+                "Sign in to vigtrain to see the case's outcomes.\n"
+            ),
+        )
+
+
+def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
+    """Recompute the case's row for one measure from its administrations (or remove it if none are left)."""
+    rows = {
+        row.timepoint: row
+        for row in db.session.scalars(
+            select(Administration).where(Administration.case_id == case.id, Administration.measure_code == measure.code)
+        )
+    }
+    outcome = db.session.scalar(
+        select(CaseOutcome).where(CaseOutcome.case_id == case.id, CaseOutcome.measure_code == measure.code)
+    )
+    if not rows:
+        if outcome is not None:
+            db.session.delete(outcome)
+            db.session.flush()
+        return None
+    if outcome is None:
+        outcome = CaseOutcome(case_id=case.id, measure_code=measure.code)
+        db.session.add(outcome)
+    for name in CONTEXT_FIELDS:
+        setattr(outcome, name, getattr(case, name))
+    pre, post, follow_up = rows.get(Timepoint.PRE), rows.get(Timepoint.POST), rows.get(Timepoint.FOLLOW_UP)
+    outcome.pre, outcome.pre_on = (pre.total, pre.administered_on) if pre else (None, None)
+    outcome.post, outcome.post_on = (post.total, post.administered_on) if post else (None, None)
+    outcome.follow_up = follow_up.total if follow_up else None
+    change = classify(measure, pre.total, post.total) if pre and post else None
+    outcome.change = change.change if change else None
+    outcome.classification = change.classification.value if change else None
+    outcome.pre_case = measure.is_case(pre.total) if pre else None
+    outcome.recovery = change.recovery if change else None
+    outcome.reliable_recovery = change.reliable_recovery if change else None
+    db.session.flush()
+    return outcome
+
+
+def refresh_case_context(case: Case) -> None:
+    """Copy the case's context (consent, region, population...) onto its outcome rows after an edit."""
+    db.session.flush()
+    db.session.execute(
+        update(CaseOutcome)
+        .where(CaseOutcome.case_id == case.id)
+        .values({name: getattr(case, name) for name in CONTEXT_FIELDS})
+    )
+
+
+def remove_case_outcomes(case: Case) -> None:
+    db.session.execute(delete(CaseOutcome).where(CaseOutcome.case_id == case.id))
+
+
+@dataclass
+class GoalProgress:
+    goal: str
+    first: float | None
+    last: float | None
+
+    @property
+    def change(self) -> float | None:
+        return None if self.first is None or self.last is None else self.last - self.first
+
+
+@dataclass
+class MeasureFeedback:
+    """What one measure says about one case: its administrations in order and the change pre to post."""
+
+    measure: Measure
+    administrations: list[Administration]
+    change: Change | None = None
+    goals: list[GoalProgress] = field(default_factory=list)
+
+    def at(self, timepoint: Timepoint | str) -> Administration | None:
+        timepoint = Timepoint(timepoint)
+        return next((row for row in self.administrations if row.timepoint is timepoint), None)
+
+    @property
+    def flagged(self) -> list[Administration]:
+        return [row for row in self.administrations if row.flags]
+
+    @property
+    def consider_further_input(self) -> bool:
+        """A post score still at or above caseness: prompt the practitioner to consider further help."""
+        post = self.at(Timepoint.POST)
+        return bool(post is not None and self.measure.is_case(post.total))
+
+
+def case_feedback(case: Case) -> list[MeasureFeedback]:
+    """Feedback on every measure recorded for the case, in the library's order."""
+    by_measure: dict[str, list[Administration]] = {}
+    for row in db.session.scalars(select(Administration).where(Administration.case_id == case.id)):
+        by_measure.setdefault(row.measure_code, []).append(row)
+    feedback = []
+    for code, measure in library().items():
+        rows = sorted(by_measure.get(code, []), key=lambda row: TIMEPOINT_ORDER.index(row.timepoint))
+        if not rows:
+            continue
+        item = MeasureFeedback(measure, rows)
+        pre, post = item.at(Timepoint.PRE), item.at(Timepoint.POST)
+        if pre and post:
+            item.change = classify(measure, pre.total, post.total)
+        if measure.code == "GBO":
+            goals = sorted({key for row in rows for key in row.subscales})
+            item.goals = [
+                GoalProgress(
+                    goal,
+                    next((row.subscales[goal] for row in rows if goal in row.subscales), None),
+                    next((row.subscales[goal] for row in reversed(rows) if goal in row.subscales), None),
+                )
+                for goal in goals
+            ]
+        feedback.append(item)
+    return feedback
+
+
+def recorded_timepoints(case: Case) -> dict[str, set[Timepoint]]:
+    """Which timepoints each measure already has, so the entry form can steer away from duplicates."""
+    recorded: dict[str, set[Timepoint]] = {}
+    for code, timepoint in db.session.execute(
+        select(Administration.measure_code, Administration.timepoint).where(Administration.case_id == case.id)
+    ):
+        recorded.setdefault(code, set()).add(timepoint)
+    return recorded
