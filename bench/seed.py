@@ -1,7 +1,9 @@
 """Build a SQLite database at a multiple of AVIGuk's size, fast, for `make bench`.
 
 Scale 1 is roughly AVIGuk today (2,000 practitioners and trainees, 20,000 cases, ~60,000 cycles,
-50,000 supervision sessions); scale 10 is the DESIGN.md §5 target. The schema comes from the
+50,000 supervision sessions, ~80,000 outcome measure administrations); scale 10 is the DESIGN.md §5
+target. Measures are scored by the real scoring engine and each case's outcome classified by the real
+`classify`, so the DCS reports read data shaped like the live system's. The schema comes from the
 migrations; the bulk rows go in with SQLAlchemy Core executemany (not the ORM or the services,
 which would take hours at this size), with explicit ids so rows can refer to each other.
 
@@ -25,7 +27,11 @@ from vigtrain import codes, create_app
 from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.accounts.passwords import hash_password
 from vigtrain.audit import AuditEvent
-from vigtrain.casework.models import AgeBand, Case, Cycle, Population, Relationship
+from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
+from vigtrain.dcs.measures import get_measure
+from vigtrain.dcs.models import Administration, CaseOutcome, Timepoint
+from vigtrain.dcs.outcomes import classify
+from vigtrain.dcs.scoring import score
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.services import ensure_regions
@@ -33,7 +39,7 @@ from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion,
 from vigtrain.pathways.services import sync_pathways
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
 
-SEED_VERSION = 1
+SEED_VERSION = 2
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 
@@ -48,6 +54,12 @@ KNOWN_LOGGED = 1  # one session each waiting in the supervisor's queue
 
 PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
 PRINCIPLES = ["attentive", "encouraging", "receiving", "attuned", "guiding", "deepening"]
+# Outcome measures per case: PHQ-9 and GAD-7 before and (once the work has ended) after; some WEMWBS too.
+MEASURES = [("PHQ-9", 1.0), ("GAD-7", 1.0), ("WEMWBS", 0.3)]
+DCS_CONSENT = 0.85
+POST_RECORDED = 0.9  # of cases that ended, the share with a post measure
+ENDED_EARLY = 0.06
+MEASURED_UP_TO = date(2025, 10, 31)  # work ending after this is still open
 
 
 def seed_key() -> str:
@@ -272,24 +284,49 @@ class _Seeder:
                 day += timedelta(days=180 if with_meeting else 30)
         return enrolment_id
 
-    def case(self, practitioner_id: int, service_id: int, region_id: int, cycles: int, opened: date) -> str:
+    def case(
+        self, practitioner_id: int, service_id: int, region_id: int, cycles: int, opened: date, stage: int | None
+    ) -> str:
         case_id = self.take_id("case")
         code = self.case_code()
-        pick = self.random.choice
+        pick, roll = self.random.choice, self.random.random
+        ends = opened + timedelta(days=21 * cycles + 14)
+        ended = ends <= MEASURED_UP_TO
+        early = ended and roll() < ENDED_EARLY
+        consent_dcs = roll() < DCS_CONSENT
+        context = {
+            "practitioner_id": practitioner_id,
+            "service_id": service_id,
+            "region_id": region_id,
+            "relationship_type": pick(RELATIONSHIPS),
+            "child_age_band": pick(AGE_BANDS),
+            "population": pick(POPULATIONS),
+            "stage_number": stage,
+            "consent_dcs": consent_dcs,
+        }
         self.add(
             CASE,
             {
                 "id": case_id,
                 "code": code,
-                "practitioner_id": practitioner_id,
-                "service_id": service_id,
-                "region_id": region_id,
-                "relationship_type": pick(RELATIONSHIPS),
-                "child_age_band": pick(AGE_BANDS),
-                "population": pick(POPULATIONS),
+                **context,
+                "consent_filming": True,
+                "consent_filming_on": opened,
+                "consent_supervision": True,
+                "consent_supervision_on": opened,
+                "consent_dcs_on": opened if consent_dcs else None,
+                "started_on": opened,
+                "ended_on": ends if ended else None,
+                "status": (CaseStatus.ENDED_EARLY if early else CaseStatus.COMPLETED) if ended else CaseStatus.OPEN,
+                "end_reason": EndReason.CLIENT_WITHDREW if early else None,
+                "end_note": None,
                 "created_at": _at(opened),
             },
         )
+        for measure_code, share in MEASURES:
+            if roll() < share:
+                post_on = ends if ended and not early and roll() < POST_RECORDED else None
+                self.outcome(case_id, context, get_measure(measure_code), opened, post_on)
         for number in range(cycles):
             filmed = opened + timedelta(days=21 * number)
             self.add(
@@ -306,6 +343,66 @@ class _Seeder:
                 },
             )
         return code
+
+    def answers(self, measure, level: float) -> dict[str, int]:
+        """Option positions around `level` (0 = the first option, usually the least troubled)."""
+        top = len(measure.options) - 1
+        gauss = self.random.gauss
+        return {item.number: min(top, max(0, round(gauss(level, 0.8)))) for item in measure.items}
+
+    def outcome(self, case_id: int, context: dict, measure, pre_on: date, post_on: date | None) -> None:
+        """Pre (and post) administrations scored by the engine, and the case's outcome row from them."""
+        top = len(measure.options) - 1
+        # How troubled the client is, as an option position; most are less troubled afterwards, a few more.
+        trouble = self.random.uniform(0.25, 0.8) * top
+        levels = [trouble, trouble - self.random.uniform(-0.15, 0.45) * top]
+        if measure.higher_is_better:  # the first options are the least wellbeing
+            levels = [top - level for level in levels]
+        answers = [self.answers(measure, level) for level in levels]
+        rows = [(Timepoint.PRE, pre_on, answers[0], score(measure, answers[0]))]
+        if post_on is not None:
+            rows.append((Timepoint.POST, post_on, answers[1], score(measure, answers[1])))
+        for timepoint, day, responses, result in rows:
+            self.add(
+                ADMINISTRATION,
+                {
+                    "case_id": case_id,
+                    "measure_code": measure.code,
+                    "measure_version": measure.version,
+                    "timepoint": timepoint,
+                    "administered_on": day,
+                    "responses": responses,
+                    "total": result.total,
+                    "raw": result.raw,
+                    "subscales": result.subscales,
+                    "band": result.band,
+                    "flags": [{"code": flag.code, "message": flag.message, "item": flag.item} for flag in result.flags],
+                    "prorated": result.prorated,
+                    "entered_by_id": context["practitioner_id"],
+                    "created_at": _at(day, 16),
+                },
+            )
+        pre = rows[0][3].total
+        post = rows[1][3].total if len(rows) > 1 else None
+        change = classify(measure, pre, post) if post is not None else None
+        self.add(
+            CASE_OUTCOME,
+            {
+                "case_id": case_id,
+                "measure_code": measure.code,
+                **context,
+                "pre": pre,
+                "pre_on": pre_on,
+                "post": post,
+                "post_on": post_on,
+                "follow_up": None,
+                "change": change.change if change else None,
+                "classification": change.classification.value if change else None,
+                "pre_case": measure.is_case(pre),
+                "recovery": change.recovery if change else None,
+                "reliable_recovery": change.reliable_recovery if change else None,
+            },
+        )
 
     def session(self, enrolment_id, supervisor_id, trainee_id, day: date, status, case_codes) -> None:
         confirmed = status == SessionStatus.CONFIRMED
@@ -378,7 +475,7 @@ class _Seeder:
                 trainee, supervisor, service_id, pathway, EnrolmentStatus.ACTIVE, states, accreditor
             )
             case_codes = [
-                self.case(trainee, service_id, region_id, cycles, date(2025, 3, 1) + timedelta(days=14 * index))
+                self.case(trainee, service_id, region_id, cycles, date(2025, 3, 1) + timedelta(days=14 * index), 1)
                 for index, cycles in enumerate(KNOWN_CYCLES)
             ]
             for index in range(KNOWN_CONFIRMED + KNOWN_LOGGED):
@@ -416,7 +513,7 @@ class _Seeder:
             trainee = number % 5 < 3  # 60% in training, 40% accredited practitioners
             roles = [Role.TRAINEE] if trainee else [Role.PRACTITIONER]
             user_id = self.user(f"person-{number}@bulk.example", f"Person {number}", roles, service_id)
-            practitioners.append((user_id, service_id, region_id))
+            practitioners.append((user_id, service_id, region_id, 1 + number % 3 if trainee else None))
             pathway = verp if number % 7 == 0 else vig
             supervisor = supervisors[number % len(supervisors)]
             accreditor = accreditors[number % len(accreditors)]
@@ -432,10 +529,10 @@ class _Seeder:
 
         recent_codes: dict[int, list[str]] = {}
         for number in range(PER_SCALE["cases"] * scale):
-            user_id, service_id, region_id = practitioners[number % people]
+            user_id, service_id, region_id, stage = practitioners[number % people]
             cycles = pick.choice((1, 2, 3, 3, 4, 5))
             opened = date(2024, 1, 1) + timedelta(days=pick.randrange(700))
-            code = self.case(user_id, service_id, region_id, cycles, opened)
+            code = self.case(user_id, service_id, region_id, cycles, opened, stage)
             recent_codes.setdefault(user_id, []).append(code)
 
         for number in range(PER_SCALE["sessions"] * scale):
@@ -488,7 +585,9 @@ STAGE = StageRecord.__table__
 CASE = Case.__table__
 CYCLE = Cycle.__table__
 SESSION = SupervisionSession.__table__
-TABLES = [SERVICE, USER, USER_ROLE, AUDIT, ENROLMENT, STAGE, CASE, CYCLE, SESSION]  # foreign keys first
+ADMINISTRATION = Administration.__table__
+CASE_OUTCOME = CaseOutcome.__table__
+TABLES = [SERVICE, USER, USER_ROLE, AUDIT, ENROLMENT, STAGE, CASE, CYCLE, SESSION, ADMINISTRATION, CASE_OUTCOME]
 RELATIONSHIPS = list(Relationship)
 AGE_BANDS = list(AgeBand)
 POPULATIONS = list(Population)
