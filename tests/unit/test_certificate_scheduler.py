@@ -1,0 +1,118 @@
+"""The scheduler: one lease, so a second scheduler is harmless; thin jobs that call services."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from tests.certificate_factories import make_certificate, make_earned_record
+from tests.factories import make_admin
+from vigtrain import scheduler
+from vigtrain.certificates import bulk
+from vigtrain.certificates.models import BulkIssue, BulkIssueState, CertificateStatus
+from vigtrain.dates import utcnow
+from vigtrain.extensions import db
+from vigtrain.scheduler import JOBS, SchedulerLease, claim_lease, release_lease, run_job
+
+
+def job(name: str):
+    return next(job for job in JOBS if job.name == name)
+
+
+def test_only_one_scheduler_holds_the_lease_until_it_expires(app):
+    now = utcnow()
+    assert claim_lease("first", now)
+    assert not claim_lease("second", now + timedelta(seconds=10))
+    assert claim_lease("first", now + timedelta(seconds=30))  # the heartbeat renews it
+    assert not claim_lease("second", now + timedelta(seconds=100))
+    # The first stops heart-beating (it died): once the lease runs out the second takes over.
+    assert claim_lease("second", now + timedelta(seconds=121))
+    assert not claim_lease("first", now + timedelta(seconds=122))
+    assert db.session.scalar(select(SchedulerLease.holder)) == "second"
+
+
+def test_a_clean_stop_hands_over_at_once(app):
+    assert claim_lease("first")
+    release_lease("first")
+    assert claim_lease("second")
+
+
+def test_racing_schedulers_never_both_hold_the_lease(app):
+    """Two schedulers starting together, each claiming many times: only one ever succeeds."""
+    wins: dict[str, int] = {"a": 0, "b": 0}
+    barrier = threading.Barrier(2)
+
+    def contend(holder: str) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                for _ in range(20):
+                    wins[holder] += claim_lease(holder)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=contend, args=(holder,)) for holder in wins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(wins.values()) == [0, 20]
+
+
+def test_jobs_run_only_where_the_lease_is_held(app, clock):
+    admin = make_admin()
+    certificate = make_certificate(admin, on=date(2022, 1, 10))
+    certificate_id = certificate.id
+    assert claim_lease("other")
+    assert run_job(app, job("expire-certificates"), "me") is None
+    assert db.session.get(type(certificate), certificate_id).status is CertificateStatus.VALID
+    release_lease("other")
+    assert run_job(app, job("expire-certificates"), "me") == 1
+    db.session.expire_all()
+    assert db.session.get(type(certificate), certificate_id).status is CertificateStatus.EXPIRED
+    assert run_job(app, job("expire-certificates"), "me") == 0  # idempotent
+
+
+def test_resume_job_finishes_an_abandoned_bulk_issue(app, clock):
+    admin = make_admin()
+    queued = bulk.start_bulk_issue(admin, [make_earned_record().id, make_earned_record().id])
+    db.session.commit()
+    job_id = queued.id
+    clock.tick(600)  # nobody has touched it for ten minutes
+    assert run_job(app, job("resume-bulk-issues"), "me") == 2
+    db.session.expire_all()
+    assert db.session.get(BulkIssue, job_id).state is BulkIssueState.FINISHED
+
+
+def test_a_failing_job_is_logged_and_the_scheduler_carries_on(app, monkeypatch, caplog):
+    def broken() -> int:
+        raise RuntimeError("mail server on fire")
+
+    failing = scheduler.Job("broken", broken, "interval", {"minutes": 1})
+    assert run_job(app, failing, "me") is None
+    assert "job broken failed" in caplog.text
+    assert run_job(app, job("deliver-mail"), "me") == 0  # nothing configured: nothing sent
+
+
+def test_the_scheduler_schedules_every_job(app, monkeypatch):
+    added = []
+
+    class FakeScheduler:
+        def __init__(self, timezone) -> None:
+            self.timezone = timezone
+
+        def add_job(self, function, trigger=None, **options) -> None:
+            added.append(options["id"])
+
+        def start(self) -> None:
+            raise KeyboardInterrupt
+
+    import apscheduler.schedulers.blocking
+
+    monkeypatch.setattr(apscheduler.schedulers.blocking, "BlockingScheduler", FakeScheduler)
+    assert claim_lease("me")
+    scheduler.run(app, "me")
+    assert set(added) >= {"heartbeat", "expire-certificates", "resume-bulk-issues", "deliver-mail"}
+    assert claim_lease("someone else")  # it released the lease on the way out

@@ -1,0 +1,399 @@
+"""What vigtrain publishes about a certificate: Open Badges 3.0 credentials, signed, and their status.
+
+A credential is an Open Badges 3.0 `OpenBadgeCredential` (Verifiable Credentials Data Model 2.0)
+secured as a VC-JWT the way W3C "Securing Verifiable Credentials using JOSE and COSE"
+(Recommendation, May 2025, section 3.1.1) says: the JWS payload is the credential itself, with
+the header {alg: "EdDSA", kid, typ: "vc+jwt", cty: "vc"}; there is no "vc" claim and no JWT
+claims that could disagree with the credential. Anyone can check the signature offline with the
+key set at /.well-known/jwks.json; whether it has since been revoked is a bit in the W3C Bitstring
+Status List v1.0 credential at /status/revocation, itself a VC-JWT signed with the same key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import current_app
+from joserfc import jws
+from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.jwk import OKPKey
+from sqlalchemy import select
+
+from vigtrain.certificates.keys import ALGORITHM, jwk_set, signing_key
+from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus
+from vigtrain.certificates.services import find_certificate
+from vigtrain.dates import UK, utcnow
+from vigtrain.extensions import db
+from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CONTEXTS = [VC_CONTEXT, OB_CONTEXT]
+MEDIA_TYPE = "application/vc+jwt"
+JWT_TYPE = "vc+jwt"
+
+# Bitstring Status List v1.0 section 6.1: at least 16KB (131,072 entries), so a list reveals little
+# about how many credentials exist; it grows in whole 16KB blocks.
+STATUS_LIST_BLOCK_BITS = 131_072
+STATUS_LIST_PATH = "/status/revocation"
+
+# A pasted credential larger than this is not one of ours (ours are about 2KB).
+MAX_PASTED_LENGTH = 20_000
+_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+class _EdDSAOnly(jws.JWSRegistry):
+    """Accept EdDSA and nothing else, so a verifier can never be talked into another algorithm.
+
+    joserfc warns that RFC 9864 deprecates the name "EdDSA" for "Ed25519"; the JOSE libraries
+    verifiers use today know only "EdDSA", and the key is Ed25519 either way.
+    """
+
+    def get_alg(self, name: str):
+        if name != ALGORITHM:
+            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
+        return self.algorithms[name]
+
+
+_REGISTRY = _EdDSAOnly()
+
+
+# --- the credential -----------------------------------------------------------------------------
+
+
+def _instant(day: date, at: time) -> str:
+    """A UK calendar day's moment as an ISO 8601 UTC timestamp: validity follows UK dates."""
+    moment = datetime.combine(day, at, tzinfo=UK).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def issuer_profile(base_url: str) -> dict[str, Any]:
+    """AVIGuk as an Open Badges `Profile`: what a credential's issuer.id resolves to."""
+    config = current_app.config
+    return {
+        "@context": CONTEXTS,
+        "id": f"{base_url}/issuer",
+        "type": ["Profile"],
+        "name": config["CERTIFICATE_ISSUER_NAME"],
+        "url": config["CERTIFICATE_ISSUER_URL"],
+        "description": "Accredits practitioners and supervisors of Video Interaction Guidance in the UK.",
+        # Where the public keys that sign AVIGuk's credentials are published.
+        "jwks_uri": f"{base_url}/.well-known/jwks.json",
+    }
+
+
+def _issuer(base_url: str) -> dict[str, Any]:
+    profile = issuer_profile(base_url)
+    return {key: profile[key] for key in ("id", "type", "name", "url")}
+
+
+def _amount(kind: RequirementKind, target: float) -> str:
+    number = f"{target:g}"
+    if kind is RequirementKind.SUPERVISION_HOURS:
+        return f"{number} hour" if target == 1 else f"{number} hours"
+    singular, plural = UNITS[kind]
+    return f"{number} {singular if target == 1 else plural}"
+
+
+def _stage_lines(stage: Stage) -> list[str]:
+    lines = []
+    for requirement in stage.active_requirements:
+        if requirement.counted and requirement.target is not None:
+            lines.append(f"{requirement.title}: {_amount(requirement.kind, requirement.target)}")
+        else:
+            lines.append(requirement.title)
+    if stage.has_meeting and stage.meeting_name:
+        lines.append(f"Ends with: {stage.meeting_name}")
+    return lines
+
+
+def criteria_narrative(pathway: Pathway, stage: Stage | None = None) -> str:
+    """What the holder did to earn the credential, read from the pathway data (Markdown)."""
+    if stage is not None:
+        parts = [
+            f"Completed {stage.name} of the {pathway.name} pathway (version {pathway.version}), "
+            "signed off by their supervisor:",
+            "",
+            *(f"- {line}" for line in _stage_lines(stage)),
+        ]
+        return "\n".join(parts)
+    parts = [
+        f"Completed every stage of the {pathway.name} pathway (version {pathway.version}): each stage signed "
+        "off by their supervisor and accredited by a different, accrediting supervisor, and the accreditation "
+        "ratified by AVIGuk.",
+    ]
+    for position, each in enumerate(pathway.stages, start=1):
+        parts += ["", f"{position}. **{each.name}**", *(f"    - {line}" for line in _stage_lines(each))]
+    parts += ["", f"Renewal every {pathway.renewal_months} months: {pathway.renewal_evidence}."]
+    return "\n".join(parts)
+
+
+def _stage_of(cert: Certificate, pathway: Pathway) -> Stage | None:
+    """The pathway stage a stage certificate is for (stage_number counts every stage from 1)."""
+    if cert.kind is not CertificateKind.STAGE or cert.stage_number is None:
+        return None
+    return pathway.stages[cert.stage_number - 1]
+
+
+def achievement_json(pathway: Pathway, stage: Stage | None, base_url: str) -> dict[str, Any]:
+    """The `Achievement` every holder of this credential earned: one per pathway version and stage."""
+    path = f"{base_url}/achievements/{pathway.code}/{pathway.version}"
+    if stage is None:
+        about = f"Accreditation on the {pathway.name} pathway, awarded by AVIGuk. {pathway.description}"
+        return {
+            "id": path,
+            "type": ["Achievement"],
+            "name": pathway.credential,
+            "description": about.strip(),
+            # Open Badges 3.0 "Certification": competence shown through assessment, and renewed.
+            "achievementType": "Certification",
+            "criteria": {"narrative": criteria_narrative(pathway)},
+            "creator": _issuer(base_url),
+        }
+    number = pathway.stages.index(stage) + 1
+    return {
+        "id": f"{path}/stages/{number}",
+        "type": ["Achievement"],
+        "name": f"{stage.name} of the {pathway.name} pathway",
+        "description": f"Stage completion: {stage.name} of the {pathway.name} pathway. This is not an accreditation.",
+        "achievementType": "CertificateOfCompletion",
+        "criteria": {"narrative": criteria_narrative(pathway, stage)},
+        "creator": _issuer(base_url),
+    }
+
+
+def credential_json(cert: Certificate, base_url: str) -> dict[str, Any]:
+    """The certificate as an Open Badges 3.0 `OpenBadgeCredential` (unsigned)."""
+    pathway = cert.enrolment.pathway
+    credential: dict[str, Any] = {
+        "@context": CONTEXTS,
+        "id": f"{base_url}/verify/{cert.number}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": _issuer(base_url),
+        "validFrom": _instant(cert.issued_on, time.min),
+        "name": cert.credential,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "name": cert.holder_name,
+            "identifier": [
+                {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": cert.holder_name}
+            ],
+            "achievement": achievement_json(pathway, _stage_of(cert, pathway), base_url),
+        },
+        "credentialStatus": {
+            "id": f"{base_url}{STATUS_LIST_PATH}#{cert.status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(cert.status_index),
+            "statusListCredential": f"{base_url}{STATUS_LIST_PATH}",
+        },
+    }
+    if cert.valid_until is not None:
+        credential["validUntil"] = _instant(cert.valid_until, time(23, 59, 59))
+    return credential
+
+
+def _sign(payload: dict[str, Any]) -> str:
+    key = signing_key()
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": JWT_TYPE, "cty": "vc"}
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return jws.serialize_compact(header, body, key.private, registry=_REGISTRY)
+
+
+def credential_jwt(cert: Certificate) -> str:
+    """The certificate's credential, signed: what the holder downloads and shares."""
+    return _sign(credential_json(cert, current_app.config["BASE_URL"]))
+
+
+# --- the revocation list ------------------------------------------------------------------------
+
+
+def encode_status_list(revoked: Iterable[int]) -> str:
+    """Bitstring Status List v1.0: bit i (counting from the left of byte 0) set means revoked.
+
+    GZIP-compressed, then multibase base64url without padding ("u" prefix). A fixed GZIP time
+    keeps the same list byte-identical from one request to the next.
+    """
+    indexes = sorted(set(revoked))
+    blocks = (indexes[-1] // STATUS_LIST_BLOCK_BITS + 1) if indexes else 1
+    bits = bytearray(blocks * STATUS_LIST_BLOCK_BITS // 8)
+    for index in indexes:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    compressed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+
+
+def decode_status_list(encoded: str) -> bytes:
+    """The raw bitstring of an encoded list (the inverse of `encode_status_list`)."""
+    if not encoded.startswith("u"):
+        raise ValueError("a status list is multibase base64url and starts with 'u'")
+    data = encoded[1:]
+    return gzip.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+
+
+def is_set(bitstring: bytes, index: int) -> bool:
+    return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
+
+
+def revoked_indexes() -> list[int]:
+    return list(
+        db.session.scalars(select(Certificate.status_index).where(Certificate.status == CertificateStatus.REVOKED))
+    )
+
+
+def status_list_credential(base_url: str, revoked: Iterable[int]) -> dict[str, Any]:
+    """The revocation list as a `BitstringStatusListCredential`."""
+    url = f"{base_url}{STATUS_LIST_PATH}"
+    return {
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": _issuer(base_url),
+        "validFrom": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encode_status_list(revoked),
+        },
+    }
+
+
+def status_list_jwt() -> str:
+    """The current revocation list, signed."""
+    return _sign(status_list_credential(current_app.config["BASE_URL"], revoked_indexes()))
+
+
+# --- public facts -------------------------------------------------------------------------------
+
+
+def certificate_facts(cert: Certificate, today: date, base_url: str) -> dict[str, Any]:
+    """What anyone may learn about a certificate from its number: the verification page's facts.
+
+    Nothing else: no email, service or enrolment. The status is today's, so a certificate past
+    its end date reads as expired even before the nightly job has marked it.
+    """
+    status = cert.effective_status(today)
+    facts: dict[str, Any] = {
+        "number": cert.number,
+        "holder": cert.holder_name,
+        "credential": cert.credential,
+        "kind": cert.kind.value,
+        "status": status.value,
+        "status_label": status.label,
+        "issued_on": cert.issued_on.isoformat(),
+        "valid_until": cert.valid_until.isoformat() if cert.valid_until else None,
+        "verification_url": f"{base_url}/verify/{cert.number}",
+        "credential_status": {
+            "status_list": f"{base_url}{STATUS_LIST_PATH}",
+            "index": cert.status_index,
+        },
+    }
+    if status is CertificateStatus.REVOKED:
+        facts["revocation_reason"] = cert.status_reason
+    if status is CertificateStatus.SUPERSEDED and cert.replaced_by is not None:
+        facts["superseded_by"] = {
+            "number": cert.replaced_by.number,
+            "verification_url": f"{base_url}/verify/{cert.replaced_by.number}",
+        }
+    return facts
+
+
+# --- checking a pasted credential ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The answer to "is this credential genuine, and is it still good?".
+
+    `problem` explains, in plain words, why a credential could not be read or trusted.
+    `number` is the certificate it names (if it could be read); `certificate` the one on record.
+    """
+
+    well_formed: bool
+    signature_valid: bool
+    problem: str | None = None
+    number: str | None = None
+    certificate: Certificate | None = None
+    holder: str | None = None
+    credential_name: str | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.well_formed and self.signature_valid and self.certificate is not None
+
+
+def _b64_json(segment: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+
+
+def _public_key(kid: Any) -> OKPKey | None:
+    for jwk in jwk_set()["keys"]:
+        if jwk["kid"] == kid:
+            return OKPKey.import_key(jwk)
+    return None
+
+
+def _number_from(payload: dict, base_url: str) -> str | None:
+    identifier = payload.get("id")
+    prefix = f"{base_url}/verify/"
+    if isinstance(identifier, str) and identifier.startswith(prefix):
+        return identifier.removeprefix(prefix)
+    return None
+
+
+def check_credential(text: str) -> CredentialCheck:
+    """Read a pasted VC-JWT: is it well formed, signed with AVIGuk's key, and which certificate is it?"""
+    token = "".join((text or "").split())
+    not_ours = "This is not a credential vigtrain issued."
+    if len(token) > MAX_PASTED_LENGTH:
+        return CredentialCheck(False, False, f"{not_ours} It is much longer than any credential AVIGuk issues.")
+    if not _COMPACT_JWS.match(token):
+        return CredentialCheck(
+            False,
+            False,
+            f"{not_ours} A credential is one long line of letters, numbers, '-' and '_' in three parts "
+            "separated by full stops. Check you copied all of it.",
+        )
+    header_segment, payload_segment, _ = token.split(".")
+    header, payload = _b64_json(header_segment), _b64_json(payload_segment)
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        return CredentialCheck(False, False, f"{not_ours} Part of it could not be read: check you copied all of it.")
+    base_url = current_app.config["BASE_URL"]
+    types = payload.get("type")
+    if not isinstance(types, list) or "OpenBadgeCredential" not in types or header.get("typ") != JWT_TYPE:
+        return CredentialCheck(False, False, f"{not_ours} It is signed data, but not an Open Badges credential.")
+    number = _number_from(payload, base_url)
+    subject = payload.get("credentialSubject")
+    holder = subject.get("name") if isinstance(subject, dict) and isinstance(subject.get("name"), str) else None
+    name = payload.get("name") if isinstance(payload.get("name"), str) else None
+    certificate = find_certificate(number) if number else None
+    found = {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
+
+    if header.get("alg") != ALGORITHM:
+        return CredentialCheck(True, False, "The credential is not signed the way AVIGuk signs credentials.", **found)
+    key = _public_key(header.get("kid"))
+    if key is None:
+        return CredentialCheck(True, False, "The credential was not signed with AVIGuk's key.", **found)
+    try:
+        jws.deserialize_compact(token, key, registry=_REGISTRY)
+    except BadSignatureError:
+        changed = "The signature does not match: the credential has been changed since AVIGuk signed it."
+        return CredentialCheck(True, False, changed, **found)
+    except JoseError:
+        return CredentialCheck(False, False, f"{not_ours} Its signature could not be read.", **found)
+    if certificate is None:
+        # Signed by us but naming nothing on record: another installation, or a deleted test record.
+        return CredentialCheck(True, True, "The signature is good, but no certificate on record matches it.", **found)
+    return CredentialCheck(True, True, None, **found)

@@ -1,0 +1,184 @@
+"""Demo certificates, one of every status, with fixed numbers the README lists for trying verification.
+
+Made through the same services the pages use. Accredited practitioners trained before vigtrain
+get their completed training record as AVIGuk holds it (every stage done, dates counted back from
+today), so each certificate has the enrolment it was earned on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from vigtrain import audit, codes
+from vigtrain.accounts.models import User
+from vigtrain.certificates import services
+from vigtrain.certificates.models import NUMBER_PREFIX, Certificate
+from vigtrain.certificates.register import set_register_opt_in
+from vigtrain.dates import today
+from vigtrain.extensions import db
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
+
+
+def demo_number(body: str) -> str:
+    """A fixed number with a valid check character, e.g. DEM0001 → AV-DEM0-001D."""
+    return codes.format_code(NUMBER_PREFIX, body + codes.check_symbol(body))
+
+
+VALID = demo_number("DEM0001")  # Dev Malhotra, accredited on the 2015 pathway
+SUPERSEDED_BY_RENEWAL = demo_number("DEM0002")  # Tom Hughes, before renewal
+RENEWED = demo_number("DEM0003")  # Tom Hughes, the renewal
+SUPERSEDED_BY_NEW_NAME = demo_number("DEM0004")  # issued to Lucy Grant
+REISSUED = demo_number("DEM0005")  # Lucy Morgan, reissued after her change of name
+EXPIRED = demo_number("DEM0006")  # Erin Walsh's VIG accreditation, not renewed
+REVOKED = demo_number("DEM0007")  # Mark Bennett's, withdrawn at his request
+STAGE = demo_number("DEM0008")  # Jo Williams, Stage 1 completed
+
+# Numbers for README: (number, what a verifier sees).
+DEMO_NUMBERS = [
+    (VALID, "valid (Dev Malhotra, Accredited VIG Practitioner)"),
+    (STAGE, "valid stage-completion certificate (Jo Williams, Stage 1)"),
+    (EXPIRED, "expired (Erin Walsh)"),
+    (REVOKED, "revoked, with the reason (Mark Bennett)"),
+    (SUPERSEDED_BY_RENEWAL, f"superseded by its renewal {RENEWED} (Tom Hughes)"),
+    (SUPERSEDED_BY_NEW_NAME, f"superseded after a change of name by {REISSUED} (Lucy Grant, now Lucy Morgan)"),
+]
+
+
+class _Issuer:
+    """Issues the demo certificates on their historical dates, with fixed numbers."""
+
+    def __init__(self, admin: User, people: dict[str, User]) -> None:
+        self.admin, self.people, self.today = admin, people, today()
+        self.versions = {(v.code, v.version): v for v in db.session.scalars(select(PathwayVersion))}
+        self.stage_numbers = (demo_number(f"DEMS{index:03d}") for index in range(1, 1000))
+
+    def days_ago(self, days: int) -> date:
+        return self.today - timedelta(days=days)
+
+    def person(self, name: str) -> User:
+        return self.people[f"{name}@example.org"]
+
+    def completed_training(self, trainee: User, supervisor: User, started: date, ratified: date) -> Enrolment:
+        """A VIG Practitioner (2015) enrolment finished before vigtrain, every stage done, ratified."""
+        version = self.versions[("vig-practitioner", "2015.1")]
+        stages = version.definition.stages
+        step = (ratified - started) / len(stages)
+        enrolment = Enrolment(
+            trainee=trainee,
+            pathway_version=version,
+            supervisor=supervisor,
+            service=trainee.service,
+            start_date=started,
+            status=EnrolmentStatus.COMPLETED,
+            completed_on=ratified,
+        )
+        for position, stage in enumerate(stages):
+            ends = started + step * (position + 1) if position < len(stages) - 1 else ratified
+            final = position == len(stages) - 1
+            at = datetime.combine(ends, time(12, 0), tzinfo=UTC)
+            record = StageRecord(
+                stage_code=stage.code,
+                position=position,
+                is_final=final,
+                state=StageState.RATIFIED
+                if final
+                else StageState.ACCREDITED
+                if stage.has_meeting
+                else StageState.COMPLETE,
+                started_on=started + step * position,
+                ended_on=ends,
+                signed_off_by_id=supervisor.id,
+                signed_off_at=at,
+            )
+            if stage.has_meeting:
+                record.meeting_date, record.accredited_at = ends, at
+            if final:
+                record.ratified_by_id, record.ratified_at = self.admin.id, at
+            enrolment.stages.append(record)
+        db.session.add(enrolment)
+        db.session.flush()
+        audit.record(
+            self.admin,
+            "enrolment.recorded_for_demo",
+            enrolment,
+            after=audit.snapshot(enrolment, "trainee_id", "pathway_version_id", "start_date", "status"),
+        )
+        for record in enrolment.stages[:-1]:
+            services.issue_certificate(self.admin, record, record.ended_on, number=next(self.stage_numbers))
+        return enrolment
+
+    def accreditation(self, enrolment: Enrolment, number: str) -> Certificate:
+        final = enrolment.stages[-1]
+        return services.issue_certificate(self.admin, final, final.ended_on, number=number)
+
+
+def demo_certificates(people: dict[str, User]) -> None:
+    """Certificates of every status for the demo people (after the training demo). Flushes."""
+    admin = people["admin@example.org"]
+    issuer = _Issuer(admin, people)
+    helen = issuer.person("helen.price")
+
+    # Dev: ratified on the 2015 pathway by the training demo.
+    dev = issuer.person("dev.malhotra")
+    dev_final = db.session.scalar(
+        select(StageRecord)
+        .join(StageRecord.enrolment)
+        .where(Enrolment.trainee_id == dev.id, StageRecord.is_final.is_(True), StageRecord.state == StageState.RATIFIED)
+    )
+    services.issue_certificate(admin, dev_final, dev_final.ended_on, number=VALID)
+
+    # Jo: Stage 1 accredited at its transition meeting.
+    jo = issuer.person("jo.williams")
+    jo_stage = db.session.scalar(
+        select(StageRecord)
+        .join(StageRecord.enrolment)
+        .where(Enrolment.trainee_id == jo.id, StageRecord.stage_code == "stage-1")
+    )
+    services.issue_certificate(admin, jo_stage, jo_stage.ended_on, number=STAGE)
+
+    # Tom: accredited nearly three years ago, renewed now on his confirmed supervision.
+    tom = issuer.person("tom.hughes")
+    first = issuer.accreditation(
+        issuer.completed_training(tom, helen, issuer.days_ago(1600), issuer.days_ago(1035)), SUPERSEDED_BY_RENEWAL
+    )
+    services.renew_certificate(
+        admin,
+        first,
+        issuer.today,
+        "Confirmed supervision in vigtrain from his supervisor training; earlier hours seen on paper.",
+        number=RENEWED,
+    )
+
+    # Lucy: accredited as Lucy Grant; reissued in her new name.
+    lucy = issuer.person("lucy.morgan")
+    lucy.display_name = "Lucy Grant"
+    grant = issuer.accreditation(
+        issuer.completed_training(lucy, helen, issuer.days_ago(1150), issuer.days_ago(600)), SUPERSEDED_BY_NEW_NAME
+    )
+    lucy.display_name = "Lucy Morgan"
+    services.reissue_for_name_change(admin, grant, issuer.days_ago(200), number=REISSUED)
+
+    # Erin: a VIG accreditation she did not renew (she is now training in VERP).
+    erin = issuer.person("erin.walsh")
+    issuer.accreditation(
+        issuer.completed_training(erin, issuer.person("ruth.evans"), issuer.days_ago(2200), issuer.days_ago(1650)),
+        EXPIRED,
+    )
+    services.expire_certificates(issuer.today)
+
+    # Mark: withdrew from VIG practice when he became a service lead.
+    mark = issuer.person("mark.bennett")
+    revoked = issuer.accreditation(
+        issuer.completed_training(mark, issuer.person("daniel.okafor"), issuer.days_ago(1500), issuer.days_ago(950)),
+        REVOKED,
+    )
+    services.revoke_certificate(
+        admin, revoked, "Withdrawn at the holder's request: he no longer practises VIG and now leads a service."
+    )
+
+    # Listed in the public register by their own choice.
+    for person in (dev, tom, lucy):
+        set_register_opt_in(person, person, True)
+    db.session.flush()

@@ -1,0 +1,74 @@
+"""Forms for issuing and managing certificates (the rules themselves are the services')."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, StopValidation
+
+from vigtrain.certificates.models import CertificateStatus
+from vigtrain.certificates.services import MAX_REASON
+from vigtrain.forms import strip
+
+
+class BulkIssueForm(FlaskForm):
+    """Stage records chosen from the issue queue (checked again by the service)."""
+
+    records = SelectMultipleField("People to issue certificates to", choices=[], validate_choice=False)
+    submit = SubmitField("Issue selected certificates", widget=GovSubmitInput())
+    issue_all = SubmitField("Issue all", widget=GovSubmitInput())
+
+    def record_ids(self) -> list[int]:
+        return [int(value) for value in self.records.data or [] if value.isdigit()]
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for revoking",
+        description="Anyone who checks this certificate will see the reason. Do not include anything confidential.",
+        validators=[Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON:,} characters or fewer")],
+        filters=[strip],
+        widget=GovCharacterCount(),
+    )
+    submit = SubmitField("Revoke certificate", widget=GovSubmitInput())
+
+
+class RenewForm(FlaskForm):
+    evidence_note = TextAreaField(
+        "Evidence you checked",
+        description="For example: the supervision confirmed in the period and anything else the pathway asks for.",
+        validators=[Length(max=MAX_REASON, message=f"The note must be {MAX_REASON:,} characters or fewer")],
+        filters=[strip],
+        widget=GovCharacterCount(),
+    )
+    submit = SubmitField("Renew certificate", widget=GovSubmitInput())
+
+
+class _StatusFilter(SelectField):
+    def pre_validate(self, form) -> None:
+        if self.data not in {value for value, _ in self.choices}:
+            raise StopValidation("Select a status from the list")
+
+
+class CertificateSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = StringField(
+        "Certificate number or holder's name",
+        filters=[strip],
+        validators=[Length(max=200, message="Search for at most 200 characters")],
+        widget=GovTextInput(),
+    )
+    status = _StatusFilter(
+        "Status",
+        choices=[("", "Any status")] + [(status.value, status.label) for status in CertificateStatus],
+        default="",
+        widget=GovSelect(),
+    )
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+    @property
+    def status_value(self) -> CertificateStatus | None:
+        return CertificateStatus(self.status.data) if self.status.data and not self.status.errors else None

@@ -1,0 +1,67 @@
+"""Forms on the public verification pages and the register."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
+
+from vigtrain.certificates.services import NUMBER_EXAMPLE, number_problem
+from vigtrain.forms import RequiredRadioField, strip
+
+
+class _Lookup(FlaskForm):
+    """A GET form: looking something up changes nothing, so it needs no CSRF token and can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+
+class NumberForm(_Lookup):
+    number = StringField(
+        "Certificate number",
+        description=f"It is printed on the certificate, for example {NUMBER_EXAMPLE}",
+        filters=[strip],
+        widget=GovTextInput(),
+    )
+
+    def validate_number(self, field: StringField) -> None:
+        problem = number_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class RegisterSearchForm(_Lookup):
+    name = StringField("Name", filters=[strip], widget=GovTextInput())
+    region = SelectField("Region or nation", choices=[], validate_choice=False, widget=GovSelect())
+
+
+class CredentialForm(FlaskForm):
+    credential = TextAreaField(
+        "Credential",
+        description=(
+            "Paste the whole credential the practitioner shared with you: one long line of letters and "
+            "numbers in three parts separated by full stops. Credentials are usually in a file ending in .jwt."
+        ),
+        filters=[strip],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Check credential", widget=GovSubmitInput())
+
+    def validate_credential(self, field: TextAreaField) -> None:
+        if not field.data:
+            raise ValidationError("Paste the credential")
+
+
+class ListingForm(FlaskForm):
+    listed = RequiredRadioField(
+        "Do you want to appear in the public register?",
+        choices=[
+            ("yes", "Yes, list my name, credential, region and status"),
+            ("no", "No, do not list me"),
+        ],
+        missing="Select whether you want to appear in the public register",
+        invalid="Select yes or no",
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -1,0 +1,194 @@
+"""Public pages (no sign-in): certificate verification, the signed documents verifiers fetch, the register.
+
+Everything here is rate-limited per address. The pages people read share one limit; the small
+documents verifiers' software fetches (key set, status list, issuer profile) share a higher one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from vigtrain.certificates import badges, register
+from vigtrain.certificates.keys import jwk_set
+from vigtrain.certificates.models import CertificateStatus
+from vigtrain.certificates.public_forms import CredentialForm, ListingForm, NumberForm, RegisterSearchForm
+from vigtrain.certificates.services import canonical_number, find_certificate
+from vigtrain.dates import today
+from vigtrain.extensions import db, limiter
+from vigtrain.forms import add_error, form_status
+from vigtrain.organisations.services import regions
+from vigtrain.pagination import paginate
+from vigtrain.pathways.models import PathwayVersion
+from vigtrain.security import can_choose_register_listing, login_required, require
+
+bp = Blueprint("verify", __name__)
+
+_pages = limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify-pages")
+_documents = limiter.shared_limit(lambda: current_app.config["VERIFY_DOCUMENT_RATE_LIMIT"], scope="verify-documents")
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _json(data: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), status=status, mimetype=mimetype)
+
+
+@bp.context_processor
+def certificate_labels() -> dict[str, Any]:
+    return {"status_tags": {status.value: status.tag_class for status in CertificateStatus}}
+
+
+# --- verification pages -------------------------------------------------------------------------
+
+
+@bp.route("/verify")
+@_pages
+def verify_number():
+    """Ask for a number; a well-formed one goes to its page, a mistyped one is explained beside the field."""
+    asked = "number" in request.args
+    form = NumberForm(request.args if asked else None)
+    if asked and form.validate():
+        return redirect(url_for("verify.show_certificate", number=canonical_number(form.number.data)))
+    return render_template("certificates/public/verify.html", form=form), form_status(form)
+
+
+@bp.route("/verify/<number>")
+@_pages
+def show_certificate(number: str):
+    canonical = canonical_number(number)
+    if canonical is None:
+        # A mistyped address (a hand-typed link): explain the number as the form would.
+        form = NumberForm(MultiDict({"number": number}))
+        form.validate()
+        return render_template("certificates/public/verify.html", form=form), 404
+    if canonical != number:
+        return redirect(url_for("verify.show_certificate", number=canonical))
+    certificate = find_certificate(canonical)
+    if certificate is None:
+        return render_template("certificates/public/not_found.html", number=canonical), 404
+    facts = badges.certificate_facts(certificate, today(), _base_url())
+    return render_template("certificates/public/show.html", certificate=certificate, facts=facts)
+
+
+@bp.route("/verify/<number>.json")
+@_pages
+def certificate_json(number: str):
+    """The verification page's facts, for software."""
+    canonical = canonical_number(number)
+    certificate = find_certificate(canonical) if canonical else None
+    if certificate is None:
+        message = f"No certificate has the number {canonical}" if canonical else "This is not a certificate number"
+        return _json({"error": message}, 404)
+    return _json(badges.certificate_facts(certificate, today(), _base_url()))
+
+
+@bp.route("/verify/credential", methods=["GET", "POST"])
+@_pages
+def check_credential():
+    """Paste a credential: is it well formed, signed by AVIGuk, and is the certificate still good?"""
+    form = CredentialForm()
+    result, facts = None, None
+    if form.validate_on_submit():
+        result = badges.check_credential(form.credential.data)
+        if not result.well_formed:
+            add_error(form, result.problem, "credential")
+            result = None
+        elif result.certificate is not None:
+            facts = badges.certificate_facts(result.certificate, today(), _base_url())
+    page = render_template("certificates/public/credential.html", form=form, result=result, facts=facts)
+    return page, form_status(form)
+
+
+# --- documents for verifiers' software ----------------------------------------------------------
+
+
+@bp.route("/.well-known/jwks.json")
+@_documents
+def key_set():
+    return _json(jwk_set(), mimetype="application/jwk-set+json")
+
+
+@bp.route("/issuer")
+@_documents
+def issuer():
+    return _json(badges.issuer_profile(_base_url()), mimetype="application/ld+json")
+
+
+@bp.route(badges.STATUS_LIST_PATH)
+@_documents
+def revocation_list():
+    return Response(badges.status_list_jwt(), mimetype=badges.MEDIA_TYPE)
+
+
+def _pathway_version(code: str, version: str) -> PathwayVersion | None:
+    return db.session.scalar(
+        select(PathwayVersion).where(PathwayVersion.code == code, PathwayVersion.version == version)
+    )
+
+
+@bp.route("/achievements/<code>/<version>")
+@bp.route("/achievements/<code>/<version>/stages/<int:stage_number>")
+@_documents
+def achievement(code: str, version: str, stage_number: int | None = None):
+    """What a credential's achievement id resolves to: the same achievement every holder earned."""
+    found = _pathway_version(code, version)
+    pathway = found.definition if found else None
+    if pathway is None or (stage_number is not None and not 1 <= stage_number <= len(pathway.stages)):
+        return _json({"error": "No such achievement"}, 404)
+    stage = pathway.stages[stage_number - 1] if stage_number is not None else None
+    data = {"@context": badges.CONTEXTS, **badges.achievement_json(pathway, stage, _base_url())}
+    return _json(data, mimetype="application/ld+json")
+
+
+# --- the public register ------------------------------------------------------------------------
+
+
+@bp.route("/register")
+@_pages
+def show_register():
+    all_regions = {str(region.id): region for region in regions()}
+    form = RegisterSearchForm(request.args)
+    form.region.choices = [
+        ("", "All regions and nations"),
+        *((key, region.name) for key, region in all_regions.items()),
+    ]
+    region = all_regions.get(form.region.data or "")
+    page = paginate(
+        register.register_entries(today(), form.name.data or "", region.id if region else None),
+        request.args.get("page"),
+    )
+    searched = bool(form.name.data or region)
+    return render_template("certificates/public/register.html", form=form, page=page, searched=searched)
+
+
+@bp.route("/register/you", methods=["GET", "POST"])
+@login_required
+def choose_listing():
+    """The signed-in practitioner chooses whether the register lists them."""
+    user = current_user._get_current_object()
+    require(can_choose_register_listing(user, user), "only practitioners choose their own listing")
+    form = ListingForm()
+    if request.method == "GET":  # a submission without a choice must not fall back to the current one
+        form.listed.data = "yes" if user.register_opt_in else "no"
+    if form.validate_on_submit():
+        listed = form.listed.data == "yes"
+        register.set_register_opt_in(user, user, listed)
+        db.session.commit()
+        if listed:
+            flash("You have chosen to appear in the public register.", "success")
+        else:
+            flash("You will not appear in the public register.", "success")
+        return redirect(url_for("verify.choose_listing"))
+    return render_template(
+        "certificates/public/listing.html",
+        form=form,
+        eligible=register.holds_current_accreditation(user, today()),
+    ), form_status(form)
