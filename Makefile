@@ -25,7 +25,7 @@ run: install
 	@echo "Sign in as admin@example.org (or any demo sign-in above) with the password shown."
 	@echo "Press Ctrl+C to stop."
 	@echo ""
-	VIGTRAIN_CONFIG=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	VIGTRAIN_CONFIG=development VIGTRAIN_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: lint, then the whole suite on SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set
 test: install lint test-sqlite test-postgres
@@ -54,9 +54,10 @@ format: install
 bench: install
 	$(BIN)/python -m bench.run
 
-## assets: rebuild static/css and static/js from GOV.UK Frontend (needs Node; never needed to run)
+## assets: rebuild static/css, static/js and static/vendor from pinned npm packages (needs Node; never needed to run)
 assets:
 	bash assets/build.sh
+	bash assets/build-api-viewer.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -137,6 +137,15 @@ def _init_extensions(app: Flask) -> None:
         render_item=render_migration_item,
     )
     csrf.init_app(app)
+
+    # Registered before the limiter so it runs after the limiter has added its headers.
+    @app.after_request
+    def retry_after_only_when_refused(response):
+        """Flask-Limiter adds Retry-After to every response; it only means "wait" on 429 and 503."""
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -146,8 +155,15 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from vigtrain.accounts.views import admin_bp as users_bp
     from vigtrain.accounts.views import bp as accounts_bp
+    from vigtrain.api import bp as api_bp
+    from vigtrain.api_tokens.views import bp as api_tokens_bp
     from vigtrain.casework.views import bp as casework_bp
+    from vigtrain.certificates.public_views import bp as verify_bp
+    from vigtrain.certificates.views import admin_bp as certificate_admin_bp
+    from vigtrain.certificates.views import bp as certificates_bp
     from vigtrain.core.views import bp as core_bp
+    from vigtrain.dcs.report_views import bp as reports_bp
+    from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
     from vigtrain.pathways.admin_views import bp as training_bp
@@ -158,12 +174,19 @@ def _register_blueprints(app: Flask) -> None:
         core_bp,
         accounts_bp,
         users_bp,
+        api_tokens_bp,
         organisations_bp,
         notifications_bp,
         pathways_bp,
         training_bp,
         casework_bp,
+        verify_bp,
+        certificates_bp,
+        certificate_admin_bp,
+        dcs_bp,
+        reports_bp,
         supervision_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
 

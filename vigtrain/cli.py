@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask create-admin`, `flask demo`, `flask mail deliver`."""
+"""Command-line tasks: `flask create-admin`, `flask demo`, `flask mail deliver`, `flask certificates
+run-bulk`, `flask scheduler run`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from vigtrain import audit
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password, password_problem
 from vigtrain.accounts.services import find_user_by_email, normalise_email
+from vigtrain.api_tokens.models import SCOPES
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
 
@@ -23,6 +25,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(pathways)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(certificates)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(tokens)
 
 
 @click.command("create-admin")
@@ -160,3 +165,140 @@ def restore(source: str, yes: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored from {source}.")
+
+
+@click.group("certificates")
+def certificates() -> None:
+    """Certificate tasks: resume bulk issues, apply expiry."""
+
+
+@certificates.command("run-bulk")
+@click.argument("job_id", type=int, required=False)
+def run_bulk(job_id: int | None) -> None:
+    """Finish bulk issue JOB_ID (or every unfinished one); safe to run again after a crash."""
+    from vigtrain.certificates import bulk
+    from vigtrain.certificates.models import BulkIssue
+
+    if job_id is not None and db.session.get(BulkIssue, job_id) is None:
+        raise click.ClickException(f"There is no bulk issue {job_id}.")
+    jobs = [job_id] if job_id is not None else bulk.unfinished_jobs()
+    for job in jobs:
+        settled = bulk.process(job)
+        summary = db.session.get(BulkIssue, job)
+        click.echo(
+            f"Bulk issue {job}: {settled} settled now; {summary.issued_count} issued, "
+            f"{summary.failed_count} failed of {summary.total} ({summary.state.value})."
+        )
+    if not jobs:
+        click.echo("No unfinished bulk issues.")
+
+
+@certificates.command("expire")
+def expire() -> None:
+    """Mark certificates past their valid-until date as expired (the scheduler does this daily)."""
+    from vigtrain.scheduler import expire_certificates
+
+    click.echo(f"{expire_certificates()} certificates expired.")
+
+
+@click.group("scheduler")
+def scheduler() -> None:
+    """The scheduler process."""
+
+
+@scheduler.command("run")
+def run_scheduler() -> None:
+    """Run scheduled jobs (expiry, bulk issue resumption, mail) until stopped; one process is enough."""
+    from vigtrain import scheduler as jobs
+
+    click.echo("Scheduler running; press Ctrl+C to stop. A second scheduler waits while this one holds the lease.")
+    jobs.run(current_app._get_current_object())
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """Personal access tokens for the JSON API."""
+
+
+def _token_owner(email: str) -> User:
+    owner = find_user_by_email(email)
+    if owner is None:
+        raise click.ClickException(f"There is no account with the email address {normalise_email(email)}.")
+    return owner
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="Whose token it is: it acts as this person.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(list(SCOPES)),
+    help="What it may do; repeat for several.",
+)
+@click.option("--name", default="Made at the command line", show_default=True, help="So the owner can recognise it.")
+@click.option("--days", default=90, show_default=True, type=int, help="How many days it works (at most 366).")
+def create_token(email: str, scopes: tuple[str, ...], name: str, days: int) -> None:
+    """Create a token and print it; it is never shown again (only a digest is kept)."""
+    from datetime import timedelta
+
+    from vigtrain.api_tokens import services
+    from vigtrain.dates import format_date, today
+    from vigtrain.errors import DomainError
+
+    owner = _token_owner(email)
+    on = today()
+    try:
+        token, plaintext = services.create_token(None, owner, name, scopes, on + timedelta(days=days), on)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(
+        f"Token {token.id} '{token.name}' for {owner.email} may {', '.join(token.scopes)} and works until the end "
+        f"of {format_date(services.expiry_date(token))}. Copy it now: it is not shown again.",
+        err=True,
+    )
+    click.echo(plaintext)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Stop token TOKEN_ID working at once (the owner is emailed)."""
+    from vigtrain.api_tokens import services
+    from vigtrain.api_tokens.models import PersonalAccessToken
+    from vigtrain.errors import DomainError
+
+    token = db.session.get(PersonalAccessToken, token_id)
+    if token is None:
+        raise click.ClickException(f"There is no token {token_id}.")
+    try:
+        services.revoke_token(None, token)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(
+        f"Token {token.id} '{token.name}' ({services.MARKER}{token.token_prefix}…) of {token.user.email} revoked."
+    )
+
+
+@tokens.command("list")
+@click.option("--email", required=True, help="Whose tokens to list.")
+def list_tokens(email: str) -> None:
+    """One line per token: id, status, the characters it starts with, expiry, last use, scopes and name."""
+    from vigtrain.api_tokens import services
+    from vigtrain.dates import format_date, format_datetime
+
+    owner = _token_owner(email)
+    rows = db.session.scalars(services.tokens_query(owner)).all()
+    if not rows:
+        click.echo(f"{owner.email} has no tokens.")
+    for token in rows:
+        used = format_datetime(token.last_used_at) if token.last_used_at else "never used"
+        click.echo(
+            f"{token.id:>6}  {services.status(token).value:<8} {services.MARKER}{token.token_prefix}…  "
+            f"until {format_date(services.expiry_date(token))}  {used}  {','.join(token.scopes)}  {token.name}"
+        )

@@ -98,11 +98,34 @@ class Config:
     PAGE_SIZE = 25
     DEMO_BANNER = False
 
+    # Certificates: the issuer named in every credential, and limits on the public verification pages.
+    CERTIFICATE_ISSUER_NAME = "Association for Video Interaction Guidance UK (AVIGuk)"
+    CERTIFICATE_ISSUER_URL = "https://www.videointeractionguidance.net"
+    VERIFY_RATE_LIMIT = "30 per minute"
+    # Verifiers' software fetches the key set, status list and issuer profile for every check.
+    VERIFY_DOCUMENT_RATE_LIMIT = "120 per minute"
+    # Who signs the certificate PDFs (printed under the signature line).
+    CERTIFICATE_SIGNATORY = os.environ.get("CERTIFICATE_SIGNATORY", "AVIGuk Accreditation Panel")
+    CERTIFICATE_SIGNATORY_TITLE = os.environ.get(
+        "CERTIFICATE_SIGNATORY_TITLE", "On behalf of the Association for Video Interaction Guidance UK"
+    )
+    # Bulk issue runs on a background thread of the web process (tests run it in the request).
+    BULK_ISSUE_IN_BACKGROUND = True
+    # JSON API: requests per token (per address without one), counted in RATELIMIT_STORAGE_URI.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url()
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
         # Outside the web root; served only as attachments to people allowed to read them.
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
+        # The public address: it is written into signed credentials and QR codes, so it never comes
+        # from a request's Host header.
+        self.BASE_URL = os.environ.get("VIGTRAIN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Every host must sign with the same key: point this at one shared file when there are several.
+        self.CERTIFICATE_SIGNING_KEY_FILE = os.environ.get("CERTIFICATE_SIGNING_KEY_FILE") or str(
+            INSTANCE_DIR / "certificate-signing-key.pem"
+        )
 
 
 class DevelopmentConfig(Config):
@@ -139,6 +162,10 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
         self.UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), f"vigtrain-test-uploads-{os.getpid()}")
+        self.BASE_URL = "http://localhost"
+        self.CERTIFICATE_SIGNING_KEY_FILE = os.path.join(
+            tempfile.gettempdir(), f"vigtrain-test-signing-key-{os.getpid()}.pem"
+        )
 
 
 CONFIGS: dict[str, type[Config]] = {

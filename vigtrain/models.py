@@ -1,23 +1,34 @@
 """Imports every model so that Alembic and create_all see the whole schema."""
 
 from vigtrain.accounts.models import RecoveryCode, User, UserRole
+from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
+from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
+from vigtrain.dcs.models import Administration, CaseOutcome
 from vigtrain.notifications.models import OutboxMessage
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
+from vigtrain.scheduler import SchedulerLease
 from vigtrain.supervision.models import SupervisionSession
 
 __all__ = [
+    "Administration",
     "Assessment",
     "AuditEvent",
+    "BulkIssue",
+    "BulkIssueItem",
     "Case",
+    "CaseOutcome",
+    "Certificate",
     "Cycle",
     "Enrolment",
     "OutboxMessage",
     "PathwayVersion",
+    "PersonalAccessToken",
     "RecoveryCode",
     "Region",
+    "SchedulerLease",
     "Service",
     "StageRecord",
     "StageTransition",

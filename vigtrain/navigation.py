@@ -10,9 +10,12 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.security import (
     can_keep_cases,
     can_manage_accounts,
+    can_manage_certificates,
     can_manage_services,
     can_read_audit_trail,
     can_read_outbox,
+    can_view_practitioner_report,
+    can_view_service_report,
     is_administrator,
 )
 
@@ -21,7 +24,7 @@ from vigtrain.security import (
 class NavItem:
     text: str
     endpoint: str
-    prefix: str  # endpoints starting with this mark the item as current
+    prefix: str | tuple[str, ...]  # endpoints starting with this (or any of these) mark the item as current
 
     def as_params(self, current_endpoint: str) -> dict:
         return {
@@ -42,8 +45,12 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Your trainees", "training.my_trainees", "training.my_trainees"))
     if user.has_role(Role.ACCREDITING_SUPERVISOR):
         items.append(NavItem("Accreditation", "training.accreditation_queue", "training.accreditation_queue"))
+    if can_view_practitioner_report(user) or can_view_service_report(user, user.service) or is_administrator(user):
+        items.append(NavItem("Reports", "reports.index", "reports."))
     if is_administrator(user):
         items.append(NavItem("Ratification", "training.ratification_queue", "training.ratification_queue"))
+    if can_manage_certificates(user):
+        items.append(NavItem("Certificates", "certificate_admin.list_certificates", "certificate_admin."))
     if can_manage_accounts(user):
         items.append(NavItem("Users", "users.list_users", "users."))
     if can_manage_services(user):
@@ -54,5 +61,7 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Outbox", "notifications.list_messages", "notifications."))
     if can_read_audit_trail(user):
         items.append(NavItem("Audit trail", "core.list_audit_events", "core.list_audit_events"))
-    items.append(NavItem("Your account", "accounts.show_account", "accounts."))
+    if user.has_role(Role.PRACTITIONER, Role.TRAINEE):
+        items.append(NavItem("Your certificates", "certificates.your_certificates", "certificates."))
+    items.append(NavItem("Your account", "accounts.show_account", ("accounts.", "api_tokens.")))
     return [item.as_params(current_endpoint) for item in items]

@@ -15,9 +15,14 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from vigtrain.accounts.models import Role, User
+from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.casework.models import Case
+from vigtrain.certificates.models import Certificate
+from vigtrain.extensions import db
+from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import AssessmentKind, Enrolment, StageRecord
 from vigtrain.supervision.models import SupervisionSession
 
@@ -143,10 +148,22 @@ def can_read_statement(user: User | None, record: StageRecord) -> bool:
 
 
 def can_view_case(user: User | None, case: Case) -> bool:
-    """The practitioner who owns the case, and administrators. Supervisors see cycles via progress."""
+    """The practitioner who owns the case, their personal supervisor (read only), and administrators."""
     if user is None or not user.is_authenticated:
         return False
-    return user.id == case.practitioner_id or is_administrator(user)
+    return user.id == case.practitioner_id or is_administrator(user) or supervises(user, case.practitioner_id)
+
+
+def supervises(user: User, trainee_id: int) -> bool:
+    """True if the user is (or was) the trainee's personal supervisor on any enrolment."""
+    if not user.has_role(Role.SUPERVISOR):
+        return False
+    return (
+        db.session.scalar(
+            select(Enrolment.id).where(Enrolment.trainee_id == trainee_id, Enrolment.supervisor_id == user.id).limit(1)
+        )
+        is not None
+    )
 
 
 def can_change_case(user: User | None, case: Case) -> bool:
@@ -206,6 +223,87 @@ def can_change_supervision(user: User | None, session: SupervisionSession) -> bo
         session.enrolment.trainee_id,
         session.logged_by_id,
     )
+
+
+# --- certificates -------------------------------------------------------------------------------
+# Holders see and download their own certificates; administrators issue and manage them, but
+# never their own (as nobody ratifies their own accreditation).
+
+
+def can_view_certificate(user: User | None, certificate: Certificate) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == certificate.holder_id or is_administrator(user)
+
+
+def can_manage_certificates(user: User | None) -> bool:
+    """See every certificate, the issue queue and bulk issues."""
+    return is_administrator(user)
+
+
+def can_issue_certificate(user: User | None, record: StageRecord) -> bool:
+    return is_administrator(user) and user.id != record.enrolment.trainee_id
+
+
+def can_change_certificate(user: User | None, certificate: Certificate) -> bool:
+    """Renew, revoke or reissue: administrators, never for their own certificate."""
+    return is_administrator(user) and user.id != certificate.holder_id
+
+
+def can_choose_register_listing(user: User | None, practitioner: User) -> bool:
+    """Appearing in the public register is the practitioner's own choice: nobody makes it for them."""
+    return bool(user is not None and user.is_authenticated and user.id == practitioner.id)
+
+
+# --- outcome reports (DCS) ----------------------------------------------------------------------
+# Practitioners and trainees see their own cases unsuppressed and their own service's report, as the
+# DCS promises; service leads their service's; administrators every level and the research export.
+
+
+def can_view_practitioner_report(user: User | None) -> bool:
+    return can_keep_cases(user)
+
+
+def can_view_service_report(user: User | None, service: Service | None) -> bool:
+    if service is None or user is None or not user.is_authenticated:
+        return False
+    if is_administrator(user):
+        return True
+    return user.service_id == service.id and user.has_role(Role.PRACTITIONER, Role.TRAINEE, Role.SERVICE_LEAD)
+
+
+def can_view_regional_report(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_view_national_report(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_export_dcs(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+# Any active person may make tokens for their own account: a token never does more than its owner
+# could do on the pages, because the API asks these same questions. Nobody makes a token for anyone
+# else (an operator can, at the command line). Administrators may revoke anyone's.
+
+
+def can_create_api_token(user: User | None, owner: User) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active_flag and user.id == owner.id)
+
+
+def can_view_api_tokens(user: User | None, owner: User) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == owner.id or is_administrator(user)
+
+
+def can_revoke_api_token(user: User | None, token: PersonalAccessToken) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == token.user_id or is_administrator(user)
 
 
 def needs_second_factor_enrolment(user: User | None) -> bool:

@@ -27,6 +27,8 @@ def test_trainee_cannot_open_user_administration(browse):
     expect(page.get_by_role("main")).not_to_contain_text("Users")
     # Still signed in, with only the menu items a trainee may use.
     nav = page.get_by_role("navigation", name="Main menu")
-    expect(nav.get_by_role("link")).to_have_text(["Home", "Cases", "Supervision", "Your account"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Home", "Cases", "Supervision", "Reports", "Your certificates", "Your account"]
+    )
     browse.act(lambda: page.get_by_role("link", name="Go to your home page").click())
     assert browse.path() == "/home"

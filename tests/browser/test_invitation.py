@@ -85,7 +85,9 @@ def test_invited_trainee_sets_a_password_and_signs_in(browse):
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {INVITEE_NAME}")
     expect(page.locator(".govuk-caption-l")).to_have_text("Trainee")
     nav = page.get_by_role("navigation", name="Main menu")
-    expect(nav.get_by_role("link")).to_have_text(["Home", "Cases", "Supervision", "Your account"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Home", "Cases", "Supervision", "Reports", "Your certificates", "Your account"]
+    )
 
     # The link worked once.
     browse.sign_out()

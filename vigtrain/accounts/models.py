@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.dates import UTCDateTime, utcnow
@@ -89,6 +89,8 @@ class User(UserMixin, db.Model):
 
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The practitioner chose to appear in the public register of accredited practitioners.
+    register_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     service: Mapped[Service | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
