@@ -100,7 +100,8 @@ def test_only_administrators_export(client, data):
 
 def test_the_data_dictionary_describes_every_column(client, data):
     client.login("admin@example.org")
-    page = client.get("/reports/export").get_data(as_text=True)
+    # Names may break after an underscore on a narrow screen.
+    page = client.get("/reports/export").get_data(as_text=True).replace("<wbr>", "")
     for column in COLUMNS:
         assert column.name in page
     response = client.get("/reports/export/dictionary.csv")
