@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from vigtrain.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
-from vigtrain.extensions import csrf, db, limiter, login_manager, migrate
+from vigtrain.extensions import IdConverter, csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -104,6 +104,7 @@ def create_app(config: str | Config | dict[str, Any] | None = None, **overrides:
 
     _init_logging(app)
     _init_extensions(app)
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
@@ -287,11 +288,13 @@ def _register_template_helpers(app: Flask) -> None:
     from vigtrain.dates import format_date, format_datetime
     from vigtrain.forms import error_list
     from vigtrain.navigation import navigation_items
+    from vigtrain.pagination import query_args
     from vigtrain.security import is_administrator
 
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(error_list)
+    app.add_template_global(query_args)
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

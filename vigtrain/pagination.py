@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import Any
+
+from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
@@ -21,3 +23,19 @@ def paginate(query: Select, page: str | int | None, per_page: int | None = None)
     return db.paginate(
         query, page=number, per_page=per_page or current_app.config["PAGE_SIZE"], error_out=False, count=True
     )
+
+
+def query_args(**overrides: Any) -> dict[str, Any]:
+    """This request's query arguments, safe to pass to `url_for` when linking to another page of it.
+
+    Keys that `url_for` treats as its own (`endpoint`, `_scheme`, `_external`, ...) or that clash
+    with the view's own arguments are dropped: passed on, a crafted query string would break the
+    link building and the page with it.
+    """
+    reserved = set(request.view_args or {}) | {"endpoint"}
+    kept = {
+        key: values
+        for key, values in request.args.to_dict(flat=False).items()
+        if key not in reserved and not key.startswith("_")
+    }
+    return {**kept, **overrides}

@@ -19,6 +19,7 @@ from vigtrain.certificates.models import CertificateKind, CertificateStatus
 from vigtrain.dcs.measures import library
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.outcomes import Classification
+from vigtrain.extensions import MAX_ID
 from vigtrain.organisations.regions import UK_REGIONS
 from vigtrain.pagination import MAX_PAGE
 from vigtrain.pathways.definitions import RequirementKind, principles
@@ -26,7 +27,6 @@ from vigtrain.pathways.models import EnrolmentStatus, StageState
 from vigtrain.supervision import services as supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 MAX_PER_PAGE = 100
 
 

@@ -9,6 +9,7 @@ from wtforms.validators import Length, StopValidation
 
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.services import MAX_REASON
+from vigtrain.extensions import MAX_ID
 from vigtrain.forms import strip
 
 
@@ -20,7 +21,9 @@ class BulkIssueForm(FlaskForm):
     issue_all = SubmitField("Issue all", widget=GovSubmitInput())
 
     def record_ids(self) -> list[int]:
-        return [int(value) for value in self.records.data or [] if value.isdigit()]
+        """The ids ticked; anything that cannot be an id (not ASCII digits, or too large) is ignored."""
+        values = self.records.data or []
+        return [int(value) for value in values if value.isascii() and value.isdigit() and int(value) <= MAX_ID]
 
 
 class RevokeForm(FlaskForm):

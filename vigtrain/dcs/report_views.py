@@ -14,6 +14,7 @@ from vigtrain.dcs.reports import Level, Scope
 from vigtrain.extensions import db
 from vigtrain.forms import form_status
 from vigtrain.organisations.models import Region, Service
+from vigtrain.pagination import query_args
 from vigtrain.security import (
     can_export_dcs,
     can_view_national_report,
@@ -61,7 +62,6 @@ def _report(scope: Scope, title: str, slug: str, services=(), regions=()):
         if output == "csv":
             measure = published.measure.code.lower()
             return _attachment(export.report_csv(published), f"dcs-{slug}-{measure}-{today():%Y-%m-%d}.csv")
-    csv_args = {**request.args.to_dict(flat=False), "format": "csv"}
     return render_template(
         "dcs/reports/report.html",
         form=form,
@@ -69,7 +69,7 @@ def _report(scope: Scope, title: str, slug: str, services=(), regions=()):
         title=title,
         caption=LEVEL_CAPTIONS[scope.level],
         scope=scope,
-        csv_url=url_for(request.endpoint, **(request.view_args or {}), **csv_args),
+        csv_url=url_for(request.endpoint, **(request.view_args or {}), **query_args(format="csv")),
         clear_url=url_for(request.endpoint, **(request.view_args or {})),
     ), form_status(form)
 
@@ -106,9 +106,10 @@ def practitioner_report():
 @login_required
 def own_service_report():
     """The signed-in person's own service, or the one an administrator picked from the list."""
-    arguments = request.args.to_dict(flat=False)
+    arguments = query_args()
     chosen = request.args.get("service", type=int)
     arguments.pop("service", None)
+    arguments.pop("service_id", None)
     if chosen is not None:
         return redirect(url_for("reports.service_report", service_id=chosen, **arguments))
     service = current_user.service

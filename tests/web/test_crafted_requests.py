@@ -1,0 +1,90 @@
+"""Crafted addresses and query strings get a page or a 404, never a server error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.certificate_factories import make_certificate
+from tests.factories import make_admin, make_service, make_user
+from tests.verify_factories import make_certificate as make_listed_certificate
+from tests.verify_factories import make_holder
+from vigtrain.accounts.models import Role
+from vigtrain.extensions import db
+
+# Keys url_for keeps for itself, and a key that clashes with a view argument.
+HOSTILE_QUERY = {"endpoint": "core.home", "_scheme": "javascript", "_external": "1", "_anchor": "x"}
+
+
+@pytest.fixture
+def admin(app, clock):
+    app.config["BULK_ISSUE_IN_BACKGROUND"] = False
+    return make_admin()
+
+
+def test_report_links_ignore_query_keys_that_url_for_keeps_for_itself(client, admin):
+    service = make_service("Crafted Query Trust")
+    db.session.commit()
+    client.login(admin.email)
+    national = client.get("/reports/national", query_string=HOSTILE_QUERY)
+    assert national.status_code == 200
+    assert 'href="/reports/national?format=csv"' in national.get_data(as_text=True)
+    for path in (f"/reports/service/{service.id}", "/reports/service"):
+        query = {**HOSTILE_QUERY, "service_id": "2", "service": str(service.id)}
+        response = client.get(path, query_string=query, follow_redirects=True)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert "javascript:" not in html and "_scheme" not in html
+        assert re.search(rf'href="/reports/service/{service.id}\?[^"]*format=csv"', html)
+
+
+def test_pagination_links_ignore_query_keys_that_url_for_keeps_for_itself(app, client):
+    app.config["PAGE_SIZE"] = 1
+    for name in ("Ada Lovelace", "Grace Hopper"):
+        make_listed_certificate(make_holder(name, listed=True))
+    db.session.commit()
+    response = client.get("/register", query_string={**HOSTILE_QUERY, "name": ""})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Showing 1 to 1 of 2" in html and 'href="/register?name=&amp;page=2"' in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account/tokens/99999999999999999999/revoke",
+        "/admin/certificates/bulk/99999999999999999999",
+        "/reports/service/99999999999999999999",
+        "/admin/certificates/issue/99999999999999999999",
+    ],
+)
+def test_ids_too_large_for_the_database_are_not_found(client, admin, path):
+    client.login(admin.email)
+    assert client.get(path).status_code == 404
+
+
+def test_an_oversized_service_choice_is_not_found(client, admin):
+    client.login(admin.email)
+    response = client.get("/reports/service", query_string={"service": "9" * 20}, follow_redirects=True)
+    assert response.status_code == 404
+
+
+def test_bulk_issue_ignores_values_that_cannot_be_ids(client, admin):
+    client.login(admin.email)
+    response = client.post("/admin/certificates/to-issue", data={"records": ["²", "9" * 20, "-1"], "submit": "1"})
+    assert response.status_code < 500
+
+
+def test_a_downloaded_file_is_named_from_the_stored_number_not_the_address(client, admin):
+    holder = make_user("hana@example.org", roles=(Role.TRAINEE, Role.PRACTITIONER), name="Hana Holder")
+    certificate = make_certificate(admin, holder)
+    client.login(holder.email)
+    # Whitespace inside the number is forgiven when looking it up; it must not reach a header.
+    mangled = certificate.number.replace("-", "-%0A", 1)
+    for suffix in (".pdf", "/credential.jwt"):
+        response = client.get(f"/certificates/{mangled}{suffix}")
+        assert response.status_code == 200, suffix
+        extension = "pdf" if suffix == ".pdf" else "jwt"
+        expected = f'attachment; filename="certificate-{certificate.number}.{extension}"'
+        assert response.headers["Content-Disposition"] == expected
