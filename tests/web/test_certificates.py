@@ -7,13 +7,14 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.certificate_factories import issue, make_certificate, make_earned_record, supervise
 from tests.factories import make_admin, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.certificates import bulk
 from vigtrain.certificates.models import BulkIssue, BulkIssueState, Certificate, CertificateStatus
+from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 
 
@@ -340,3 +341,45 @@ def test_administrators_cannot_change_their_own_certificate(client, admin):
     assert client.get(f"/admin/certificates/{certificate.number}").status_code == 200
     for action in ("revoke", "renew", "reissue"):
         assert client.get(f"/admin/certificates/{certificate.number}/{action}").status_code == 403
+
+
+def _failed_bulk_issue(admin, monkeypatch, people: int) -> BulkIssue:
+    records = [make_earned_record() for _ in range(people)]
+    job = bulk.start_bulk_issue(admin, [record.id for record in records])
+    db.session.commit()
+
+    def refuse(actor, record, on):
+        raise DomainError("The holder's name needs checking first")
+
+    monkeypatch.setattr(bulk, "issue_certificate", refuse)
+    bulk.process(job.id)
+    return job
+
+
+def _statements(client, url: str) -> tuple[int, str]:
+    statements = []
+
+    def note(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = client.get(url)
+        assert response.status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len(statements), page(response)
+
+
+def test_bulk_failures_are_paginated_and_cost_the_same_however_many(app, client, admin, monkeypatch):
+    app.config["PAGE_SIZE"] = 3
+    small = _failed_bulk_issue(admin, monkeypatch, 2)
+    large = _failed_bulk_issue(admin, monkeypatch, 7)
+    client.login(admin.email)
+    few, _ = _statements(client, f"/admin/certificates/bulk/{small.id}")
+    many, html = _statements(client, f"/admin/certificates/bulk/{large.id}")
+    assert few == many
+    assert html.count("The holder&#39;s name needs checking first") == 3 and "Showing 1 to 3 of 7" in html
+    last = page(client.get(f"/admin/certificates/bulk/{large.id}", query_string={"page": 3}))
+    assert last.count("The holder&#39;s name needs checking first") == 1 and "Showing 7 to 7 of 7" in last
+    assert f'href="/admin/certificates/bulk/{large.id}?page=2"' in html

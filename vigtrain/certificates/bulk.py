@@ -20,8 +20,9 @@ from datetime import timedelta
 from typing import TypeVar
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from vigtrain import audit
 from vigtrain.accounts.models import User
@@ -219,11 +220,16 @@ def progress(job: BulkIssue) -> dict:
     }
 
 
-def failed_items(job: BulkIssue) -> list[BulkIssueItem]:
-    return list(
-        db.session.scalars(
-            select(BulkIssueItem)
-            .where(BulkIssueItem.bulk_issue_id == job.id, BulkIssueItem.state == BulkItemState.FAILED)
-            .order_by(BulkIssueItem.id)
-        )
+def failed_items_query(job: BulkIssue) -> Select:
+    """The people a bulk issue could not issue to, with what the page names them by loaded at once."""
+    return (
+        select(BulkIssueItem)
+        .where(BulkIssueItem.bulk_issue_id == job.id, BulkIssueItem.state == BulkItemState.FAILED)
+        # An enrolment brings its trainee and pathway version with it (joined on the relationship).
+        .options(joinedload(BulkIssueItem.stage_record).joinedload(StageRecord.enrolment))
+        .order_by(BulkIssueItem.id)
     )
+
+
+def failed_items(job: BulkIssue) -> list[BulkIssueItem]:
+    return list(db.session.scalars(failed_items_query(job)))

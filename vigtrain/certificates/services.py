@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
@@ -466,6 +466,7 @@ def certificates_held_by(user: User) -> list[Certificate]:
         db.session.scalars(
             select(Certificate)
             .where(Certificate.holder_id == user.id)
+            .options(selectinload(Certificate.replaces), selectinload(Certificate.replaced_by))
             .order_by(
                 (Certificate.status == CertificateStatus.VALID).desc(),
                 Certificate.issued_on.desc(),

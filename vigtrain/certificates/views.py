@@ -71,7 +71,9 @@ def _downloadable(certificate: Certificate) -> bool:
 def download_pdf(number: str):
     certificate = _load(number)
     require(_downloadable(certificate), "revoked certificate", 404)
-    return _attachment(services.certificate_pdf(certificate), "application/pdf", f"certificate-{number}.pdf")
+    return _attachment(
+        services.certificate_pdf(certificate), "application/pdf", f"certificate-{certificate.number}.pdf"
+    )
 
 
 @bp.route("/<number>/credential.jwt")
@@ -81,7 +83,7 @@ def download_credential(number: str):
 
     certificate = _load(number)
     require(_downloadable(certificate), "revoked certificate", 404)
-    return _attachment(credential_jwt(certificate), "application/vc+jwt", f"certificate-{number}.jwt")
+    return _attachment(credential_jwt(certificate), "application/vc+jwt", f"certificate-{certificate.number}.jwt")
 
 
 # --- administrators: the issue queue and bulk issue -----------------------------------------------
@@ -137,9 +139,8 @@ def _load_job(job_id: int) -> BulkIssue:
 @admin_bp.route("/bulk/<int:job_id>")
 def show_bulk_issue(job_id: int):
     job = _load_job(job_id)
-    return render_template(
-        "certificates/bulk_issue.html", job=job, failures=bulk.failed_items(job) if job.finished else []
-    )
+    failures = paginate(bulk.failed_items_query(job), request.args.get("page")) if job.finished else None
+    return render_template("certificates/bulk_issue.html", job=job, failures=failures)
 
 
 @admin_bp.route("/bulk/<int:job_id>/progress.json")
