@@ -23,7 +23,7 @@ from vigtrain.casework.models import Case
 from vigtrain.certificates.models import Certificate
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
-from vigtrain.pathways.models import AssessmentKind, Enrolment, StageRecord
+from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord
 from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.security")
@@ -148,22 +148,26 @@ def can_read_statement(user: User | None, record: StageRecord) -> bool:
 
 
 def can_view_case(user: User | None, case: Case) -> bool:
-    """The practitioner who owns the case, their personal supervisor (read only), and administrators."""
+    """The practitioner who owns the case, their current personal supervisor (read only), and administrators."""
     if user is None or not user.is_authenticated:
         return False
     return user.id == case.practitioner_id or is_administrator(user) or supervises(user, case.practitioner_id)
 
 
 def supervises(user: User, trainee_id: int) -> bool:
-    """True if the user is (or was) the trainee's personal supervisor on any enrolment."""
+    """True while the user is the trainee's personal supervisor on an active or paused enrolment.
+
+    Once the training ends (completed or withdrawn) or another supervisor takes over, the former
+    supervisor no longer reads the practitioner's cases, including any they open later.
+    """
     if not user.has_role(Role.SUPERVISOR):
         return False
-    return (
-        db.session.scalar(
-            select(Enrolment.id).where(Enrolment.trainee_id == trainee_id, Enrolment.supervisor_id == user.id).limit(1)
-        )
-        is not None
+    current = select(Enrolment.id).where(
+        Enrolment.trainee_id == trainee_id,
+        Enrolment.supervisor_id == user.id,
+        Enrolment.status.in_((EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED)),
     )
+    return db.session.scalar(current.limit(1)) is not None
 
 
 def can_change_case(user: User | None, case: Case) -> bool:

@@ -16,6 +16,7 @@ from vigtrain.dcs.measures import get_measure
 from vigtrain.dcs.models import Administration
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage
+from vigtrain.pathways.models import EnrolmentStatus
 
 CASE = {
     "relationship": "parent_infant",
@@ -271,6 +272,20 @@ def test_a_supervisor_reads_a_trainees_case_but_records_nothing_on_it(client, cl
     )
     assert response.status_code == 403
     assert _count(Administration) == 0
+
+
+@pytest.mark.parametrize("status", [EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN])
+def test_a_former_supervisor_no_longer_reads_the_cases(client, clock, status):
+    supervisor = make_user("sian@example.org", roles=(Role.SUPERVISOR,))
+    trainee = make_user("tia@example.org", roles=(Role.TRAINEE, Role.PRACTITIONER))
+    enrolment = make_enrolment(trainee, supervisor)
+    case = make_case(trainee)
+    enrolment.status = status
+    db.session.commit()
+    sian = Api(client, issue_token(supervisor))
+    assert sian.get(f"/api/v1/cases/{case.code}").status_code == 404
+    client.login(supervisor.email)
+    assert client.get(f"/cases/{case.code}").status_code == 404
 
 
 # --- outcome measures --------------------------------------------------------------------------------
