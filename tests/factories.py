@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 from sqlalchemy import select
 
@@ -85,12 +86,27 @@ def make_enrolment(trainee, supervisor=None, code="vig-practitioner", version="2
     return enrolment
 
 
-def make_case(practitioner, region_code: str = "E12000003"):
+def make_case(practitioner, region_code: str = "E12000003", started_on=None, consents=None):
+    """A case with consent to filming and to supervision (not to the DCS unless `consents` says).
+
+    It starts on 6 January 2025 unless told otherwise, before any date the tests freeze the clock at,
+    so cycles and measures dated in a test fall inside it.
+    """
     from vigtrain.casework.models import AgeBand, Population, Relationship
-    from vigtrain.casework.services import create_case
+    from vigtrain.casework.services import Consents, create_case
 
     region = db.session.scalar(select(Region).where(Region.code == region_code))
-    return create_case(practitioner, Relationship.PARENT_CHILD, AgeBand.THREE_TO_4, Population.EARLY_YEARS, region)
+    started_on = started_on or date(2025, 1, 6)
+    consents = consents or Consents(filming=started_on, supervision=started_on)
+    return create_case(
+        practitioner,
+        Relationship.PARENT_CHILD,
+        AgeBand.THREE_TO_4,
+        Population.EARLY_YEARS,
+        region,
+        started_on,
+        consents,
+    )
 
 
 def make_cycles(practitioner, count: int, clients: int, on, case_list=None):

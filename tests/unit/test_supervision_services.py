@@ -13,6 +13,7 @@ from tests.factories import make_case, make_enrolment, make_supervision, make_us
 from vigtrain import security
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
+from vigtrain.casework.services import Consents
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.pathways import services as pathways
@@ -127,6 +128,15 @@ def test_case_codes_must_be_the_trainees_own_and_are_stored_canonically(people):
     # Logged on the trainee's behalf, the message names whose cases they must be.
     with pytest.raises(DomainError, match="not one of Tara Trainee's case codes"):
         services.log_session(supervisor, enrolment, SessionFacts(case_codes=(someone_elses.code,)), TODAY)
+
+
+def test_a_case_cited_in_supervision_needs_consent_to_its_video_being_seen(people):
+    trainee, _, _, _, enrolment = people
+    unconsented = make_case(trainee, consents=Consents(filming=date(2025, 1, 6)))
+    db.session.commit()
+    with pytest.raises(DomainError, match=f"client of {unconsented.code} has not consented") as refused:
+        services.log_session(trainee, enrolment, SessionFacts(case_codes=(unconsented.code,)), TODAY)
+    assert refused.value.field == "case_codes"
 
 
 def test_principles_are_kept_in_their_published_order(people):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import make_service, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
-from vigtrain.casework.models import Case, CaseStatus
+from vigtrain.casework.models import Case, CaseStatus, Cycle
 from vigtrain.dcs import services
 from vigtrain.dcs.models import CaseOutcome, Timepoint
 from vigtrain.extensions import db
@@ -114,7 +114,7 @@ def test_a_consent_already_held_keeps_the_date_it_was_given(signed_in):
 def test_the_start_cannot_move_after_the_first_measure(signed_in):
     case = _case_with_outcome(signed_in)
     response = _edit(signed_in, case, consents=["dcs"], started_on=["10", "1", "2026"])
-    assert response.status_code == 422 and "on or before the first outcome measure" in response.text
+    assert response.status_code == 422 and "on or before the first filming or outcome measure" in response.text
     (case,) = _cases()
     assert case.started_on == date(2026, 1, 5) and case.consent_filming
 
@@ -200,3 +200,55 @@ def test_someone_elses_case_cannot_be_changed(signed_in, client):
     assert (
         db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.updated")) == 0
     )
+
+
+# --- cycles need the case to be open, consent to filming, and dates inside the case ------------------
+
+
+def _cycle(client, case: Case, filmed=("12", "1", "2026"), reviewed=("19", "1", "2026")):
+    data = {"filmed_on": list(filmed), "shared_review_on": list(reviewed), "clips_count": "3", "principles": []}
+    return client.submit(f"/cases/{case.code}/cycles/new", data)
+
+
+def _cycle_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Cycle))
+
+
+@pytest.mark.parametrize(
+    ("consents", "filmed", "message"),
+    [
+        (["supervision", "dcs"], ("12", "1", "2026"), "The client has not consented to filming"),
+        (["filming"], ("2", "1", "2026"), "on or after the case started (5 January 2026)"),
+        (["filming"], ("6", "1", "2026"), "on or after consent to filming was given (8 January 2026)"),
+    ],
+)
+def test_a_cycle_needs_consent_to_filming_and_a_date_inside_the_case(signed_in, consents, filmed, message):
+    _create(signed_in, consents=consents, consented_on=["8", "1", "2026"])
+    (case,) = _cases()
+    response = _cycle(signed_in, case, filmed=filmed)
+    assert response.status_code == 422 and message in response.text
+    assert _cycle_count() == 0
+    assert _cycle(signed_in, case, filmed=("8", "1", "2026")).status_code == (302 if "filming" in consents else 422)
+
+
+def test_a_closed_case_takes_no_new_cycles_until_it_is_reopened(signed_in):
+    case = _case_with_outcome(signed_in)
+    assert _close(signed_in, case).status_code == 302
+    response = _cycle(signed_in, case)
+    assert (
+        response.status_code == 422 and "This case is closed (ended early): reopen it to add a cycle" in response.text
+    )
+    assert _cycle_count() == 0
+    assert signed_in.submit(f"/cases/{case.code}/reopen", {}, page=f"/cases/{case.code}").status_code == 302
+    assert _cycle(signed_in, case).status_code == 302 and _cycle_count() == 1
+
+
+def test_the_start_cannot_move_after_the_first_filming(signed_in):
+    _create(signed_in, consents=["filming"], consented_on=["5", "1", "2026"])
+    (case,) = _cases()
+    assert _cycle(signed_in, case, filmed=("7", "1", "2026")).status_code == 302
+    response = _edit(signed_in, case, consents=["filming"], started_on=["8", "1", "2026"])
+    assert response.status_code == 422
+    assert "on or before the first filming or outcome measure (7 January 2026)" in response.text
+    (case,) = _cases()
+    assert case.started_on == date(2026, 1, 5)

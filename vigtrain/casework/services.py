@@ -132,12 +132,13 @@ def create_case(
     raise RuntimeError("could not allocate a unique case code")
 
 
-def _first_measure_on(case: Case) -> date | None:
-    """Outcome measures belong inside the case, so its start date cannot move past the first one."""
+def _first_record_on(case: Case) -> date | None:
+    """Cycles and outcome measures belong inside the case, so its start cannot move past the first."""
     first_measure = db.session.scalar(
         select(func.min(Administration.administered_on)).where(Administration.case_id == case.id)
     )
-    days = [day for day in (first_measure,) if day is not None]
+    first_filming = db.session.scalar(select(func.min(Cycle.filmed_on)).where(Cycle.case_id == case.id))
+    days = [day for day in (first_measure, first_filming) if day is not None]
     return min(days) if days else None
 
 
@@ -154,10 +155,11 @@ def update_case(
 ) -> None:
     """Correct a case's context or consents; withdrawing DCS consent removes it from every report at once."""
     _check_start_and_consents(started_on, consents, today)
-    earliest = _first_measure_on(case)
+    earliest = _first_record_on(case)
     if earliest is not None and started_on > earliest:
         raise DomainError(
-            f"The start date must be on or before the first outcome measure ({earliest:%-d %B %Y})", field="started_on"
+            f"The start date must be on or before the first filming or outcome measure ({earliest:%-d %B %Y})",
+            field="started_on",
         )
     if case.ended_on is not None and started_on > case.ended_on:
         raise DomainError("The start date must be on or before the date the case ended", field="started_on")
@@ -246,8 +248,24 @@ def validate_cycle(
     today: date,
 ) -> str | None:
     """Check a cycle's facts; returns the screened note."""
+    if not case.is_open:
+        raise DomainError(f"This case is closed ({case.status_label.lower()}): reopen it to add a cycle")
+    if not case.consent_filming:
+        raise DomainError(
+            "The client has not consented to filming: record their consent under Change case details first",
+            field="filmed_on",
+        )
     if filmed_on > today:
         raise DomainError("The filming date must be today or in the past", field="filmed_on")
+    if filmed_on < case.started_on:
+        raise DomainError(
+            f"The filming date must be on or after the case started ({case.started_on:%-d %B %Y})", field="filmed_on"
+        )
+    if case.consent_filming_on is not None and filmed_on < case.consent_filming_on:
+        raise DomainError(
+            f"The filming date must be on or after consent to filming was given ({case.consent_filming_on:%-d %B %Y})",
+            field="filmed_on",
+        )
     if shared_review_on > today:
         raise DomainError("The shared review date must be today or in the past", field="shared_review_on")
     if shared_review_on < filmed_on:

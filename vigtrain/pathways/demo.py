@@ -101,7 +101,8 @@ class _Story:
         casework.add_cycle(
             self.trainee,
             case,
-            shared_review_on - timedelta(days=self.rng.choice([3, 5, 7, 10])),
+            # Filmed a few days before the review, but never before the case began.
+            max(case.started_on, shared_review_on - timedelta(days=self.rng.choice([3, 5, 7, 10]))),
             shared_review_on,
             self.rng.randint(2, 5),
             self.rng.sample(codes, self.rng.randint(1, 3)),

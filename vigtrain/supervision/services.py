@@ -144,6 +144,12 @@ def _clean_cases(codes: Sequence[str], enrolment: Enrolment, actor: User) -> lis
             raise DomainError(
                 f"{code} is not one of {whose} case codes. Check it against the cases list", field="case_codes"
             )
+        if not case.consent_supervision:
+            raise DomainError(
+                f"The client of {case.code} has not consented to their video being seen in supervision."
+                " Record their consent on the case first, or leave the case out",
+                field="case_codes",
+            )
         if case.code not in clean:
             clean.append(case.code)
     if len(clean) > MAX_CASES:
