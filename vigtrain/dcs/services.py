@@ -168,6 +168,19 @@ def _alert_supervisors(case: Case, administration: Administration, measure: Meas
         )
 
 
+def baseline_measure(current: Measure, rows: list[Administration]) -> Measure:
+    """The version of the measure a case's change is judged by: the one its baseline was scored with.
+
+    A newer data file (a revised cut-off or reliable change threshold) applies to cases that start
+    on it; results already given never change silently. The baseline is the pre score, or the
+    earliest administration where there is none.
+    """
+    if not rows:
+        return current
+    baseline = min(rows, key=lambda row: TIMEPOINT_ORDER.index(row.timepoint))
+    return get_measure(current.code, baseline.measure_version) or current
+
+
 def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     """Recompute the case's row for one measure from its administrations (or remove it if none are left)."""
     rows = {
@@ -190,6 +203,7 @@ def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     for name in CONTEXT_FIELDS:
         setattr(outcome, name, getattr(case, name))
     pre, post, follow_up = rows.get(Timepoint.PRE), rows.get(Timepoint.POST), rows.get(Timepoint.FOLLOW_UP)
+    measure = baseline_measure(measure, list(rows.values()))
     outcome.pre, outcome.pre_on = (pre.total, pre.administered_on) if pre else (None, None)
     outcome.post, outcome.post_on = (post.total, post.administered_on) if post else (None, None)
     outcome.follow_up = follow_up.total if follow_up else None
@@ -262,10 +276,10 @@ def case_feedback(case: Case) -> list[MeasureFeedback]:
         rows = sorted(by_measure.get(code, []), key=lambda row: TIMEPOINT_ORDER.index(row.timepoint))
         if not rows:
             continue
-        item = MeasureFeedback(measure, rows)
+        item = MeasureFeedback(baseline_measure(measure, rows), rows)
         pre, post = item.at(Timepoint.PRE), item.at(Timepoint.POST)
         if pre and post:
-            item.change = classify(measure, pre.total, post.total)
+            item.change = classify(item.measure, pre.total, post.total)
         if measure.code == "GBO":
             goals = sorted({key for row in rows for key in row.subscales})
             item.goals = [

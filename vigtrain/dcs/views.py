@@ -118,7 +118,9 @@ def _load_administration(case: Case, administration_id: int) -> Administration:
 def show_administration(code: str, administration_id: int):
     case = _load_case(code)
     administration = _load_administration(case, administration_id)
-    measure = _load_measure(administration.measure_code)
+    # Shown as it was scored: the items, options and bands of the version it used.
+    measure = get_measure(administration.measure_code, administration.measure_version)
+    require(measure is not None, "no such measure", 404)
     feedback = next(item for item in services.case_feedback(case) if item.measure.code == measure.code)
     return render_template(
         "dcs/show_administration.html",
