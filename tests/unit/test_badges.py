@@ -23,6 +23,7 @@ from tests.verify_factories import make_certificate, make_holder
 from vigtrain.certificates import badges
 from vigtrain.certificates.keys import jwk_set, load_key, signing_key
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
+from vigtrain.extensions import db
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -217,6 +218,22 @@ def test_the_list_grows_in_whole_sixteen_kilobyte_blocks():
     raw = badges.decode_status_list(badges.encode_status_list([131_072]))
     assert len(raw) == 2 * 16384
     assert badges.is_set(raw, 131_072) and not badges.is_set(raw, 131_071)
+
+
+def test_the_list_reaches_the_highest_place_issued_even_with_nothing_revoked_near_it():
+    raw = badges.decode_status_list(badges.encode_status_list([4], highest_index=300_000))
+    assert len(raw) == 3 * 16384
+    assert badges.is_set(raw, 4) and not badges.is_set(raw, 300_000)
+
+
+def test_the_published_list_covers_every_certificate(app, client):
+    far = make_certificate()
+    far.status_index = 250_000
+    db.session.commit()
+    token = client.get("/status/revocation").get_data(as_text=True)
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    raw = badges.decode_status_list(payload["credentialSubject"]["encodedList"])
+    assert len(raw) * 8 > far.status_index and not badges.is_set(raw, far.status_index)
 
 
 def test_the_same_list_encodes_identically():

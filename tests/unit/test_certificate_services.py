@@ -197,11 +197,22 @@ def test_nobody_issues_their_own_certificate(app):
         services.issue_certificate(make_user(roles=(Role.SUPERVISOR,)), record, ISSUE_DAY)
 
 
-def test_status_indexes_are_allocated_in_order_and_never_reused(admin):
-    first, second, third = (make_certificate(admin) for _ in range(3))
-    assert [first.status_index, second.status_index, third.status_index] == [1, 2, 3]
+def test_status_indexes_are_drawn_at_random_never_reused_and_the_list_grows(admin, monkeypatch):
+    draws, capacities = iter([3, 3, 1, 3, 1, 6]), []
+
+    def draw(capacity: int) -> int:
+        capacities.append(capacity)
+        return next(draws)
+
+    monkeypatch.setattr(services.secrets, "randbelow", draw)
+    monkeypatch.setattr(services, "STATUS_LIST_BLOCK_BITS", 4)  # small blocks, to see the list grow
+    first = make_certificate(admin)
+    second = make_certificate(admin)  # 3 is taken: drawn again
     services.revoke_certificate(admin, second, "Issued in error to the wrong person")
-    assert make_certificate(admin).status_index == 4
+    third = make_certificate(admin)  # 3 and 1 are taken, revoked or not
+    assert [first.status_index, second.status_index, third.status_index] == [3, 1, 6]
+    # Kept at most half full: with 0 or 1 issued one block of 4 places, with 2 issued two blocks.
+    assert capacities == [4, 4, 4, 8, 8, 8]
 
 
 def test_the_queue_lists_earned_records_without_a_certificate(admin):
@@ -262,7 +273,7 @@ def test_renewal_supersedes_and_runs_on_from_the_old_end(admin):
     assert old.status is CertificateStatus.SUPERSEDED and old.replaced_by == new and new.replaces == old
     assert new.replacement_reason is ReplacementReason.RENEWAL and new.issue_key == f"renewal:{old.id}"
     assert new.issued_on == today and new.valid_until == date(2029, 3, 1)
-    assert new.status_index > old.status_index and new.number != old.number
+    assert new.status_index != old.status_index and new.number != old.number
     assert services.lineage(old) == [old, new] == services.lineage(new)
     assert events("certificate.renewed") == 1 and events("certificate.superseded") == 1
     evidence_event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.renewal_evidence"))

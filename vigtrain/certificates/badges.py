@@ -25,11 +25,11 @@ from flask import current_app
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OKPKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigtrain.certificates.keys import ALGORITHM, jwk_set, signing_key
 from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus
-from vigtrain.certificates.services import find_certificate
+from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, find_certificate
 from vigtrain.dates import UK, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage
@@ -40,9 +40,8 @@ CONTEXTS = [VC_CONTEXT, OB_CONTEXT]
 MEDIA_TYPE = "application/vc+jwt"
 JWT_TYPE = "vc+jwt"
 
-# Bitstring Status List v1.0 section 6.1: at least 16KB (131,072 entries), so a list reveals little
-# about how many credentials exist; it grows in whole 16KB blocks.
-STATUS_LIST_BLOCK_BITS = 131_072
+# Bitstring Status List v1.0 section 6.1: at least 16KB (STATUS_LIST_BLOCK_BITS = 131,072 entries),
+# so a list reveals little about how many credentials exist; it grows in whole 16KB blocks.
 STATUS_LIST_PATH = "/status/revocation"
 
 # A pasted credential larger than this is not one of ours (ours are about 2KB).
@@ -216,14 +215,16 @@ def credential_jwt(cert: Certificate) -> str:
 # --- the revocation list ------------------------------------------------------------------------
 
 
-def encode_status_list(revoked: Iterable[int]) -> str:
+def encode_status_list(revoked: Iterable[int], highest_index: int = 0) -> str:
     """Bitstring Status List v1.0: bit i (counting from the left of byte 0) set means revoked.
 
+    Long enough (in whole blocks) to hold `highest_index`, the highest place any certificate
+    has, so every credential's place is in the list whether or not anything near it is revoked.
     GZIP-compressed, then multibase base64url without padding ("u" prefix). A fixed GZIP time
     keeps the same list byte-identical from one request to the next.
     """
     indexes = sorted(set(revoked))
-    blocks = (indexes[-1] // STATUS_LIST_BLOCK_BITS + 1) if indexes else 1
+    blocks = max(indexes[-1] if indexes else 0, highest_index) // STATUS_LIST_BLOCK_BITS + 1
     bits = bytearray(blocks * STATUS_LIST_BLOCK_BITS // 8)
     for index in indexes:
         bits[index // 8] |= 0x80 >> (index % 8)
@@ -249,7 +250,11 @@ def revoked_indexes() -> list[int]:
     )
 
 
-def status_list_credential(base_url: str, revoked: Iterable[int]) -> dict[str, Any]:
+def highest_status_index() -> int:
+    return db.session.scalar(select(func.max(Certificate.status_index))) or 0
+
+
+def status_list_credential(base_url: str, revoked: Iterable[int], highest_index: int = 0) -> dict[str, Any]:
     """The revocation list as a `BitstringStatusListCredential`."""
     url = f"{base_url}{STATUS_LIST_PATH}"
     return {
@@ -262,14 +267,15 @@ def status_list_credential(base_url: str, revoked: Iterable[int]) -> dict[str, A
             "id": f"{url}#list",
             "type": "BitstringStatusList",
             "statusPurpose": "revocation",
-            "encodedList": encode_status_list(revoked),
+            "encodedList": encode_status_list(revoked, highest_index),
         },
     }
 
 
 def status_list_jwt() -> str:
     """The current revocation list, signed."""
-    return _sign(status_list_credential(current_app.config["BASE_URL"], revoked_indexes()))
+    base_url = current_app.config["BASE_URL"]
+    return _sign(status_list_credential(base_url, revoked_indexes(), highest_status_index()))
 
 
 # --- public facts -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ second. Every change is audited; services flush and never commit.
 from __future__ import annotations
 
 import calendar
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -174,12 +175,29 @@ def by_issue_key(key: str) -> Certificate | None:
 # --- issuing --------------------------------------------------------------------------------------
 
 
+# The revocation list grows in blocks of 16 KB (131,072 places), the smallest size the Bitstring
+# Status List spec allows, so its length says little about how many certificates exist.
+STATUS_LIST_BLOCK_BITS = 131_072
+
+
 def _next_status_index() -> int:
-    return (db.session.scalar(select(func.max(Certificate.status_index))) or 0) + 1
+    """A random free place in the revocation list.
+
+    Places handed out in order would tell anyone holding two credentials how many certificates were
+    issued between them; the Bitstring Status List spec advises random places. The range grows a
+    block at a time so the list stays at most half full and a free place is found at once. A place
+    taken concurrently fails the unique constraint, and the caller's retry draws another.
+    """
+    issued = db.session.scalar(select(func.count()).select_from(Certificate)) or 0
+    capacity = STATUS_LIST_BLOCK_BITS * (2 * issued // STATUS_LIST_BLOCK_BITS + 1)
+    while True:
+        index = secrets.randbelow(capacity)
+        if not db.session.scalar(select(exists().where(Certificate.status_index == index))):
+            return index
 
 
 def _store(certificate: Certificate, number: str | None) -> Certificate:
-    """Insert with a random number and the next status index. Flushes.
+    """Insert with a random number and a random free status index. Flushes.
 
     A concurrent issue can take the same issue key, number or status index first: the flush then
     raises IntegrityError and the caller rolls back and tries again (`bulk.commit_retrying`), when
