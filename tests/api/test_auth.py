@@ -174,16 +174,16 @@ def test_posts_need_no_csrf_token(app, api, owner):
     assert response.status_code == 201
 
 
-def test_an_administrator_without_a_second_factor_is_not_redirected(app, client, api):
+def test_an_administrator_without_a_second_factor_is_refused_not_redirected(app, client, api):
     app.config["REQUIRE_ADMIN_SECOND_FACTOR"] = True
     admin = make_user("admin@example.org", roles=(Role.ADMINISTRATOR,))
     client.login("admin@example.org")
-    # The pages send this administrator to set up a second factor; the API neither reads the cookie
-    # nor redirects anywhere.
+    # The pages send this administrator to set up a second factor; the API must not skip that
+    # step, and answers with a problem rather than a redirect.
     assert client.get("/cases").status_code == 302
     response = api.get("/api/v1/me", token=issue_token(admin))
-    assert response.status_code == 200
-    assert response.get_json()["email"] == "admin@example.org"
+    problem = _assert_problem(response, 401, "invalid-token")
+    assert "two-factor authentication" in problem["detail"] and "Location" not in response.headers
 
 
 # --- rate limits ------------------------------------------------------------------------------------

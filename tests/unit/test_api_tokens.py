@@ -16,6 +16,7 @@ from vigtrain.api_tokens import services
 from vigtrain.api_tokens.models import PersonalAccessToken, TokenStatus
 from vigtrain.api_tokens.services import SCOPES, TokenRejected, authenticate_bearer, create_token, revoke_token
 from vigtrain.audit import AuditEvent
+from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage
@@ -245,6 +246,21 @@ def test_deactivating_the_owner_stops_their_tokens_and_changing_password_does_no
     owner.is_active_flag = False
     db.session.commit()
     assert _reason(f"Bearer {plaintext}") == "inactive_user"
+
+
+def test_an_administrator_without_a_second_factor_cannot_use_a_token(app, owner, clock):
+    app.config["REQUIRE_ADMIN_SECOND_FACTOR"] = True
+    _, plaintext = _make(owner)
+    owner.set_roles({Role.TRAINEE, Role.ADMINISTRATOR})  # promoted after making the token
+    db.session.commit()
+    assert _reason(f"Bearer {plaintext}") == "second_factor_required"
+    owner.totp_enabled_at = utcnow()
+    db.session.commit()
+    assert authenticate_bearer(f"Bearer {plaintext}")[0].id == owner.id
+    app.config["REQUIRE_ADMIN_SECOND_FACTOR"] = False  # the development and demo configuration
+    owner.totp_enabled_at = None
+    db.session.commit()
+    assert authenticate_bearer(f"Bearer {plaintext}")[0].id == owner.id
 
 
 def test_scopes_no_longer_offered_grant_nothing(owner, clock):

@@ -29,7 +29,7 @@ from vigtrain.dates import UK, format_date, utcnow
 from vigtrain.errors import DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.notifications.services import send_email
-from vigtrain.security import can_create_api_token, can_revoke_api_token
+from vigtrain.security import can_create_api_token, can_revoke_api_token, needs_second_factor_enrolment
 
 __all__ = [
     "SCOPES",
@@ -62,6 +62,10 @@ REJECTION_MESSAGES = {
     "expired": "This token has expired. Create a new one on your account page.",
     "revoked": "This token has been revoked. Create a new one on your account page.",
     "inactive_user": "The account this token belongs to has been deactivated.",
+    "second_factor_required": (
+        "The account this token belongs to is an administrator's and has no two-factor authentication."
+        " Set it up on the account page; the token then works again."
+    ),
 }
 
 FIELDS = ("user_id", "name", "token_prefix", "scopes", "expires_at", "revoked_at", "revoked_by_id")
@@ -297,5 +301,9 @@ def authenticate_bearer(raw: str | None) -> tuple[User, frozenset[str]]:
         raise TokenRejected(state.value)
     if not token.user.is_active_flag:
         raise TokenRejected("inactive_user")
+    # The pages send such an administrator to set up a second factor before anything else; a
+    # token made before they became one (or before their second factor was reset) must not skip it.
+    if needs_second_factor_enrolment(token.user):
+        raise TokenRejected("second_factor_required")
     _note_use(token, now)
     return token.user, frozenset(token.scopes) & SCOPES.keys()
