@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import sqlite3
 import uuid
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -36,6 +37,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class _ProcessBytecodeCache(BytecodeCache):
@@ -203,6 +205,17 @@ def _register_request_hooks(app: Flask) -> None:
         g.client_ip = request.remote_addr
 
     app.before_request(enforce_second_factor_enrolment)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """No honest request carries a NUL character, and PostgreSQL text cannot hold one: 400, not 500."""
+        if "\x00" in request.path:
+            abort(400)
+        fields = request.args.lists()
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in FORM_TYPES:
+            fields = itertools.chain(fields, request.form.lists())
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in fields):
+            abort(400)
 
     @app.after_request
     def security_headers(response):
