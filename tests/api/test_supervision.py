@@ -306,3 +306,19 @@ def test_sessions_count_is_untouched_by_refusals(sian, people):
         db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("supervision.%")))
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("scopes", "listed"),
+    [
+        (("cases:read", "cases:write"), False),
+        (("enrolments:read",), True),
+        (("supervision:write",), True),
+        (("supervision:read",), True),
+    ],
+)
+def test_me_lists_training_records_only_to_a_token_that_may_read_them(client, people, scopes, listed):
+    response = Api(client, issue_token(people["trainee"], *scopes)).get("/api/v1/me")
+    assert response.status_code == 200
+    enrolments = response.get_json()["enrolments"]
+    assert [item["id"] for item in enrolments] == ([people["enrolment"].id] if listed else [])

@@ -133,7 +133,12 @@ class Me(_Out):
     roles: list[Role]
     service: ServiceRef | None
     scopes: list[str] = Field(description="What this token may do.")
-    enrolments: list[EnrolmentRef] = Field(description="Training records where this person is the trainee.")
+    enrolments: list[EnrolmentRef] = Field(
+        description=(
+            "Training records where this person is the trainee; empty unless the token may read"
+            " enrolments or supervision."
+        )
+    )
 
 
 # --- measures -------------------------------------------------------------------------------------

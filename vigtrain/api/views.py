@@ -65,6 +65,8 @@ def enrolment_ref(enrolment: Enrolment) -> EnrolmentRef:
 
 # --- me -------------------------------------------------------------------------------------------
 
+TRAINING_SCOPES = frozenset({"enrolments:read", "supervision:read", "supervision:write"})
+
 
 @bp.get("/me")
 @operation("Account", Me)
@@ -72,9 +74,11 @@ def me():
     """Who the token acts for
 
     The token's owner, what the token may do, and the training records where they are the trainee
-    (the `id` of one is what supervision sessions and progress ask for).
+    (the `id` of one is what supervision sessions and progress ask for). Training records are
+    listed only to a token with `enrolments:read`, `supervision:read` or `supervision:write`.
     """
     user = api_user()
+    shows_training = bool(token_scopes() & TRAINING_SCOPES)
     return Me(
         id=user.id,
         email=user.email,
@@ -82,7 +86,7 @@ def me():
         roles=sorted(user.roles),
         service=ServiceRef(id=user.service.id, name=user.service.name) if user.service else None,
         scopes=[name for name in SCOPES if name in token_scopes()],
-        enrolments=[enrolment_ref(enrolment) for enrolment in own_enrolments(user)],
+        enrolments=[enrolment_ref(enrolment) for enrolment in own_enrolments(user)] if shows_training else [],
     )
 
 
