@@ -23,7 +23,7 @@ from vigtrain.casework.models import Case
 from vigtrain.certificates.models import Certificate
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
-from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord
+from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord, StageState
 from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.security")
@@ -74,8 +74,22 @@ def can_view_enrolment(user: User | None, enrolment: Enrolment) -> bool:
     return (
         user.id in (enrolment.trainee_id, enrolment.supervisor_id)
         or is_administrator(user)
-        or any(stage.accrediting_supervisor_id == user.id for stage in enrolment.stages)
+        or _accrediting(user, enrolment)
     )
+
+
+def _accrediting(user: User, enrolment: Enrolment) -> bool:
+    """An accrediting supervisor sees the record they were asked to accredit until their part is over."""
+    return user.has_role(Role.ACCREDITING_SUPERVISOR) and any(
+        stage.accrediting_supervisor_id == user.id and not accreditation_over(stage) for stage in enrolment.stages
+    )
+
+
+def accreditation_over(stage: StageRecord) -> bool:
+    """Finished, and (for a final stage) ratified by AVIGuk: nothing left for the accreditor to do."""
+    if stage.state is StageState.ACCREDITED:
+        return not stage.is_final
+    return stage.state in (StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT)
 
 
 def can_manage_enrolment(user: User | None, enrolment: Enrolment) -> bool:

@@ -452,6 +452,27 @@ def test_accreditor_only_asked_for_this_stage_records_the_meeting(clients, enrol
     assert _fresh(stage1).state is StageState.WITH_ACCREDITOR
 
 
+def test_the_accreditor_sees_the_record_only_while_their_part_lasts(clients, enrolment, people):
+    stage1 = _with_accreditor(enrolment, people)
+    accreditor = clients["accreditor"]
+    record_page, log = f"/enrolments/{enrolment.id}", f"/supervision/trainees/{enrolment.id}"
+    for url in (record_page, _url(stage1), log):
+        assert accreditor.get(url).status_code == 200, url
+    # Without the role they are not an accrediting supervisor any more.
+    people["accreditor"].set_roles({Role.SUPERVISOR})
+    db.session.commit()
+    assert accreditor.get(record_page).status_code == 404
+    people["accreditor"].set_roles({Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR})
+    db.session.commit()
+    # Accrediting an intermediate stage ends their part: back to their queue, and the record closes.
+    response = _post(accreditor, stage1, "meeting", {"meeting_date": ["1", "3", "2026"], "outcome": "accredit"})
+    assert response.status_code == 302 and response.headers["Location"] == "/accreditation"
+    assert _fresh(stage1).state is StageState.ACCREDITED
+    assert "Meeting recorded: the stage is accredited." in _plain(accreditor.get("/accreditation"))
+    for url in (record_page, _url(stage1), log):
+        assert accreditor.get(url).status_code == 404, url
+
+
 @pytest.mark.parametrize(
     ("data", "message", "anchor"),
     [

@@ -320,9 +320,15 @@ def show_stage(enrolment_id: int, stage_code: str):
 
 
 def _act(record: StageRecord, name: str, form: FlaskForm, change: Callable[[], None], done: Callable[[], str]):
-    """Validate an action form, run the service, then back to the stage page (or show what is wrong)."""
+    """Validate an action form, run the service, then back to the stage page (or show what is wrong).
+
+    Someone whose part ended with the action (an accrediting supervisor who accredited a stage)
+    goes back to their queue instead, as the record is no longer theirs to see.
+    """
     if form.validate_on_submit() and _attempt(form, change):
         flash(done(), "success")
+        if not can_view_enrolment(current_user, record.enrolment):
+            return redirect(url_for("training.accreditation_queue"))
         return redirect(url_for(".show_stage", enrolment_id=record.enrolment_id, stage_code=record.stage_code))
     return _render_stage(record, failed=(name, form))
 
