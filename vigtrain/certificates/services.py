@@ -92,7 +92,7 @@ def number_problem(text: str | None) -> str | None:
 
 
 def canonical_number(text: str) -> str | None:
-    """The number as printed (AV-XXXX-XXXX) if it is well formed with a matching check character."""
+    """The number as printed (e.g. AV-DEM0-001D) if it is well formed with a matching check character."""
     if number_problem(text) is not None:
         return None
     return codes.canonical(text, NUMBER_PREFIX)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from vigtrain import audit
 from vigtrain.accounts.models import User
@@ -225,10 +225,6 @@ def refresh_case_context(case: Case) -> None:
         .where(CaseOutcome.case_id == case.id)
         .values({name: getattr(case, name) for name in CONTEXT_FIELDS})
     )
-
-
-def remove_case_outcomes(case: Case) -> None:
-    db.session.execute(delete(CaseOutcome).where(CaseOutcome.case_id == case.id))
 
 
 @dataclass
