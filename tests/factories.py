@@ -77,7 +77,7 @@ def pathway_version(code: str = "vig-practitioner", version: str = "2024.1"):
 def make_enrolment(trainee, supervisor=None, code="vig-practitioner", version="2024.1", start=None, actor=None):
     from datetime import date
 
-    from vigtrain.pathways.services import enrol
+    from vigtrain.training.services import enrol
 
     start = start or date(2026, 1, 5)
     admin = actor or make_user(roles=(Role.ADMINISTRATOR,), name="Enrolling Admin")
@@ -141,7 +141,7 @@ def make_supervision(enrolment, supervisor, hours: float, on, confirmed: bool = 
 def complete_assessments(record, trainee, supervisor, rating: int = 3):
     from vigtrain.pathways.definitions import principles
     from vigtrain.pathways.models import AssessmentKind
-    from vigtrain.pathways.services import save_assessment
+    from vigtrain.training.services import save_assessment
 
     ratings = dict.fromkeys(principles().codes, (rating, None))
     save_assessment(trainee, record, AssessmentKind.SELF, ratings)

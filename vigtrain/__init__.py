@@ -167,9 +167,9 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
-    from vigtrain.pathways.admin_views import bp as training_bp
     from vigtrain.pathways.views import bp as pathways_bp
     from vigtrain.supervision.views import bp as supervision_bp
+    from vigtrain.training.views import bp as training_bp
 
     for blueprint in (
         core_bp,

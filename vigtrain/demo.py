@@ -183,7 +183,7 @@ def load_demo() -> None:
         lambda token: url_for("accounts.accept_invitation", token=token, _external=True),
     )
     from vigtrain.certificates.demo import demo_certificates
-    from vigtrain.pathways.demo import load_training_demo
+    from vigtrain.training.demo import load_training_demo
 
     load_training_demo(people)
     demo_certificates(people)

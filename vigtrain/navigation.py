@@ -56,7 +56,7 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
     if can_manage_services(user):
         items.append(NavItem("Services", "organisations.list_services", "organisations."))
     if is_administrator(user):
-        items.append(NavItem("Pathways", "training.list_pathways", "training.list_pathways"))
+        items.append(NavItem("Pathways", "pathways.list_pathways", "pathways.list_pathways"))
     if can_read_outbox(user):
         items.append(NavItem("Outbox", "notifications.list_messages", "notifications."))
     if can_read_audit_trail(user):

@@ -13,8 +13,8 @@ from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
 from vigtrain.pathways.models import EnrolmentStatus
-from vigtrain.pathways.progress import progress_for
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.training.progress import progress_for
 
 SESSION = {"session_date": "2026-02-10", "start_time": "14:00", "duration_minutes": 90}
 

@@ -32,10 +32,11 @@ from tests.factories import (
 from vigtrain.accounts.models import Role
 from vigtrain.dates import format_date, today
 from vigtrain.extensions import db
-from vigtrain.pathways import services as pathways
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.training import services as training
+from vigtrain.training import signoff
 
 TRAINEE = ("tara.trainee@example.org", "Tara Trainee")
 SUPERVISOR = ("sam.supervisor@example.org", "Sam Supervisor")
@@ -77,7 +78,7 @@ def test_trainee_from_stage_one_to_ratified_accreditation(person):
     admin = make_admin()
     enrolment = make_enrolment(trainee, supervisor, start=started, actor=admin)
     itc = enrolment.stages[0]
-    pathways.record_exemption(admin, itc, "Equivalent initial training completed elsewhere", started, itc.version)
+    signoff.record_exemption(admin, itc, "Equivalent initial training completed elsewhere", started, itc.version)
     db.session.commit()
     assert _stage(enrolment.id, "stage-1").started_on == started
 
@@ -274,7 +275,7 @@ def _seed_stage(record: StageRecord, trainee, supervisor, *, cycles: int, client
         make_supervision(record.enrolment, supervisor, 1, on=begun + timedelta(days=10 + 7 * week))
     make_cycles(trainee, cycles, clients=clients, on=begun + timedelta(days=40))
     complete_assessments(record, trainee, supervisor)
-    pathways.save_statement_text(trainee, record, f"What I learned in {record.definition.name}: to slow down.")
+    training.save_statement_text(trainee, record, f"What I learned in {record.definition.name}: to slow down.")
     db.session.commit()
 
 

@@ -12,10 +12,10 @@ from tests.factories import PASSWORD, make_admin, make_enrolment, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.dates import today
 from vigtrain.extensions import db
-from vigtrain.pathways import services as pathways
 from vigtrain.pathways.definitions import RequirementKind
-from vigtrain.pathways.progress import stage_progress
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.training import signoff
+from vigtrain.training.progress import stage_progress
 
 PHONE = {"width": 375, "height": 740}
 
@@ -32,7 +32,7 @@ def test_log_on_a_phone_then_supervisor_confirms(browser, live_server):
     admin = make_admin()
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
     itc, stage1 = enrolment.stages[0], enrolment.stages[1]
-    pathways.record_exemption(admin, itc, "Equivalent initial training completed elsewhere", today(), itc.version)
+    signoff.record_exemption(admin, itc, "Equivalent initial training completed elsewhere", today(), itc.version)
     db.session.commit()
     assert _hours(stage1) == "0 h of 7 h confirmed"
 

@@ -17,9 +17,11 @@ from tests.factories import (
 from vigtrain.accounts.models import Role
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
-from vigtrain.pathways import services
+from vigtrain.pathways import services as pathway_versions
 from vigtrain.pathways.models import EnrolmentStatus, StageState
-from vigtrain.pathways.progress import stage_progress
+from vigtrain.training import services as training
+from vigtrain.training import signoff
+from vigtrain.training.progress import stage_progress
 
 TODAY = date(2026, 11, 1)
 
@@ -35,9 +37,9 @@ def people(app):
 
 def _finish_itc(enrolment, supervisor, trainee):
     itc = enrolment.stages[0]
-    services.confirm_attendance(supervisor, itc, 4, itc.version)
-    services.submit_stage(trainee, itc, itc.version)
-    services.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
+    signoff.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
     db.session.commit()
     return enrolment.stages[1]
 
@@ -45,7 +47,7 @@ def _finish_itc(enrolment, supervisor, trainee):
 def _ready_stage(record, trainee, supervisor, enrolment, cycles, clients, hours, on):
     make_cycles(trainee, cycles, clients, on)
     make_supervision(enrolment, supervisor, hours, on)
-    services.save_statement_text(trainee, record, "What I learned about receiving initiatives this stage.")
+    training.save_statement_text(trainee, record, "What I learned about receiving initiatives this stage.")
     complete_assessments(record, trainee, supervisor)
 
 
@@ -62,14 +64,14 @@ def test_walk_from_itc_to_ratified(people):
         _ready_stage(record, trainee, supervisor, enrolment, cycles, clients, hours, on)
         progress = stage_progress(record)
         assert progress.all_met, [s.left for s in progress.unmet]
-        services.submit_stage(trainee, record, record.version)
-        services.sign_off_stage(supervisor, record, "Well done", TODAY, record.version)
-        services.request_accreditor(admin, record, accreditor, record.version)
-        services.accredit_stage(accreditor, record, meeting, "Accredited", TODAY, record.version)
+        signoff.submit_stage(trainee, record, record.version)
+        signoff.sign_off_stage(supervisor, record, "Well done", TODAY, record.version)
+        signoff.request_accreditor(admin, record, accreditor, record.version)
+        signoff.accredit_stage(accreditor, record, meeting, "Accredited", TODAY, record.version)
         db.session.commit()
     final = enrolment.stages[-1]
     assert final.state is StageState.ACCREDITED
-    services.ratify_stage(admin, final, TODAY, final.version)
+    signoff.ratify_stage(admin, final, TODAY, final.version)
     db.session.commit()
     assert final.state is StageState.RATIFIED
     assert enrolment.status is EnrolmentStatus.COMPLETED
@@ -106,7 +108,7 @@ def test_submit_refused_until_requirements_met(people):
     stage1 = _finish_itc(enrolment, supervisor, trainee)
     version = stage1.version
     with pytest.raises(DomainError, match="not ready to submit"):
-        services.submit_stage(trainee, stage1, version)
+        signoff.submit_stage(trainee, stage1, version)
     assert stage1.state is StageState.IN_PROGRESS
 
 
@@ -115,14 +117,14 @@ def test_nobody_signs_their_own_work(people):
     enrolment = make_enrolment(trainee, supervisor, actor=admin)
     itc = enrolment.stages[0]
     with pytest.raises(PermissionDenied):
-        services.confirm_attendance(trainee, itc, 4, itc.version)
-    services.confirm_attendance(supervisor, itc, 4, itc.version)
+        signoff.confirm_attendance(trainee, itc, 4, itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
     with pytest.raises(PermissionDenied):
-        services.submit_stage(supervisor, itc, itc.version)
-    services.submit_stage(trainee, itc, itc.version)
+        signoff.submit_stage(supervisor, itc, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
     for wrong in (trainee, accreditor, admin):
         with pytest.raises(PermissionDenied):
-            services.sign_off_stage(wrong, itc, None, TODAY, itc.version)
+            signoff.sign_off_stage(wrong, itc, None, TODAY, itc.version)
 
 
 def test_accreditor_must_hold_the_role_and_not_be_the_personal_supervisor(people):
@@ -130,18 +132,18 @@ def test_accreditor_must_hold_the_role_and_not_be_the_personal_supervisor(people
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
     stage1 = _finish_itc(enrolment, supervisor, trainee)
     _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
-    services.submit_stage(trainee, stage1, stage1.version)
-    services.sign_off_stage(supervisor, stage1, None, TODAY, stage1.version)
+    signoff.submit_stage(trainee, stage1, stage1.version)
+    signoff.sign_off_stage(supervisor, stage1, None, TODAY, stage1.version)
     with pytest.raises(DomainError, match="must not be the trainee's personal supervisor"):
-        services.request_accreditor(admin, stage1, supervisor, stage1.version)
+        signoff.request_accreditor(admin, stage1, supervisor, stage1.version)
     plain = make_user("plain@example.org", roles=(Role.SUPERVISOR,))
     with pytest.raises(DomainError, match="accrediting supervisor role"):
-        services.request_accreditor(admin, stage1, plain, stage1.version)
+        signoff.request_accreditor(admin, stage1, plain, stage1.version)
     with pytest.raises(PermissionDenied):
-        services.request_accreditor(trainee, stage1, accreditor, stage1.version)
-    services.request_accreditor(supervisor, stage1, accreditor, stage1.version)
+        signoff.request_accreditor(trainee, stage1, accreditor, stage1.version)
+    signoff.request_accreditor(supervisor, stage1, accreditor, stage1.version)
     with pytest.raises(PermissionDenied):
-        services.accredit_stage(supervisor, stage1, date(2026, 4, 1), None, TODAY, stage1.version)
+        signoff.accredit_stage(supervisor, stage1, date(2026, 4, 1), None, TODAY, stage1.version)
 
 
 def test_returned_stage_carries_comments_back_and_can_be_resubmitted(people):
@@ -149,13 +151,13 @@ def test_returned_stage_carries_comments_back_and_can_be_resubmitted(people):
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
     stage1 = _finish_itc(enrolment, supervisor, trainee)
     _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
-    services.submit_stage(trainee, stage1, stage1.version)
+    signoff.submit_stage(trainee, stage1, stage1.version)
     with pytest.raises(DomainError, match="Write comments"):
-        services.return_stage(supervisor, stage1, "  ", stage1.version)
-    services.return_stage(supervisor, stage1, "Add more on deepening discussion.", stage1.version)
+        signoff.return_stage(supervisor, stage1, "  ", stage1.version)
+    signoff.return_stage(supervisor, stage1, "Add more on deepening discussion.", stage1.version)
     assert stage1.state is StageState.RETURNED
     assert stage1.transitions[-1].comments == "Add more on deepening discussion."
-    services.submit_stage(trainee, stage1, stage1.version)
+    signoff.submit_stage(trainee, stage1, stage1.version)
     assert stage1.state is StageState.SUBMITTED
 
 
@@ -164,10 +166,10 @@ def test_stale_version_is_a_conflict_and_changes_nothing(people):
     enrolment = make_enrolment(trainee, supervisor, actor=admin)
     itc = enrolment.stages[0]
     seen = itc.version
-    services.confirm_attendance(supervisor, itc, 4, seen)
+    signoff.confirm_attendance(supervisor, itc, 4, seen)
     db.session.commit()
     with pytest.raises(Conflict):
-        services.submit_stage(trainee, itc, seen)
+        signoff.submit_stage(trainee, itc, seen)
     assert itc.state is StageState.IN_PROGRESS
 
 
@@ -176,10 +178,10 @@ def test_exemption_recognises_prior_learning(people):
     enrolment = make_enrolment(trainee, supervisor, actor=admin)
     itc = enrolment.stages[0]
     with pytest.raises(DomainError, match="reason"):
-        services.record_exemption(admin, itc, "short", TODAY, itc.version)
+        signoff.record_exemption(admin, itc, "short", TODAY, itc.version)
     with pytest.raises(PermissionDenied):
-        services.record_exemption(supervisor, itc, "Completed equivalent VIG course in 2019", TODAY, itc.version)
-    services.record_exemption(admin, itc, "Completed the equivalent Dutch VIB course in 2019", TODAY, itc.version)
+        signoff.record_exemption(supervisor, itc, "Completed equivalent VIG course in 2019", TODAY, itc.version)
+    signoff.record_exemption(admin, itc, "Completed the equivalent Dutch VIB course in 2019", TODAY, itc.version)
     assert itc.state is StageState.EXEMPT
     assert enrolment.stages[1].state is StageState.IN_PROGRESS
 
@@ -196,16 +198,16 @@ def test_enrolment_stays_on_its_version(people):
 def test_paused_enrolment_cannot_move(people):
     trainee, supervisor, _, admin = people
     enrolment = make_enrolment(trainee, supervisor, actor=admin)
-    services.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
+    training.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
     itc = enrolment.stages[0]
-    services.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
     with pytest.raises(DomainError, match="paused"):
-        services.submit_stage(trainee, itc, itc.version)
+        signoff.submit_stage(trainee, itc, itc.version)
 
 
 def test_version_ordering_is_numeric():
-    assert services.version_key("2024.10") > services.version_key("2024.9")
-    assert services.version_key("2025.1") > services.version_key("2024.12")
+    assert pathway_versions.version_key("2024.10") > pathway_versions.version_key("2024.9")
+    assert pathway_versions.version_key("2025.1") > pathway_versions.version_key("2024.12")
 
 
 def test_deactivated_people_cannot_be_enrolled(people):
@@ -225,7 +227,7 @@ def test_cycle_in_a_submitted_or_finished_stage_cannot_be_deleted(people):
     _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
     (open_case,) = make_cycles(trainee, 1, 1, date(2026, 3, 2))
     delete_cycle(trainee, open_case.cycles[0])  # stage 1 still open: allowed
-    services.submit_stage(trainee, stage1, stage1.version)
+    signoff.submit_stage(trainee, stage1, stage1.version)
     (_, stage1_case) = make_cycles(trainee, 2, 2, date(2026, 3, 3))
     for cycle in (itc_case.cycles[0], stage1_case.cycles[0]):
         with pytest.raises(DomainError, match="cannot be deleted"):
@@ -241,8 +243,8 @@ def test_whoever_acts_next_is_told_by_email(people):
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5), actor=admin)
     stage1 = _finish_itc(enrolment, supervisor, trainee)
     _ready_stage(stage1, trainee, supervisor, enrolment, 6, 2, 7, date(2026, 3, 1))
-    services.submit_stage(trainee, stage1, stage1.version)
-    services.return_stage(supervisor, stage1, "Please add your clip choices.", stage1.version)
+    signoff.submit_stage(trainee, stage1, stage1.version)
+    signoff.return_stage(supervisor, stage1, "Please add your clip choices.", stage1.version)
     db.session.commit()
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     to_supervisor = [m for m in messages if m.to_address == supervisor.email]

@@ -16,13 +16,14 @@ from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import Consents
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
-from vigtrain.pathways import services as pathways
 from vigtrain.pathways.models import EnrolmentStatus
-from vigtrain.pathways.progress import stage_progress
 from vigtrain.supervision import services
 from vigtrain.supervision.demo import demo_supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
 from vigtrain.supervision.services import SessionFacts
+from vigtrain.training import services as training
+from vigtrain.training import signoff
+from vigtrain.training.progress import stage_progress
 
 TODAY = date(2026, 3, 2)
 
@@ -40,9 +41,9 @@ def people(app):
 def _stage1(enrolment, trainee, supervisor):
     """Finish the initial course on 1 February so Stage 1 (7 h of supervision) is current."""
     itc = enrolment.stages[0]
-    pathways.confirm_attendance(supervisor, itc, 4, itc.version)
-    pathways.submit_stage(trainee, itc, itc.version)
-    pathways.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
+    signoff.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
     db.session.commit()
     return enrolment.stages[1]
 
@@ -181,7 +182,7 @@ def test_the_trainee_names_a_supervisor_who_is_not_themselves(people):
 
 def test_a_paused_enrolment_takes_no_new_sessions(people):
     trainee, _, _, admin, enrolment = people
-    pathways.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
+    training.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
     db.session.commit()
     with pytest.raises(DomainError, match="paused"):
         services.log_session(trainee, enrolment, SessionFacts(), TODAY)

@@ -437,14 +437,14 @@ def test_every_problem_is_shown_at_once(client, clock, case):
 
 def test_cycle_counted_in_a_submitted_stage_cannot_be_deleted(client, app):
     from tests.factories import make_cycles, make_enrolment
-    from vigtrain.pathways import services as pathway_services
+    from vigtrain.training import signoff
 
     trainee = make_user("tara@example.org", roles=(Role.TRAINEE,))
     supervisor = make_user("sue@example.org", roles=(Role.SUPERVISOR,))
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5))
     itc = enrolment.stages[0]
-    pathway_services.confirm_attendance(supervisor, itc, 4, itc.version)
-    pathway_services.submit_stage(trainee, itc, itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
     db.session.commit()
     (case,) = make_cycles(trainee, 1, 1, date(2026, 1, 10))
     cycle_id = case.cycles[0].id

@@ -19,8 +19,9 @@ from tests.factories import (
 from vigtrain.accounts.models import Role
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
-from vigtrain.pathways import services
-from vigtrain.pathways.models import StageState
+from vigtrain.pathways.models import EnrolmentStatus, StageState
+from vigtrain.training import services as training
+from vigtrain.training import signoff
 
 TODAY = date(2026, 11, 1)
 
@@ -52,9 +53,9 @@ def _home(app, email) -> str:
 
 def _finish_itc(enrolment, supervisor):
     itc = enrolment.stages[0]
-    services.confirm_attendance(supervisor, itc, 4, itc.version)
-    services.submit_stage(enrolment.trainee, itc, itc.version)
-    services.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.submit_stage(enrolment.trainee, itc, itc.version)
+    signoff.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
     db.session.commit()
     return enrolment.stages[1]
 
@@ -65,9 +66,9 @@ def _submit_stage_1(enrolment, supervisor):
     trainee = enrolment.trainee
     make_cycles(trainee, 6, 2, date(2026, 3, 1))
     make_supervision(enrolment, supervisor, 7, date(2026, 3, 1))
-    services.save_statement_text(trainee, record, "What I learned about receiving initiatives this stage.")
+    training.save_statement_text(trainee, record, "What I learned about receiving initiatives this stage.")
     complete_assessments(record, trainee, supervisor)
-    services.submit_stage(trainee, record, record.version)
+    signoff.submit_stage(trainee, record, record.version)
     db.session.commit()
     return record
 
@@ -104,7 +105,7 @@ def test_trainee_sees_their_stage_progress_and_what_is_left(app, people):
 def test_trainee_sees_comments_when_a_stage_is_returned(app, people):
     enrolment = make_enrolment(people["tara"], people["sue"], actor=people["admin"])
     record = _submit_stage_1(enrolment, people["sue"])
-    services.return_stage(people["sue"], record, "Say more about deepening the discussion.", record.version)
+    signoff.return_stage(people["sue"], record, "Say more about deepening the discussion.", record.version)
     db.session.commit()
     html = _home(app, "tara@example.org")
     assert "Returned with comments" in html
@@ -172,8 +173,8 @@ def test_accrediting_supervisor_sees_only_stages_they_were_asked_to_accredit(app
     other_accreditor = make_user("ann@example.org", roles=(Role.ACCREDITING_SUPERVISOR,), name="Ann Accreditor")
     for enrolment, accreditor in ((mine, people["al"]), (theirs, other_accreditor)):
         record = _submit_stage_1(enrolment, enrolment.supervisor)
-        services.sign_off_stage(enrolment.supervisor, record, None, TODAY, record.version)
-        services.request_accreditor(people["admin"], record, accreditor, record.version)
+        signoff.sign_off_stage(enrolment.supervisor, record, None, TODAY, record.version)
+        signoff.request_accreditor(people["admin"], record, accreditor, record.version)
         db.session.commit()
     html = _home(app, "al@example.org")
     assert "Stages to accredit" in html
@@ -227,8 +228,8 @@ def test_queues_need_sign_in(client, people, url):
 def test_accreditation_queue_lists_my_requests_with_the_date_asked(app, people, clock):
     mine = make_enrolment(people["tara"], people["sue"], actor=people["admin"])
     record = _submit_stage_1(mine, people["sue"])
-    services.sign_off_stage(people["sue"], record, None, TODAY, record.version)
-    services.request_accreditor(people["admin"], record, people["al"], record.version)
+    signoff.sign_off_stage(people["sue"], record, None, TODAY, record.version)
+    signoff.request_accreditor(people["admin"], record, people["al"], record.version)
     db.session.commit()
     other = make_enrolment(people["tim"], people["otto"], actor=people["admin"])
     _put(other.stages[1], StageState.WITH_ACCREDITOR, accrediting_supervisor_id=people["admin"].id)
@@ -284,8 +285,8 @@ def test_my_trainees_is_paginated_and_mine_only(app, people):
 
 def test_withdrawn_and_completed_trainees_leave_the_list(app, people):
     enrolment = make_enrolment(people["tara"], people["sue"], actor=people["admin"])
-    services.set_enrolment_status(
-        people["admin"], enrolment, services.EnrolmentStatus.WITHDRAWN, "Left the service", enrolment.version
+    training.set_enrolment_status(
+        people["admin"], enrolment, EnrolmentStatus.WITHDRAWN, "Left the service", enrolment.version
     )
     db.session.commit()
     html = _client(app, "sue@example.org").get("/supervisor/trainees").get_data(as_text=True)

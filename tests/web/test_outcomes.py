@@ -19,7 +19,7 @@ from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage
 from vigtrain.organisations.models import Region
 from vigtrain.pathways.definitions import DATA_DIR
-from vigtrain.pathways.progress import progress_for
+from vigtrain.training.progress import progress_for
 
 START = date(2026, 1, 5)
 

@@ -20,9 +20,10 @@ from tests.factories import (
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
-from vigtrain.pathways import services
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Assessment, AssessmentKind, EnrolmentStatus, StageState
+from vigtrain.training import services as training
+from vigtrain.training import signoff
 
 ITC_SIGNED_OFF = date(2026, 2, 1)
 WORK_DAY = date(2026, 2, 10)
@@ -62,9 +63,9 @@ def enrolment(people):
 
 def _finish_itc(enrolment, people):
     itc = enrolment.stages[0]
-    services.confirm_attendance(people["supervisor"], itc, 4, itc.version)
-    services.submit_stage(people["trainee"], itc, itc.version)
-    services.sign_off_stage(people["supervisor"], itc, None, ITC_SIGNED_OFF, itc.version)
+    signoff.confirm_attendance(people["supervisor"], itc, 4, itc.version)
+    signoff.submit_stage(people["trainee"], itc, itc.version)
+    signoff.sign_off_stage(people["supervisor"], itc, None, ITC_SIGNED_OFF, itc.version)
     db.session.commit()
     return enrolment.stages[1]
 
@@ -72,7 +73,7 @@ def _finish_itc(enrolment, people):
 def _ready(record, enrolment, people, cycles=6, clients=2, hours=7, on=WORK_DAY):
     make_cycles(people["trainee"], cycles, clients, on)
     make_supervision(enrolment, people["supervisor"], hours, on)
-    services.save_statement_text(people["trainee"], record, "What I learned about receiving initiatives.")
+    training.save_statement_text(people["trainee"], record, "What I learned about receiving initiatives.")
     complete_assessments(record, people["trainee"], people["supervisor"])
     db.session.commit()
     return record
@@ -80,21 +81,21 @@ def _ready(record, enrolment, people, cycles=6, clients=2, hours=7, on=WORK_DAY)
 
 def _submitted(enrolment, people):
     stage1 = _ready(_finish_itc(enrolment, people), enrolment, people)
-    services.submit_stage(people["trainee"], stage1, stage1.version)
+    signoff.submit_stage(people["trainee"], stage1, stage1.version)
     db.session.commit()
     return stage1
 
 
 def _signed_off(enrolment, people):
     stage1 = _submitted(enrolment, people)
-    services.sign_off_stage(people["supervisor"], stage1, None, date(2026, 3, 1), stage1.version)
+    signoff.sign_off_stage(people["supervisor"], stage1, None, date(2026, 3, 1), stage1.version)
     db.session.commit()
     return stage1
 
 
 def _with_accreditor(enrolment, people):
     stage1 = _signed_off(enrolment, people)
-    services.request_accreditor(people["admin"], stage1, people["accreditor"], stage1.version)
+    signoff.request_accreditor(people["admin"], stage1, people["accreditor"], stage1.version)
     db.session.commit()
     return stage1
 
@@ -371,9 +372,9 @@ def test_sign_off_waits_for_the_supervisor_assessment(clients, enrolment, people
     stage1 = _finish_itc(enrolment, people)
     make_cycles(people["trainee"], 6, 2, WORK_DAY)
     make_supervision(enrolment, people["supervisor"], 7, WORK_DAY)
-    services.save_statement_text(people["trainee"], stage1, "What I learned.")
+    training.save_statement_text(people["trainee"], stage1, "What I learned.")
     complete_assessments(stage1, people["trainee"], None)
-    services.submit_stage(people["trainee"], stage1, stage1.version)
+    signoff.submit_stage(people["trainee"], stage1, stage1.version)
     db.session.commit()
     page = _text(clients["supervisor"].get(_url(stage1)))
     assert "Sign off stage" not in page
@@ -526,11 +527,11 @@ def test_final_stage_reminds_the_accreditor_to_read_the_statement_then_admin_rat
     for index, record in enumerate(enrolment.stages[1:]):
         cycles, clients_needed, hours, on = windows[index]
         _ready(record, enrolment, people, cycles, clients_needed, hours, on)
-        services.submit_stage(people["trainee"], record, record.version)
-        services.sign_off_stage(people["supervisor"], record, None, date(2026, 3, 2), record.version)
-        services.request_accreditor(people["admin"], record, people["accreditor"], record.version)
+        signoff.submit_stage(people["trainee"], record, record.version)
+        signoff.sign_off_stage(people["supervisor"], record, None, date(2026, 3, 2), record.version)
+        signoff.request_accreditor(people["admin"], record, people["accreditor"], record.version)
         if index < 2:
-            services.accredit_stage(
+            signoff.accredit_stage(
                 people["accreditor"], record, meetings[index], None, date(2026, 3, 2), record.version
             )
         db.session.commit()
@@ -559,7 +560,7 @@ def test_final_stage_reminds_the_accreditor_to_read_the_statement_then_admin_rat
 
 def test_ratifying_a_stage_that_is_not_an_accredited_final_stage_is_refused(clients, enrolment, people):
     stage1 = _with_accreditor(enrolment, people)
-    services.accredit_stage(people["accreditor"], stage1, date(2026, 3, 1), None, date(2026, 3, 2), stage1.version)
+    signoff.accredit_stage(people["accreditor"], stage1, date(2026, 3, 1), None, date(2026, 3, 2), stage1.version)
     db.session.commit()
     response = _post(clients["admin"], stage1, "ratify")
     assert response.status_code == 422
@@ -604,7 +605,7 @@ def test_final_stage_cannot_be_exempted(clients, enrolment):
 
 def test_stale_version_is_a_conflict_and_changes_nothing(clients, enrolment, people):
     itc = enrolment.stages[0]
-    services.confirm_attendance(people["supervisor"], itc, 4, itc.version)
+    signoff.confirm_attendance(people["supervisor"], itc, 4, itc.version)
     db.session.commit()
     stale = itc.version - 1
     audits = _audit_count()
@@ -662,7 +663,7 @@ def test_pause_needs_a_reason_and_stops_the_chain(clients, enrolment, people):
     assert "Parental leave until June" in _plain(clients["trainee"].get(f"/enrolments/{enrolment.id}"))
 
     itc = enrolment.stages[0]
-    services.confirm_attendance(people["supervisor"], itc, 4, itc.version)
+    signoff.confirm_attendance(people["supervisor"], itc, 4, itc.version)
     db.session.commit()
     assert "Submit stage for sign-off" not in _text(clients["trainee"].get(_url(itc)))
     response = _post(clients["trainee"], itc, "submit")
@@ -673,7 +674,7 @@ def test_pause_needs_a_reason_and_stops_the_chain(clients, enrolment, people):
 
 def test_stale_status_change_is_a_conflict(clients, enrolment, people):
     seen = enrolment.version
-    services.change_supervisor(people["admin"], enrolment, people["accreditor"], seen)
+    training.change_supervisor(people["admin"], enrolment, people["accreditor"], seen)
     db.session.commit()
     response = clients["admin"].submit(
         f"/enrolments/{enrolment.id}/status", {"version": seen, "status": "withdrawn", "reason": "Left the service"}
@@ -790,7 +791,7 @@ def test_self_assessment_cannot_change_once_submitted(clients, enrolment, people
 
 def test_assessments_side_by_side(clients, enrolment, people):
     stage1 = _finish_itc(enrolment, people)
-    services.save_assessment(
+    training.save_assessment(
         people["trainee"], stage1, AssessmentKind.SELF, dict.fromkeys(principles().codes, (2, "Trainee <notes>"))
     )
     db.session.commit()

@@ -15,8 +15,9 @@ from tests.factories import complete_assessments, make_cycles, make_enrolment, m
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
-from vigtrain.pathways import services
 from vigtrain.pathways.models import StageState
+from vigtrain.training import services as training
+from vigtrain.training import signoff
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -62,9 +63,9 @@ def stage1(people):
     """Stage 1 in progress (the ITC signed off on 1 February 2026)."""
     enrolment = make_enrolment(people["trainee"], people["supervisor"], start=date(2026, 1, 5), actor=people["admin"])
     itc = enrolment.stages[0]
-    services.confirm_attendance(people["supervisor"], itc, 4, itc.version)
-    services.submit_stage(people["trainee"], itc, itc.version)
-    services.sign_off_stage(people["supervisor"], itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(people["supervisor"], itc, 4, itc.version)
+    signoff.submit_stage(people["trainee"], itc, itc.version)
+    signoff.sign_off_stage(people["supervisor"], itc, None, date(2026, 2, 1), itc.version)
     db.session.commit()
     return enrolment.stages[1]
 
@@ -148,9 +149,9 @@ def test_statement_cannot_change_once_submitted(clients, stage1, people):
     enrolment = stage1.enrolment
     make_cycles(people["trainee"], 6, 2, date(2026, 2, 10))
     make_supervision(enrolment, people["supervisor"], 7, date(2026, 2, 10))
-    services.save_statement_text(people["trainee"], stage1, "The first version.")
+    training.save_statement_text(people["trainee"], stage1, "The first version.")
     complete_assessments(stage1, people["trainee"], people["supervisor"])
-    services.submit_stage(people["trainee"], stage1, stage1.version)
+    signoff.submit_stage(people["trainee"], stage1, stage1.version)
     db.session.commit()
     page = clients["trainee"].get(_url(stage1, "/statement"))
     assert "Your statement cannot change now" in _plain(page)

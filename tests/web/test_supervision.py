@@ -14,11 +14,11 @@ from tests.factories import make_enrolment, make_supervision, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
-from vigtrain.pathways import services as pathways
-from vigtrain.pathways.progress import stage_progress
 from vigtrain.supervision import services
 from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
 from vigtrain.supervision.services import SessionFacts
+from vigtrain.training import signoff
+from vigtrain.training.progress import stage_progress
 
 TODAY = date(2026, 3, 2)  # the clock fixture's day
 
@@ -82,9 +82,9 @@ def _confirmed(trainee, supervisor, enrolment, **facts) -> SupervisionSession:
 def _stage1(enrolment, trainee, supervisor):
     """Finish the initial course on 1 February so Stage 1 (7 h of supervision) is current."""
     itc = enrolment.stages[0]
-    pathways.confirm_attendance(supervisor, itc, 4, itc.version)
-    pathways.submit_stage(trainee, itc, itc.version)
-    pathways.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(supervisor, itc, 4, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
+    signoff.sign_off_stage(supervisor, itc, None, date(2026, 2, 1), itc.version)
     db.session.commit()
     return enrolment.stages[1]
 

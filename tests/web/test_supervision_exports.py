@@ -12,11 +12,11 @@ from pypdf import PdfReader
 from tests.factories import make_enrolment, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
-from vigtrain.pathways import services as pathways
 from vigtrain.supervision import services
 from vigtrain.supervision.models import SessionFormat, SessionMode
 from vigtrain.supervision.pdf import SupervisionRecordPDF
 from vigtrain.supervision.services import FormatTotal, LogTotals, RecordRow, SessionFacts, StageTotal, SupervisionRecord
+from vigtrain.training import signoff
 
 TODAY = date(2026, 3, 2)
 
@@ -31,9 +31,9 @@ def log(app, clock):
     admin = make_user("ada@example.org", roles=(Role.ADMINISTRATOR,), name="Ada Admin")
     enrolment = make_enrolment(trainee, sue, start=date(2026, 1, 5), actor=admin)
     itc = enrolment.stages[0]
-    pathways.confirm_attendance(sue, itc, 4, itc.version)
-    pathways.submit_stage(trainee, itc, itc.version)
-    pathways.sign_off_stage(sue, itc, None, date(2026, 2, 1), itc.version)
+    signoff.confirm_attendance(sue, itc, 4, itc.version)
+    signoff.submit_stage(trainee, itc, itc.version)
+    signoff.sign_off_stage(sue, itc, None, date(2026, 2, 1), itc.version)
     first = services.log_session(
         trainee,
         enrolment,

@@ -42,9 +42,9 @@ from vigtrain.dates import today
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.extensions import db, limiter
 from vigtrain.pathways.models import Enrolment
-from vigtrain.pathways.progress import StageProgress, progress_for
 from vigtrain.security import can_view_enrolment, require
 from vigtrain.supervision.services import own_enrolments
+from vigtrain.training.progress import StageProgress, progress_for
 
 
 def person(user: User) -> PersonRef:

@@ -12,10 +12,11 @@ from vigtrain.casework.models import Case
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage, OutboxStatus
 from vigtrain.pagination import paginate
-from vigtrain.pathways import admin_views as queues
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageState, StageTransition
+from vigtrain.pathways.queries import supervised_enrolments
 from vigtrain.security import administrator_required, can_enrol, can_keep_cases, is_administrator, login_required
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.training import queries
 
 bp = Blueprint("core", __name__)
 
@@ -43,8 +44,8 @@ def home():
             "held": db.session.scalar(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.HELD)
             ),
-            "to_ratify": queues.count(queues.stages_to_ratify()),
-            "needing_accreditor": queues.count(queues.stages_needing_accreditor()),
+            "to_ratify": queries.count(queries.stages_to_ratify()),
+            "needing_accreditor": queries.count(queries.stages_needing_accreditor()),
         }
     return render_template(
         "core/home.html",
@@ -64,12 +65,12 @@ def _own_training(user: User) -> dict:
             select(Enrolment)
             .where(
                 Enrolment.trainee_id == user.id,
-                Enrolment.status.in_([*queues.OPEN_ENROLMENT, EnrolmentStatus.COMPLETED]),
+                Enrolment.status.in_([*queries.OPEN_ENROLMENT, EnrolmentStatus.COMPLETED]),
             )
             .order_by(Enrolment.start_date, Enrolment.id)
         )
     )
-    rows = queues.trainee_rows(enrolments)
+    rows = queries.trainee_rows(enrolments)
     returned_ids = [row.stage.record.id for row in rows if row.stage and row.stage.record.state is StageState.RETURNED]
     returned: dict[int, StageTransition] = {}
     if returned_ids:
@@ -87,13 +88,13 @@ def _case_count(user: User) -> int:
 
 
 def _supervising(user: User) -> dict:
-    trainees = queues.supervised_enrolments(user)
-    sign_off = queues.stages_to_sign_off(user)
+    trainees = supervised_enrolments(user)
+    sign_off = queries.stages_to_sign_off(user)
     return {
-        "rows": queues.trainee_rows(queues.first(trainees, HOME_LIST_LIMIT)),
-        "total": queues.count(trainees),
-        "sign_off": queues.first(sign_off, HOME_QUEUE_LIMIT),
-        "sign_off_total": queues.count(sign_off),
+        "rows": queries.trainee_rows(queries.first(trainees, HOME_LIST_LIMIT)),
+        "total": queries.count(trainees),
+        "sign_off": queries.first(sign_off, HOME_QUEUE_LIMIT),
+        "sign_off_total": queries.count(sign_off),
         "sessions_to_confirm": db.session.scalar(
             select(func.count())
             .select_from(SupervisionSession)
@@ -103,9 +104,9 @@ def _supervising(user: User) -> dict:
 
 
 def _accrediting(user: User) -> dict:
-    requests = queues.stages_to_accredit(user)
-    stages = queues.first(requests, HOME_QUEUE_LIMIT)
-    return {"stages": stages, "total": queues.count(requests), "asked": queues.asked_dates(stages)}
+    requests = queries.stages_to_accredit(user)
+    stages = queries.first(requests, HOME_QUEUE_LIMIT)
+    return {"stages": stages, "total": queries.count(requests), "asked": queries.asked_dates(stages)}
 
 
 @bp.route("/admin/audit")

@@ -197,8 +197,16 @@ class StageRecord(db.Model):
     def has_statement(self) -> bool:
         return bool((self.statement_text or "").strip()) or self.statement_file_key is not None
 
+    def covers(self, day: date) -> bool:
+        """Whether `day` falls in this stage's half-open window [started_on, ended_on)."""
+        if self.started_on is None or day < self.started_on:
+            return False
+        return self.ended_on is None or day < self.ended_on
 
-FINISHED_STATES = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}
+
+FINISHED_STATES = frozenset({StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT})
+# The states in which the trainee's own work is open: the statement and the self-assessment.
+OPEN_FOR_WORK = frozenset({StageState.IN_PROGRESS, StageState.RETURNED})
 
 
 class StageTransition(db.Model):
@@ -221,6 +229,13 @@ class StageTransition(db.Model):
 class AssessmentKind(enum.StrEnum):
     SELF = "self"
     SUPERVISOR = "supervisor"
+
+
+# Who may change an assessment while the stage is in which state.
+ASSESSMENT_OPEN = {
+    AssessmentKind.SELF: OPEN_FOR_WORK,
+    AssessmentKind.SUPERVISOR: OPEN_FOR_WORK | {StageState.SUBMITTED},
+}
 
 
 class Assessment(db.Model):

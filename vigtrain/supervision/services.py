@@ -3,7 +3,7 @@
 The workflow: the trainee logs a session (or their personal supervisor logs it on their behalf) →
 the session's supervisor confirms it, or queries it with a comment, which sends it back to the
 trainee to change and resubmit. Only confirmed sessions count toward a stage's requirements
-(vigtrain.pathways.progress). A confirmed session is locked: a correction is a new session that
+(vigtrain.training.progress). A confirmed session is locked: a correction is a new session that
 amends it, with a reason. The original stays confirmed, and counting, until the correction is
 confirmed; then, in the same transaction, the original becomes superseded and the correction
 counts instead, so the hours are never counted twice and never missing.
@@ -30,7 +30,6 @@ from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
-from vigtrain.pathways.progress import in_stage_window
 from vigtrain.screening import screen
 from vigtrain.security import (
     can_change_supervision,
@@ -606,7 +605,7 @@ def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None,
 
 def stage_for(enrolment: Enrolment, day: date) -> StageRecord | None:
     """The stage whose window holds `day` (windows are half-open, as progress counts them)."""
-    return next((record for record in enrolment.stages if in_stage_window(day, record)), None)
+    return next((record for record in enrolment.stages if record.covers(day)), None)
 
 
 def hours(minutes: float) -> str:
@@ -717,7 +716,7 @@ def totals(enrolment: Enrolment) -> LogTotals:
         )
     by_format = {fmt: FormatTotal(fmt) for fmt in SessionFormat}
     for day, minutes, session_format, status in rows:
-        stage = next((total for total in result.stages if in_stage_window(day, total.record)), outside)
+        stage = next((total for total in result.stages if total.record.covers(day)), outside)
         confirmed = status is SessionStatus.CONFIRMED
         if confirmed:
             stage.confirmed_minutes += minutes

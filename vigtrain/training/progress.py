@@ -118,12 +118,6 @@ class StageProgress:
         return next((status for status in self.requirements if status.kind is kind), None)
 
 
-def in_stage_window(day: date, record: StageRecord) -> bool:
-    if record.started_on is None or day < record.started_on:
-        return False
-    return record.ended_on is None or day < record.ended_on
-
-
 def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgress]]:
     """Progress of every stage of each enrolment, keyed by enrolment id."""
     if not enrolments:
@@ -173,10 +167,10 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
         stages = []
         for record in enrolment.stages:
             stage = enrolment.pathway.stage(record.stage_code)
-            sessions = [minutes for day, minutes in supervision.get(enrolment.id, []) if in_stage_window(day, record)]
+            sessions = [minutes for day, minutes in supervision.get(enrolment.id, []) if record.covers(day)]
             values = {
-                RequirementKind.CYCLES: sum(1 for _, day in cycles if in_stage_window(day, record)),
-                RequirementKind.NEW_CLIENTS: sum(1 for day in first_cycle.values() if in_stage_window(day, record)),
+                RequirementKind.CYCLES: sum(1 for _, day in cycles if record.covers(day)),
+                RequirementKind.NEW_CLIENTS: sum(1 for day in first_cycle.values() if record.covers(day)),
                 RequirementKind.SUPERVISION_HOURS: round(sum(sessions) / 60, 2),
                 RequirementKind.SUPERVISION_SESSIONS: len(sessions),
                 RequirementKind.COURSE_ATTENDANCE: record.course_sessions_attended,
@@ -184,7 +178,7 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
                 RequirementKind.SUPERVISOR_ASSESSMENT: float((record.id, AssessmentKind.SUPERVISOR) in assessed),
                 RequirementKind.REFLECTIVE_STATEMENT: float(record.has_statement),
                 RequirementKind.DCS_PAIRED_CASES: sum(
-                    1 for day in paired_by_trainee.get(enrolment.trainee_id, []) if in_stage_window(day, record)
+                    1 for day in paired_by_trainee.get(enrolment.trainee_id, []) if record.covers(day)
                 ),
             }
             statuses = []

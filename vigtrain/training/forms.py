@@ -6,6 +6,8 @@ service can refuse a change made on top of someone else's (409).
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -19,10 +21,13 @@ from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextArea
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from vigtrain.forms import DateInputField, WholeNumberField, strip
+from vigtrain.accounts.models import User
+from vigtrain.extensions import db
+from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
 from vigtrain.pathways.definitions import Principles
-from vigtrain.pathways.models import EnrolmentStatus
-from vigtrain.pathways.services import MAX_COMMENTS, MAX_STATEMENT
+from vigtrain.pathways.models import EnrolmentStatus, StageRecord
+from vigtrain.training import queries
+from vigtrain.training.services import MAX_COMMENTS, MAX_STATEMENT
 
 # The columns' sizes: a longer text is refused here with a message rather than by the database.
 MAX_EXEMPTION_REASON = 1000
@@ -63,14 +68,30 @@ class VersionedForm(FlaskForm):
     version = VersionField(validators=[InputRequired("This page is out of date. Reload it and try again")])
 
 
+class StageActionForm(VersionedForm):
+    """A form on the stage page for one action of the sign-off chain (see `workflow`)."""
+
+    @classmethod
+    def blank(cls, record: StageRecord) -> StageActionForm:
+        """The form as the stage page first shows it, carrying the version the page shows."""
+        return cls(formdata=None, data={"version": record.version})
+
+    def offer(self, record: StageRecord) -> None:
+        """Give the form the people it may choose from (only the accreditor form chooses anyone)."""
+
+    def arguments(self, today: date) -> dict:
+        """The keyword arguments of the action's service function, from what was posted."""
+        return {"seen_version": self.version.data}
+
+
 # --- the stage sign-off chain --------------------------------------------------------------------
 
 
-class SubmitStageForm(VersionedForm):
+class SubmitStageForm(StageActionForm):
     submit = SubmitField("Submit stage for sign-off", widget=GovSubmitInput(), id="submit-stage")
 
 
-class SignOffForm(VersionedForm):
+class SignOffForm(StageActionForm):
     comments = TextAreaField(
         "Comments for the trainee (optional)",
         id="sign-off-comments",
@@ -80,8 +101,11 @@ class SignOffForm(VersionedForm):
     )
     submit = SubmitField("Sign off stage", widget=GovSubmitInput(), id="sign-off-submit")
 
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "comments": self.comments.data, "today": today}
 
-class ReturnForm(VersionedForm):
+
+class ReturnForm(StageActionForm):
     comments = TextAreaField(
         "What the trainee needs to do before submitting again",
         id="return-comments",
@@ -91,8 +115,11 @@ class ReturnForm(VersionedForm):
     )
     submit = SubmitField("Return to trainee", widget=GovSubmitInput(), id="return-submit")
 
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "comments": self.comments.data}
 
-class AttendanceForm(VersionedForm):
+
+class AttendanceForm(StageActionForm):
     sessions = WholeNumberField(
         "Course sessions attended",
         description="Count each half-day session the trainee attended.",
@@ -101,8 +128,15 @@ class AttendanceForm(VersionedForm):
     )
     submit = SubmitField("Confirm course attendance", widget=GovSubmitInput(), id="attendance-submit")
 
+    @classmethod
+    def blank(cls, record: StageRecord) -> StageActionForm:
+        return cls(formdata=None, data={"version": record.version, "sessions": record.course_sessions_attended})
 
-class RequestAccreditorForm(VersionedForm):
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "sessions": self.sessions.data}
+
+
+class RequestAccreditorForm(StageActionForm):
     accreditor = ListChoiceField(
         "Accrediting supervisor",
         description="Someone who holds the accrediting supervisor role and is not the personal supervisor.",
@@ -113,6 +147,12 @@ class RequestAccreditorForm(VersionedForm):
     )
     submit = SubmitField("Ask this accrediting supervisor", widget=GovSubmitInput(), id="accreditor-submit")
 
+    def offer(self, record: StageRecord) -> None:
+        self.accreditor.choices = [("", "Choose an accrediting supervisor"), *queries.accreditor_choices(record)]
+
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "accreditor": db.session.get(User, int(self.accreditor.data))}
+
 
 MEETING_OUTCOMES = [
     ("accredit", "Accredit the stage"),
@@ -120,7 +160,7 @@ MEETING_OUTCOMES = [
 ]
 
 
-class MeetingForm(VersionedForm):
+class MeetingForm(StageActionForm):
     meeting_date = DateInputField("Date of the meeting", subject="the date of the meeting")
     comments = TextAreaField(
         "Comments for the trainee",
@@ -138,12 +178,24 @@ class MeetingForm(VersionedForm):
     )
     submit = SubmitField("Record the meeting", widget=GovSubmitInput(), id="meeting-submit")
 
+    def arguments(self, today: date) -> dict:
+        return {
+            **super().arguments(today),
+            "outcome": self.outcome.data,
+            "meeting_date": self.meeting_date.data,
+            "comments": self.comments.data,
+            "today": today,
+        }
 
-class RatifyForm(VersionedForm):
+
+class RatifyForm(StageActionForm):
     submit = SubmitField("Ratify accreditation", widget=GovSubmitInput(), id="ratify-submit")
 
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "today": today}
 
-class ExemptionForm(VersionedForm):
+
+class ExemptionForm(StageActionForm):
     reason = TextAreaField(
         "Reason for the exemption",
         id="exemption-reason",
@@ -156,8 +208,36 @@ class ExemptionForm(VersionedForm):
     )
     submit = SubmitField("Record exemption", widget=GovSubmitInput(), id="exemption-submit")
 
+    def arguments(self, today: date) -> dict:
+        return {**super().arguments(today), "reason": self.reason.data, "today": today}
 
-# --- enrolment management ------------------------------------------------------------------------
+
+# --- enrolment ------------------------------------------------------------------------------------
+
+
+class EnrolForm(FlaskForm):
+    # People are looked up by the view and checked by the enrolment service, which owns the rules
+    # (holds the trainee role, not their own supervisor, not already enrolled).
+    trainee = RequiredSelectField(
+        "Trainee", choices=[], validate_choice=False, missing="Select the trainee you are enrolling"
+    )
+    pathway = RequiredRadioField(
+        "Pathway",
+        choices=[],
+        missing="Select the pathway",
+        invalid="Select a pathway from the list",
+    )
+    supervisor = SelectField(
+        "Personal supervisor",
+        description="The supervisor who confirms supervision and signs off each stage. You can change this later.",
+        choices=[],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    start_date = DateInputField(
+        "Start date", subject="the start date", description="The first stage starts on this date. For example, 5 1 2026"
+    )
+    submit = SubmitField("Enrol trainee", widget=GovSubmitInput())
 
 
 class SupervisorForm(VersionedForm):

@@ -15,11 +15,13 @@ from vigtrain.casework.models import AgeBand, Population, Relationship
 from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
-from vigtrain.pathways import services
+from vigtrain.pathways import services as pathway_versions
 from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, PathwayVersion, StageRecord
 from vigtrain.supervision.demo import demo_supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+from vigtrain.training import services as training
+from vigtrain.training import signoff
 
 CYCLE_NOTES = [
     "Parent noticed how often the child looked back to check in with them.",
@@ -49,7 +51,7 @@ class _Story:
 
     def enrol(self, version: PathwayVersion, months_ago: float) -> Enrolment:
         start = self.today - timedelta(days=int(months_ago * 30.4))
-        return services.enrol(self.admin, self.trainee, version, self.supervisor, None, start, self.today)
+        return training.enrol(self.admin, self.trainee, version, self.supervisor, None, start, self.today)
 
     def _dates(self, start: date, end: date, count: int) -> list[date]:
         span = max(1, (end - start).days - 1)
@@ -75,13 +77,13 @@ class _Story:
             elif requirement.kind is RequirementKind.SUPERVISION_SESSIONS and supervision:
                 self._supervision(record, start, until, needed, per_session=60)
             elif requirement.kind is RequirementKind.COURSE_ATTENDANCE and fraction >= 1:
-                services.confirm_attendance(self.supervisor, record, int(target), record.version)
+                signoff.confirm_attendance(self.supervisor, record, int(target), record.version)
             elif requirement.kind is RequirementKind.SELF_ASSESSMENT and fraction >= 0.5:
                 self._assess(record, AssessmentKind.SELF, self.trainee)
             elif requirement.kind is RequirementKind.SUPERVISOR_ASSESSMENT and fraction >= 1:
                 self._assess(record, AssessmentKind.SUPERVISOR, self.supervisor)
             elif requirement.kind is RequirementKind.REFLECTIVE_STATEMENT and fraction >= 1:
-                services.save_statement_text(self.trainee, record, STATEMENT)
+                training.save_statement_text(self.trainee, record, STATEMENT)
 
     def _case(self, start: date):
         # Consent is taken at the first session; about one client in eight declines the DCS.
@@ -143,19 +145,19 @@ class _Story:
         ratings = {
             code: (max(1, min(5, round(base + self.rng.choice([-0.5, 0, 0.4])))), None) for code in principles().codes
         }
-        services.save_assessment(assessor, record, kind, ratings)
+        training.save_assessment(assessor, record, kind, ratings)
 
     def complete_itc(self, record: StageRecord, on: date) -> None:
         self.do_work(record, on)
-        services.submit_stage(self.trainee, record, record.version)
-        services.sign_off_stage(self.supervisor, record, None, on, record.version)
+        signoff.submit_stage(self.trainee, record, record.version)
+        signoff.sign_off_stage(self.supervisor, record, None, on, record.version)
 
     def accredit(self, record: StageRecord, accreditor: User, meeting: date) -> None:
         self.do_work(record, meeting - timedelta(days=14))
-        services.submit_stage(self.trainee, record, record.version)
-        services.sign_off_stage(self.supervisor, record, "Ready for the transition meeting.", meeting, record.version)
-        services.request_accreditor(self.admin, record, accreditor, record.version)
-        services.accredit_stage(
+        signoff.submit_stage(self.trainee, record, record.version)
+        signoff.sign_off_stage(self.supervisor, record, "Ready for the transition meeting.", meeting, record.version)
+        signoff.request_accreditor(self.admin, record, accreditor, record.version)
+        signoff.accredit_stage(
             accreditor, record, meeting, "A thoughtful, attuned guider. Accredited.", self.today, record.version
         )
 
@@ -165,8 +167,8 @@ class _Story:
 
 def load_training_demo(people: dict[str, User]) -> None:
     """Enrol the demo trainees and move each to a different point in the chain. Flushes."""
-    services.sync_pathways()
-    versions = {(v.code, v.version): v for v in services.pathway_versions()}
+    pathway_versions.sync_pathways()
+    versions = {(v.code, v.version): v for v in pathway_versions.pathway_versions()}
     current = versions[("vig-practitioner", "2024.1")]
     admin = people["admin@example.org"]
     helen, daniel, ruth = (people[f"{n}@example.org"] for n in ("helen.price", "daniel.okafor", "ruth.evans"))
@@ -189,8 +191,8 @@ def load_training_demo(people: dict[str, User]) -> None:
     aisha.complete_itc(enrolment.stages[0], aisha.days_ago(240))
     stage1 = enrolment.stages[1]
     aisha.do_work(stage1, aisha.days_ago(20))
-    services.submit_stage(aisha.trainee, stage1, stage1.version)
-    services.return_stage(
+    signoff.submit_stage(aisha.trainee, stage1, stage1.version)
+    signoff.return_stage(
         helen,
         stage1,
         "Your cycles and supervision are all there. Please say more in your reflective statement about "
@@ -205,13 +207,13 @@ def load_training_demo(people: dict[str, User]) -> None:
     jo.accredit(enrolment.stages[1], helen, jo.days_ago(190))
     stage2 = enrolment.stages[2]
     jo.do_work(stage2, jo.days_ago(8))
-    services.submit_stage(jo.trainee, stage2, stage2.version)
+    signoff.submit_stage(jo.trainee, stage2, stage2.version)
 
     # Ben: ITC recognised as prior learning; Stage 2 signed off, waiting for an accrediting supervisor.
     ben = story("ben.carter@example.org", daniel)
     enrolment = ben.enrol(current, 14)
     itc = enrolment.stages[0]
-    services.record_exemption(
+    signoff.record_exemption(
         admin,
         itc,
         "Completed an equivalent VIG initial course (SPIN Nederland) in 2023.",
@@ -221,8 +223,8 @@ def load_training_demo(people: dict[str, User]) -> None:
     ben.accredit(enrolment.stages[1], helen, ben.days_ago(220))
     stage2 = enrolment.stages[2]
     ben.do_work(stage2, ben.days_ago(15))
-    services.submit_stage(ben.trainee, stage2, stage2.version)
-    services.sign_off_stage(daniel, stage2, "Ready for transition.", ben.today, stage2.version)
+    signoff.submit_stage(ben.trainee, stage2, stage2.version)
+    signoff.sign_off_stage(daniel, stage2, "Ready for transition.", ben.today, stage2.version)
 
     # Priya: Stage 3 with the accrediting supervisor.
     priya = story("priya.shah@example.org", ruth)
@@ -232,9 +234,9 @@ def load_training_demo(people: dict[str, User]) -> None:
     priya.accredit(enrolment.stages[2], daniel, priya.days_ago(190))
     stage3 = enrolment.stages[3]
     priya.do_work(stage3, priya.days_ago(12))
-    services.submit_stage(priya.trainee, stage3, stage3.version)
-    services.sign_off_stage(ruth, stage3, "Ready for accreditation.", priya.today, stage3.version)
-    services.request_accreditor(ruth, stage3, helen, stage3.version)
+    signoff.submit_stage(priya.trainee, stage3, stage3.version)
+    signoff.sign_off_stage(ruth, stage3, "Ready for accreditation.", priya.today, stage3.version)
+    signoff.request_accreditor(ruth, stage3, helen, stage3.version)
 
     # Chloe: final stage accredited, waiting for AVIGuk to ratify.
     chloe = story("chloe.evans@example.org", ruth)
@@ -250,14 +252,14 @@ def load_training_demo(people: dict[str, User]) -> None:
     dev.complete_itc(enrolment.stages[0], dev.days_ago(880))
     dev.accredit(enrolment.stages[1], daniel, dev.days_ago(600))
     dev.accredit(enrolment.stages[2], daniel, dev.days_ago(330))
-    services.ratify_stage(admin, enrolment.stages[2], dev.days_ago(320), enrolment.stages[2].version)
+    signoff.ratify_stage(admin, enrolment.stages[2], dev.days_ago(320), enrolment.stages[2].version)
 
     # Erin: VERP, paused after the initial training.
     erin = story("erin.walsh@example.org", ruth)
     enrolment = erin.enrol(versions[("verp-practitioner", "2024.1")], 5)
     erin.complete_itc(enrolment.stages[0], erin.days_ago(130))
     erin.do_work(enrolment.stages[1], erin.days_ago(60), fraction=0.3)
-    services.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
+    training.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
 
     # Tom: an accredited practitioner training as a supervisor (provisional pathway).
     tom = story("tom.hughes@example.org", helen)

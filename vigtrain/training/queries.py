@@ -1,0 +1,170 @@
+"""What waits for whom: the queues, a supervisor's trainees and the people a form may offer.
+
+Read-only queries, shared by the queue pages, the home page and the API, so each shows the very
+same lists. Every list is one page query plus a fixed number of batch queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.extensions import db
+from vigtrain.pathways.models import (
+    Enrolment,
+    StageRecord,
+    StageState,
+    StageTransition,
+)
+from vigtrain.pathways.queries import OPEN_ENROLMENT
+from vigtrain.training.progress import StageProgress, last_confirmed_supervision, progress_for
+
+# --- queues -------------------------------------------------------------------------------------
+
+
+def stages_to_sign_off(supervisor: User) -> Select:
+    """Stages submitted by this person's trainees, oldest submission first."""
+    return (
+        select(StageRecord)
+        .join(Enrolment, Enrolment.id == StageRecord.enrolment_id)
+        .where(
+            Enrolment.supervisor_id == supervisor.id,
+            Enrolment.status.in_(OPEN_ENROLMENT),
+            StageRecord.state == StageState.SUBMITTED,
+        )
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
+        .order_by(StageRecord.submitted_at, StageRecord.id)
+    )
+
+
+def _asked_at():
+    """When the stage was last sent to its accrediting supervisor (for ordering)."""
+    return (
+        select(func.max(StageTransition.occurred_at))
+        .where(
+            StageTransition.stage_record_id == StageRecord.id, StageTransition.to_state == StageState.WITH_ACCREDITOR
+        )
+        .correlate(StageRecord)
+        .scalar_subquery()
+    )
+
+
+def stages_to_accredit(accreditor: User) -> Select:
+    """Stages this accrediting supervisor has been asked to accredit, longest waiting first."""
+    return (
+        select(StageRecord)
+        .where(StageRecord.accrediting_supervisor_id == accreditor.id, StageRecord.state == StageState.WITH_ACCREDITOR)
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
+        .order_by(_asked_at(), StageRecord.id)
+    )
+
+
+def stages_to_ratify() -> Select:
+    """Accredited final stages: AVIGuk ratifies them, longest waiting first."""
+    return (
+        select(StageRecord)
+        .where(StageRecord.state == StageState.ACCREDITED, StageRecord.is_final)
+        .options(joinedload(StageRecord.enrolment, innerjoin=True), joinedload(StageRecord.accrediting_supervisor))
+        .order_by(StageRecord.accredited_at, StageRecord.id)
+    )
+
+
+def stages_needing_accreditor() -> Select:
+    """Stages signed off by the personal supervisor and waiting for an accrediting supervisor."""
+    return (
+        select(StageRecord)
+        .where(StageRecord.state == StageState.SIGNED_OFF)
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
+        .order_by(StageRecord.signed_off_at, StageRecord.id)
+    )
+
+
+def count(query: Select) -> int:
+    """How many rows a queue query returns, counting ids only (no eager loads, no ordering)."""
+    return db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
+
+
+def first(query: Select, limit: int) -> list:
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+def asked_dates(records: Sequence[StageRecord]) -> dict[int, datetime]:
+    """When each stage was sent to its accrediting supervisor, in one query."""
+    if not records:
+        return {}
+    rows = db.session.execute(
+        select(StageTransition.stage_record_id, func.max(StageTransition.occurred_at))
+        .where(
+            StageTransition.stage_record_id.in_([record.id for record in records]),
+            StageTransition.to_state == StageState.WITH_ACCREDITOR,
+        )
+        .group_by(StageTransition.stage_record_id)
+    )
+    return dict(rows.tuples().all())
+
+
+@dataclass(frozen=True)
+class TraineeRow:
+    enrolment: Enrolment
+    stage: StageProgress | None  # the current stage (None once every stage is finished)
+    last_supervision: date | None
+
+
+def trainee_rows(enrolments: Sequence[Enrolment]) -> list[TraineeRow]:
+    """Each enrolment with its current stage's progress and last confirmed supervision: fixed queries."""
+    progress = progress_for(enrolments)
+    last = last_confirmed_supervision([enrolment.id for enrolment in enrolments])
+    rows = []
+    for enrolment in enrolments:
+        current = enrolment.current_stage
+        stage = next((p for p in progress[enrolment.id] if current is not None and p.record.id == current.id), None)
+        rows.append(TraineeRow(enrolment, stage, last.get(enrolment.id)))
+    return rows
+
+
+# --- people a form may offer -------------------------------------------------------------------------
+
+
+def _label(user: User) -> str:
+    return f"{user.display_name} ({user.email})"
+
+
+def _people(role: Role, excluded: Sequence[int] = ()) -> Select:
+    query = select(User).where(
+        User.is_active_flag.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role == role))
+    )
+    if excluded:
+        query = query.where(User.id.not_in(excluded))
+    return query.order_by(User.display_name, User.id)
+
+
+def people_choices(role: Role) -> list[tuple[str, str]]:
+    """Every active holder of `role`, as (id, "name (email)") choices."""
+    return [(str(user.id), _label(user)) for user in db.session.scalars(_people(role))]
+
+
+def supervisor_choices(enrolment: Enrolment) -> list[tuple[str, str]]:
+    """Who may become this trainee's personal supervisor."""
+    people = db.session.scalars(_people(Role.SUPERVISOR, [enrolment.trainee_id]))
+    return [(str(user.id), _label(user)) for user in people]
+
+
+def accreditor_choices(record: StageRecord) -> list[tuple[str, str]]:
+    """Who may accredit this stage: an accrediting supervisor who is neither the trainee nor their supervisor."""
+    enrolment = record.enrolment
+    excluded = [user_id for user_id in (enrolment.trainee_id, enrolment.supervisor_id) if user_id is not None]
+    people = db.session.scalars(_people(Role.ACCREDITING_SUPERVISOR, excluded))
+    return [(str(user.id), _label(user)) for user in people]
+
+
+def active_person(user_id: str | None) -> User | None:
+    """The active person a form names by id, or None for anything else."""
+    if not user_id or not user_id.isdigit() or len(user_id) > 12:
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active_flag else None

@@ -1,0 +1,241 @@
+"""Enrolment, assessments against the attunement principles, and reflective statements.
+
+Services flush and never commit; each checks the actor with a predicate from `vigtrain.security`
+and, where a page could be stale, the version the actor saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+
+from vigtrain import audit
+from vigtrain.accounts.models import Role, User
+from vigtrain.dates import utcnow
+from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.extensions import db
+from vigtrain.organisations.models import Service
+from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import (
+    ASSESSMENT_OPEN,
+    OPEN_FOR_WORK,
+    Assessment,
+    AssessmentKind,
+    Enrolment,
+    EnrolmentStatus,
+    PathwayVersion,
+    StageRecord,
+    StageState,
+)
+from vigtrain.screening import screen
+from vigtrain.security import can_assess_stage, can_enrol, can_manage_enrolment, can_submit_stage
+from vigtrain.transactions import STALE
+
+ENROLMENT_FIELDS = ("trainee_id", "pathway_version_id", "supervisor_id", "service_id", "start_date", "status")
+MAX_COMMENTS = 4000
+MAX_STATEMENT = 20000
+
+
+def _check_version(enrolment: Enrolment, seen_version: int) -> None:
+    """Refuse a change made on top of someone else's: the version the actor saw must be current."""
+    if enrolment.version != seen_version:
+        raise Conflict(STALE)
+
+
+# --- enrolment ----------------------------------------------------------------------------------
+
+
+def enrol(
+    actor: User,
+    trainee: User,
+    version: PathwayVersion,
+    supervisor: User | None,
+    service: Service | None,
+    start_date: date,
+    today: date,
+) -> Enrolment:
+    """Put a trainee on a pathway version; the first stage starts on the start date."""
+    if not can_enrol(actor):
+        raise PermissionDenied("Only administrators and supervisors can enrol trainees")
+    if not trainee.is_active_flag:
+        raise DomainError("This person's account is deactivated", field="trainee")
+    if not trainee.has_role(Role.TRAINEE):
+        raise DomainError("This person does not hold the trainee role", field="trainee")
+    if supervisor is not None:
+        if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+            raise DomainError("The personal supervisor must hold the supervisor role", field="supervisor")
+        if supervisor.id == trainee.id:
+            raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
+    if start_date > today.replace(year=today.year + 1):
+        raise DomainError("The start date must be within the next year", field="start_date")
+    clash = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.trainee_id == trainee.id,
+            Enrolment.pathway_version_id.in_(select(PathwayVersion.id).where(PathwayVersion.code == version.code)),
+            Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED]),
+        )
+    )
+    if clash is not None:
+        raise DomainError(f"{trainee.display_name} is already enrolled on {version.name}", field="trainee")
+    enrolment = Enrolment(
+        trainee=trainee,
+        pathway_version=version,
+        supervisor=supervisor,
+        service=service or trainee.service,
+        start_date=start_date,
+    )
+    for position, stage in enumerate(version.definition.stages):
+        record = StageRecord(
+            stage_code=stage.code,
+            position=position,
+            state=StageState.NOT_STARTED,
+            is_final=stage.code == version.definition.final_stage.code,
+        )
+        if position == 0:
+            record.state, record.started_on = StageState.IN_PROGRESS, start_date
+        enrolment.stages.append(record)
+    db.session.add(enrolment)
+    db.session.flush()
+    audit.record(actor, "enrolment.created", enrolment, after=audit.snapshot(enrolment, *ENROLMENT_FIELDS))
+    return enrolment
+
+
+def change_supervisor(actor: User, enrolment: Enrolment, supervisor: User, seen_version: int) -> None:
+    if not can_manage_enrolment(actor, enrolment):
+        raise PermissionDenied("You cannot change this enrolment")
+    _check_version(enrolment, seen_version)
+    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+        raise DomainError(f"This enrolment is {enrolment.status.value}; its supervisor cannot change")
+    if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+        raise DomainError("Choose someone with an active account who holds the supervisor role", field="supervisor")
+    if supervisor.id == enrolment.trainee_id:
+        raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
+    before = audit.snapshot(enrolment, *ENROLMENT_FIELDS)
+    enrolment.supervisor = supervisor
+    db.session.flush()
+    audit.record(
+        actor,
+        "enrolment.supervisor_changed",
+        enrolment,
+        before=before,
+        after=audit.snapshot(enrolment, *ENROLMENT_FIELDS),
+    )
+
+
+def set_enrolment_status(
+    actor: User, enrolment: Enrolment, status: EnrolmentStatus, reason: str | None, seen_version: int
+) -> None:
+    if not can_manage_enrolment(actor, enrolment):
+        raise PermissionDenied("You cannot change this enrolment")
+    _check_version(enrolment, seen_version)
+    if status is EnrolmentStatus.COMPLETED:
+        raise DomainError("An enrolment is completed by ratifying its final stage", field="status")
+    if enrolment.status is EnrolmentStatus.COMPLETED:
+        raise DomainError("This enrolment is complete and cannot change", field="status")
+    if status in (EnrolmentStatus.PAUSED, EnrolmentStatus.WITHDRAWN) and not (reason or "").strip():
+        raise DomainError("Give a reason for pausing or withdrawing", field="reason")
+    if len((reason or "").strip()) > 500:
+        raise DomainError("The reason must be 500 characters or fewer", field="reason")
+    before = audit.snapshot(enrolment, "status", "status_reason")
+    enrolment.status = status
+    enrolment.status_reason = screen(reason, "reason") if status is not EnrolmentStatus.ACTIVE else None
+    db.session.flush()
+    audit.record(
+        actor,
+        "enrolment.status_changed",
+        enrolment,
+        before=before,
+        after=audit.snapshot(enrolment, "status", "status_reason"),
+    )
+
+
+# --- assessments and statements ------------------------------------------------------------------
+
+
+def save_assessment(
+    actor: User, record: StageRecord, kind: AssessmentKind, ratings: dict[str, tuple[int, str | None]]
+) -> Assessment:
+    """Save the self- or supervisor assessment: a rating for every principle, optional evidence."""
+    if not can_assess_stage(actor, record, kind):
+        raise PermissionDenied("You cannot complete this assessment")
+    if record.state not in ASSESSMENT_OPEN[kind]:
+        raise DomainError(f"The assessment cannot change while the stage is {record.state.label.lower()}")
+    definitions = principles()
+    clean: dict[str, dict] = {}
+    for code in definitions.codes:
+        rating, evidence = ratings.get(code, (None, None))
+        if rating not in definitions.scale_values:
+            raise DomainError(f"Choose a rating for {definitions.name(code)}", field=f"rating_{code}")
+        text = (evidence or "").strip()
+        if len(text) > 1000:
+            raise DomainError("Evidence notes must be 1000 characters or fewer", field=f"evidence_{code}")
+        clean[code] = {"rating": rating, "evidence": screen(text, f"evidence_{code}") or ""}
+    assessment = db.session.scalar(
+        select(Assessment).where(Assessment.stage_record_id == record.id, Assessment.kind == kind)
+    )
+    before = dict(assessment.ratings) if assessment else None
+    if assessment is None:
+        assessment = Assessment(stage_record_id=record.id, kind=kind, assessor_id=actor.id, ratings=clean)
+        db.session.add(assessment)
+    assessment.ratings, assessment.assessor_id = clean, actor.id
+    assessment.principles_version, assessment.updated_at = definitions.version, utcnow()
+    db.session.flush()
+    audit.record(actor, f"assessment.{kind.value}_saved", assessment, before=before, after=clean)
+    return assessment
+
+
+def assessments_for(enrolment: Enrolment) -> dict[tuple[int, AssessmentKind], Assessment]:
+    record_ids = [record.id for record in enrolment.stages]
+    rows = db.session.scalars(select(Assessment).where(Assessment.stage_record_id.in_(record_ids)))
+    return {(row.stage_record_id, row.kind): row for row in rows}
+
+
+def save_statement_text(actor: User, record: StageRecord, text: str) -> None:
+    if not can_submit_stage(actor, record):
+        raise PermissionDenied("Only the trainee writes their reflective statement")
+    if record.state not in OPEN_FOR_WORK:
+        raise DomainError("The statement cannot change once the stage is submitted")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write your reflective statement", field="text")
+    if len(text) > MAX_STATEMENT:
+        raise DomainError(f"The statement must be {MAX_STATEMENT:,} characters or fewer", field="text")
+    record.statement_text = screen(text, "text")
+    record.statement_updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "stage.statement_saved", record, after={"characters": len(text)})
+
+
+def attach_statement_file(
+    actor: User, record: StageRecord, original_name: str, content_type: str, size: int, store: Callable[[], str]
+) -> None:
+    """Record an uploaded statement file; `store` writes it and returns its random key."""
+    if not can_submit_stage(actor, record):
+        raise PermissionDenied("Only the trainee uploads their reflective statement")
+    if record.state not in OPEN_FOR_WORK:
+        raise DomainError("The statement cannot change once the stage is submitted")
+    previous = record.statement_file_key
+    record.statement_file_key = store()
+    record.statement_file_name = original_name[:200]
+    record.statement_file_type = content_type
+    record.statement_file_size = size
+    record.statement_updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "stage.statement_uploaded",
+        record,
+        before={"file": previous},
+        after={"file": record.statement_file_key, "size": size},
+    )
+
+
+def find_stage(enrolment_id: int, stage_code: str) -> StageRecord:
+    record = db.session.scalar(
+        select(StageRecord).where(StageRecord.enrolment_id == enrolment_id, StageRecord.stage_code == stage_code)
+    )
+    if record is None:
+        raise NotFound("No such stage")
+    return record

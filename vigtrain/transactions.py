@@ -1,0 +1,133 @@
+"""The one way a change is run and committed, for web views, API views, CLI commands and jobs.
+
+Services flush and never commit; whoever calls them hands the call to `run`, which commits it or,
+on any failure at all, rolls it back, so no caller can forget either half. Around that core:
+
+- `submit` (web forms): a broken rule becomes a message beside its field and nothing is saved;
+- `command` (the CLI): a broken rule becomes the command's error message and exit status 1;
+- the API passes `refusal=` to turn a broken rule into its 422 problem (see `vigtrain.api.problems`).
+
+A stale version, seen by the service (`Conflict`) or by the database when two people save at once
+(`StaleDataError`), always escapes as `Conflict`, which pages and the API answer with 409; a refused
+permission (`PermissionDenied`) and a missing thing (`NotFound`) escape as themselves (403, 404).
+
+Retrying is opt-in, because only the caller knows that running its change again is safe: the
+change must read everything afresh (a rollback expires what the session held) and be idempotent
+by a unique key, as certificate issue is. Then a unique value taken first by a concurrent request,
+a PostgreSQL serialisation failure or a deadlock rolls back and runs the change again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import click
+from flask import flash
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.extensions import db
+from vigtrain.forms import add_error
+
+log = logging.getLogger("vigtrain.transactions")
+
+T = TypeVar("T")
+STALE = "Someone else changed this while you were working on it. Nothing was saved: check the latest and try again."
+# PostgreSQL's "try again" states: serialization_failure and deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# Errors that are answered as themselves (409, 403, 404), never as a message beside a field.
+ESCALATED = (Conflict, PermissionDenied, NotFound)
+
+
+def _retryable(error: DBAPIError) -> bool:
+    if isinstance(error, IntegrityError):
+        return True
+    # psycopg 3 names the state `sqlstate`; SQLite's driver has none, and never asks for a retry.
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def run(
+    change: Callable[[], T],
+    *,
+    retries: int = 0,
+    keep_refused: bool = False,
+    refusal: Callable[[DomainError], Exception] | None = None,
+) -> T:
+    """Run `change` and commit; roll back on any failure, then re-raise it.
+
+    `retries`: how many more times to run a change that lost a race in the database (see the
+    module's note on when that is safe). `keep_refused`: commit what the service flushed before it
+    refused (a failed sign-in's count must survive its refusal). `refusal`: turns a broken rule
+    (not a conflict, permission or missing thing) into the exception the caller's world expects.
+    """
+    attempt = 0
+    while True:
+        try:
+            result = change()
+            db.session.commit()
+            return result
+        except StaleDataError:
+            db.session.rollback()
+            raise Conflict(STALE) from None
+        except ESCALATED:
+            db.session.rollback()
+            raise
+        except DomainError as error:
+            if keep_refused:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            if refusal is not None:
+                raise refusal(error) from None
+            raise
+        except DBAPIError as error:
+            db.session.rollback()
+            if attempt < retries and _retryable(error):
+                attempt += 1
+                log.info("retrying a change that lost a race (%s), attempt %d", type(error).__name__, attempt + 1)
+                continue
+            raise
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What `submit` did: `ok` (truthy) with the service's result, or refused with nothing saved."""
+
+    ok: bool
+    value: T | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def submit(form: FlaskForm | None, change: Callable[[], T], **options) -> Outcome[T]:
+    """Run a web form's change; a broken rule goes beside its field (or is flashed if no form).
+
+    Conflicts, refused permissions and missing things escape to the app's handlers (409, 403, 404).
+    """
+    try:
+        return Outcome(True, run(change, **options))
+    except ESCALATED:
+        raise
+    except DomainError as error:
+        if form is None:
+            flash(error.message, "error")
+        else:
+            add_error(form, error.message, error.field)
+        return Outcome(False)
+
+
+def command(change: Callable[[], T], *, prefix: str = "", refuse: tuple[type[Exception], ...] = (), **options) -> T:
+    """Run a CLI command's change; a broken rule (or one of `refuse`) stops it with its message."""
+    try:
+        return run(change, **options)
+    except (DomainError, *refuse) as error:
+        raise click.ClickException(f"{prefix}{getattr(error, 'message', error)}") from None
