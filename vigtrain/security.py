@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -24,7 +24,9 @@ from vigtrain.certificates.models import Certificate
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord, StageState
-from vigtrain.supervision.models import SupervisionSession
+
+if TYPE_CHECKING:  # supervision asks these questions, so it is not imported back
+    from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.security")
 
@@ -322,6 +324,15 @@ def can_revoke_api_token(user: User | None, token: PersonalAccessToken) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return user.id == token.user_id or is_administrator(user)
+
+
+# A token shows its owner's training records (the ids progress and supervision ask for) only if one
+# of its scopes is about their training.
+TRAINING_SCOPES = frozenset({"enrolments:read", "supervision:read", "supervision:write"})
+
+
+def can_token_list_training(scopes: frozenset[str]) -> bool:
+    return bool(scopes & TRAINING_SCOPES)
 
 
 def needs_second_factor_enrolment(user: User | None) -> bool:

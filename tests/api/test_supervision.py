@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 from tests.api.conftest import Api, issue_token
 from tests.factories import make_case, make_enrolment, make_supervision, make_user
 from vigtrain.accounts.models import Role
+from vigtrain.api_tokens.models import SCOPES
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
 from vigtrain.pathways.models import EnrolmentStatus
+from vigtrain.security import TRAINING_SCOPES
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 from vigtrain.training.progress import progress_for
 
@@ -89,6 +92,35 @@ def test_unknown_people_and_non_supervisors_get_the_same_answer(tia, people):
     both = {**SESSION, "supervisor_id": people["other"].id, "supervisor_email": "owen@example.org"}
     assert "not both" in _errors(tia.post("/api/v1/supervision-sessions", json=both))["supervisor_email"]
     assert _sessions() == []
+
+
+def test_the_page_offers_exactly_the_supervisors_the_api_accepts(client, tia, people):
+    """Who a trainee may name is one rule: the log page's choices and the API's answers agree."""
+    gone = make_user("gil@example.org", roles=(Role.SUPERVISOR,), name="Gil Gone", is_active_flag=False)
+    practitioner = make_user("pip@example.org", roles=(Role.PRACTITIONER,), name="Pip Practitioner")
+    client.login("tia@example.org")
+    page = client.get("/supervision/new").get_data(as_text=True)
+    offered = {int(value) for value in re.findall(r'<option value="(\d+)"', page)}
+    accepted = {
+        person.id
+        for person in (people["supervisor"], people["other"], gone, practitioner)
+        if tia.post("/api/v1/supervision-sessions", json={**SESSION, "supervisor_id": person.id}).status_code == 201
+    }
+    assert offered == accepted == {people["supervisor"].id, people["other"].id}
+
+
+def test_the_page_and_the_api_choose_the_same_record_to_log_in(client, tia, people):
+    """Both take the trainee's one active record when none is named, and ask which when there are several."""
+    client.login("tia@example.org")
+    assert "<title>Log a supervision session" in client.get("/supervision/new").get_data(as_text=True)
+    assert tia.post("/api/v1/supervision-sessions", json=SESSION).get_json()["enrolment_id"] == people["enrolment"].id
+    second = make_enrolment(people["trainee"], people["supervisor"], code="verp-practitioner", start=date(2026, 1, 5))
+    choose = client.get("/supervision/new").get_data(as_text=True)
+    assert "<title>Which log is this session for?" in choose
+    offered = [int(value) for value in re.findall(r'name="enrolment" type="radio" value="(\d+)"', choose)]
+    asked = _errors(tia.post("/api/v1/supervision-sessions", json={**SESSION, "start_time": "15:00"}))
+    assert sorted(offered) == [people["enrolment"].id, second.id]
+    assert f"({', '.join(str(enrolment_id) for enrolment_id in offered)})" in asked["enrolment_id"]
 
 
 @pytest.mark.parametrize(
@@ -322,3 +354,7 @@ def test_me_lists_training_records_only_to_a_token_that_may_read_them(client, pe
     assert response.status_code == 200
     enrolments = response.get_json()["enrolments"]
     assert [item["id"] for item in enrolments] == ([people["enrolment"].id] if listed else [])
+
+
+def test_the_scopes_that_list_training_records_are_real_scopes():
+    assert set(SCOPES) >= TRAINING_SCOPES

@@ -16,11 +16,12 @@ from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import Consents
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import EnrolmentStatus
-from vigtrain.supervision import services
+from vigtrain.supervision import queries, records, sessions
 from vigtrain.supervision.demo import demo_supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
-from vigtrain.supervision.services import SessionFacts
+from vigtrain.supervision.sessions import SessionFacts
 from vigtrain.training import services as training
 from vigtrain.training import signoff
 from vigtrain.training.progress import stage_progress
@@ -50,12 +51,12 @@ def _stage1(enrolment, trainee, supervisor):
 
 def _hours(record) -> str:
     progress = stage_progress(record)
-    return next(s.figure for s in progress.requirements if s.kind.value == "supervision_hours")
+    return progress.status_for(RequirementKind.SUPERVISION_HOURS).figure
 
 
 def _log(trainee, enrolment, **facts):
     facts.setdefault("session_date", date(2026, 2, 10))
-    session = services.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
+    session = sessions.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
     db.session.commit()
     return session
 
@@ -69,7 +70,7 @@ def _count(model=SupervisionSession) -> int:
 
 def test_logging_defaults_to_today_an_hour_and_my_personal_supervisor(people):
     trainee, supervisor, _, _, enrolment = people
-    session = services.log_session(trainee, enrolment, SessionFacts(), TODAY)
+    session = sessions.log_session(trainee, enrolment, SessionFacts(), TODAY)
     db.session.commit()
     assert session.session_date == TODAY
     assert session.duration_minutes == 60
@@ -102,7 +103,7 @@ def test_each_rule_refuses_with_a_message_beside_its_field(people, facts, field,
     trainee, _, _, _, enrolment = people
     facts.setdefault("session_date", date(2026, 2, 10))
     with pytest.raises(DomainError, match=message) as refused:
-        services.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
+        sessions.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
     assert refused.value.field == field
     db.session.rollback()
     assert _count() == 0
@@ -122,13 +123,13 @@ def test_case_codes_must_be_the_trainees_own_and_are_stored_canonically(people):
     someone_elses = make_case(make_user("other.trainee@example.org"))
     db.session.commit()
     with pytest.raises(DomainError, match=f"{someone_elses.code} is not one of your case codes"):
-        services.log_session(trainee, enrolment, SessionFacts(case_codes=(someone_elses.code,)), TODAY)
+        sessions.log_session(trainee, enrolment, SessionFacts(case_codes=(someone_elses.code,)), TODAY)
     db.session.rollback()
     session = _log(trainee, enrolment, case_codes=(mine.code.lower().replace("-", ""), mine.code))
     assert session.case_codes == [mine.code]
     # Logged on the trainee's behalf, the message names whose cases they must be.
     with pytest.raises(DomainError, match="not one of Tara Trainee's case codes"):
-        services.log_session(supervisor, enrolment, SessionFacts(case_codes=(someone_elses.code,)), TODAY)
+        sessions.log_session(supervisor, enrolment, SessionFacts(case_codes=(someone_elses.code,)), TODAY)
 
 
 def test_a_case_cited_in_supervision_needs_consent_to_its_video_being_seen(people):
@@ -136,7 +137,7 @@ def test_a_case_cited_in_supervision_needs_consent_to_its_video_being_seen(peopl
     unconsented = make_case(trainee, consents=Consents(filming=date(2025, 1, 6)))
     db.session.commit()
     with pytest.raises(DomainError, match=f"client of {unconsented.code} has not consented") as refused:
-        services.log_session(trainee, enrolment, SessionFacts(case_codes=(unconsented.code,)), TODAY)
+        sessions.log_session(trainee, enrolment, SessionFacts(case_codes=(unconsented.code,)), TODAY)
     assert refused.value.field == "case_codes"
 
 
@@ -164,20 +165,55 @@ def test_who_may_log(people):
     stranger = make_user("stranger@example.org", name="Another Trainee")
     for outsider in (stranger, other_supervisor, admin):
         with pytest.raises(PermissionDenied):
-            services.log_session(outsider, enrolment, SessionFacts(), TODAY)
+            sessions.log_session(outsider, enrolment, SessionFacts(), TODAY)
     # The personal supervisor logs on the trainee's behalf, and is then the session's supervisor.
-    session = services.log_session(supervisor, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
+    session = sessions.log_session(supervisor, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
     assert session.supervisor_id == supervisor.id and session.logged_by_id == supervisor.id
 
 
 def test_the_trainee_names_a_supervisor_who_is_not_themselves(people):
     trainee, _, other_supervisor, admin, enrolment = people
     with pytest.raises(DomainError, match="cannot supervise themselves"):
-        services.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=trainee)
+        sessions.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=trainee)
     with pytest.raises(DomainError, match="holds the supervisor role"):
-        services.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=admin)
-    session = services.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
+        sessions.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=admin)
+    session = sessions.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
     assert session.supervisor_id == other_supervisor.id
+
+
+def test_a_supervisor_is_found_only_if_they_may_lead_sessions(people):
+    trainee, supervisor, other_supervisor, admin, _ = people
+    gone = make_user("gil@example.org", roles=(Role.SUPERVISOR,), name="Gil Gone", is_active_flag=False)
+    assert sessions.find_supervisor() is None  # nobody named: the personal supervisor
+    assert sessions.find_supervisor(user_id=other_supervisor.id) is other_supervisor
+    assert sessions.find_supervisor(email=" SUE@example.org ") is supervisor
+    # Someone unknown, deactivated or without the role: the same answer, so it reveals no account.
+    for user_id in (99999, gone.id, admin.id):
+        with pytest.raises(DomainError, match="There is no active supervisor with this id") as refused:
+            sessions.find_supervisor(user_id=user_id)
+        assert refused.value.field == "supervisor"
+    with pytest.raises(DomainError, match="There is no active supervisor with this email"):
+        sessions.find_supervisor(email="nobody@example.org")
+    # The choices the log page offers follow the same rule, without the trainee themselves.
+    assert queries.supervisor_choices(trainee.id) == [other_supervisor, supervisor]
+    assert queries.supervisor_choices(supervisor.id) == [other_supervisor]
+
+
+def test_own_and_led_sessions_are_the_trainees_log_and_the_sessions_they_led(people):
+    trainee, supervisor, other_supervisor, admin, enrolment = people
+    other = make_enrolment(make_user("ben@example.org", name="Ben Trainee"), other_supervisor, actor=admin)
+    mine = make_supervision(enrolment, other_supervisor, 1, date(2026, 2, 3), confirmed=False)
+    led = make_supervision(enrolment, supervisor, 1, date(2026, 2, 10), confirmed=True)
+    theirs = make_supervision(other, other_supervisor, 1, date(2026, 2, 17), confirmed=False)
+
+    def listed(user, status=None):
+        return list(db.session.scalars(queries.own_and_led_query(user, status)))
+
+    assert listed(trainee) == [led, mine]  # newest first
+    assert listed(supervisor) == [led]
+    assert listed(other_supervisor) == [theirs, mine]
+    assert listed(other_supervisor, SessionStatus.LOGGED) == [theirs, mine]
+    assert listed(trainee, SessionStatus.CONFIRMED) == [led]
 
 
 def test_a_paused_enrolment_takes_no_new_sessions(people):
@@ -185,7 +221,7 @@ def test_a_paused_enrolment_takes_no_new_sessions(people):
     training.set_enrolment_status(admin, enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version)
     db.session.commit()
     with pytest.raises(DomainError, match="paused"):
-        services.log_session(trainee, enrolment, SessionFacts(), TODAY)
+        sessions.log_session(trainee, enrolment, SessionFacts(), TODAY)
 
 
 # --- confirming and querying ----------------------------------------------------------------------
@@ -196,13 +232,13 @@ def test_only_the_sessions_supervisor_confirms(people):
     session = _log(trainee, enrolment)
     for wrong in (trainee, other_supervisor, admin):
         with pytest.raises(PermissionDenied):
-            services.confirm_session(wrong, session, session.version)
-    services.confirm_session(supervisor, session, session.version, "Well reflected.")
+            sessions.confirm_session(wrong, session, session.version)
+    sessions.confirm_session(supervisor, session, session.version, "Well reflected.")
     db.session.commit()
     assert session.status is SessionStatus.CONFIRMED and session.confirmed_at is not None
     assert session.supervisor_comments == "Well reflected."
     with pytest.raises(DomainError, match="this one is confirmed"):
-        services.confirm_session(supervisor, session, session.version)
+        sessions.confirm_session(supervisor, session, session.version)
 
 
 def test_a_supervisor_in_training_never_confirms_their_own_session(people):
@@ -213,19 +249,19 @@ def test_a_supervisor_in_training_never_confirms_their_own_session(people):
     session = make_supervision(own, supervisor, 1, date(2026, 2, 2), confirmed=False)
     assert not security.can_confirm_supervision(supervisor, session)
     with pytest.raises(PermissionDenied):
-        services.confirm_session(supervisor, session, session.version)
+        sessions.confirm_session(supervisor, session, session.version)
 
 
 def test_a_stale_version_is_a_conflict(people):
     trainee, supervisor, _, _, enrolment = people
     session = _log(trainee, enrolment)
     seen = session.version
-    services.resubmit_session(
+    sessions.resubmit_session(
         trainee, session, SessionFacts(session_date=date(2026, 2, 10), duration_minutes=90), TODAY, seen
     )
     db.session.commit()
     with pytest.raises(Conflict):
-        services.confirm_session(supervisor, session, seen)
+        sessions.confirm_session(supervisor, session, seen)
     assert session.status is SessionStatus.LOGGED
 
 
@@ -233,14 +269,14 @@ def test_query_needs_a_comment_and_sends_the_session_back(people):
     trainee, supervisor, _, _, enrolment = people
     session = _log(trainee, enrolment)
     with pytest.raises(DomainError, match="Write a comment") as refused:
-        services.query_session(supervisor, session, "   ", session.version)
+        sessions.query_session(supervisor, session, "   ", session.version)
     assert refused.value.field == "comments"
     with pytest.raises(PermissionDenied):
-        services.query_session(trainee, session, "Not me", session.version)
-    services.query_session(supervisor, session, "We met for 90 minutes, not 60.", session.version)
+        sessions.query_session(trainee, session, "Not me", session.version)
+    sessions.query_session(supervisor, session, "We met for 90 minutes, not 60.", session.version)
     db.session.commit()
     assert session.status is SessionStatus.QUERIED
-    services.resubmit_session(
+    sessions.resubmit_session(
         trainee, session, SessionFacts(session_date=date(2026, 2, 10), duration_minutes=90), TODAY, session.version
     )
     db.session.commit()
@@ -256,10 +292,10 @@ def test_query_needs_a_comment_and_sends_the_session_back(people):
 def test_a_confirmed_session_is_locked(people):
     trainee, supervisor, _, _, enrolment = people
     session = _log(trainee, enrolment)
-    services.confirm_session(supervisor, session, session.version)
+    sessions.confirm_session(supervisor, session, session.version)
     db.session.commit()
     with pytest.raises(DomainError, match="confirmed and locked"):
-        services.resubmit_session(trainee, session, SessionFacts(duration_minutes=120), TODAY, session.version)
+        sessions.resubmit_session(trainee, session, SessionFacts(duration_minutes=120), TODAY, session.version)
     db.session.rollback()
     assert session.duration_minutes == 60
 
@@ -268,9 +304,9 @@ def test_only_the_trainee_or_whoever_logged_it_changes_a_session(people):
     trainee, supervisor, _, _, enrolment = people
     by_trainee = _log(trainee, enrolment)
     with pytest.raises(PermissionDenied):
-        services.resubmit_session(supervisor, by_trainee, SessionFacts(), TODAY, by_trainee.version)
-    by_supervisor = services.log_session(supervisor, enrolment, SessionFacts(session_date=date(2026, 2, 11)), TODAY)
-    services.resubmit_session(
+        sessions.resubmit_session(supervisor, by_trainee, SessionFacts(), TODAY, by_trainee.version)
+    by_supervisor = sessions.log_session(supervisor, enrolment, SessionFacts(session_date=date(2026, 2, 11)), TODAY)
+    sessions.resubmit_session(
         supervisor, by_supervisor, SessionFacts(session_date=date(2026, 2, 11), duration_minutes=45), TODAY, 1
     )
     assert by_supervisor.duration_minutes == 45
@@ -283,17 +319,17 @@ def test_a_correction_replaces_the_original_only_once_confirmed(people):
     trainee, supervisor, _, _, enrolment = people
     stage1 = _stage1(enrolment, trainee, supervisor)
     original = _log(trainee, enrolment, session_date=date(2026, 2, 10), start_time=time(10, 0))
-    services.confirm_session(supervisor, original, original.version)
+    sessions.confirm_session(supervisor, original, original.version)
     db.session.commit()
     assert _hours(stage1) == "1 h of 7 h confirmed"
 
     with pytest.raises(DomainError, match="Explain what was wrong") as refused:
-        services.amend_confirmed_session(
+        sessions.amend_confirmed_session(
             trainee, original, SessionFacts(session_date=date(2026, 2, 10)), " ", TODAY, original.version
         )
     assert refused.value.field == "amendment_reason"
     facts = SessionFacts(session_date=date(2026, 2, 10), start_time=time(10, 0), duration_minutes=90)
-    correction = services.amend_confirmed_session(
+    correction = sessions.amend_confirmed_session(
         trainee, original, facts, "We met for 90 minutes.", TODAY, original.version
     )
     db.session.commit()
@@ -303,10 +339,10 @@ def test_a_correction_replaces_the_original_only_once_confirmed(people):
     assert _hours(stage1) == "1 h of 7 h confirmed"  # the original still counts, once
 
     with pytest.raises(DomainError, match="already waiting"):
-        services.amend_confirmed_session(trainee, original, facts, "Again", TODAY, original.version)
+        sessions.amend_confirmed_session(trainee, original, facts, "Again", TODAY, original.version)
     db.session.rollback()
 
-    services.confirm_session(supervisor, correction, correction.version)
+    sessions.confirm_session(supervisor, correction, correction.version)
     db.session.commit()
     assert original.status is SessionStatus.SUPERSEDED
     assert correction.status is SessionStatus.CONFIRMED
@@ -319,9 +355,9 @@ def test_only_a_confirmed_session_is_corrected(people):
     trainee, _, other_supervisor, _, enrolment = people
     session = _log(trainee, enrolment)
     with pytest.raises(DomainError, match="change this one directly"):
-        services.amend_confirmed_session(trainee, session, SessionFacts(), "Why", TODAY, session.version)
+        sessions.amend_confirmed_session(trainee, session, SessionFacts(), "Why", TODAY, session.version)
     with pytest.raises(PermissionDenied):
-        services.amend_confirmed_session(other_supervisor, session, SessionFacts(), "Why", TODAY, session.version)
+        sessions.amend_confirmed_session(other_supervisor, session, SessionFacts(), "Why", TODAY, session.version)
 
 
 # --- bulk confirm ---------------------------------------------------------------------------------
@@ -330,15 +366,15 @@ def test_only_a_confirmed_session_is_corrected(people):
 def test_bulk_confirm_reports_each_and_confirms_the_rest(people):
     trainee, supervisor, other_supervisor, _, enrolment = people
     mine = [_log(trainee, enrolment, session_date=date(2026, 2, day)) for day in (3, 10, 17)]
-    theirs = services.log_session(
+    theirs = sessions.log_session(
         trainee, enrolment, SessionFacts(session_date=date(2026, 2, 24)), TODAY, supervisor=other_supervisor
     )
     stale = mine[2]
-    services.resubmit_session(
+    sessions.resubmit_session(
         trainee, stale, SessionFacts(session_date=date(2026, 2, 17), duration_minutes=90), TODAY, 1
     )
     db.session.commit()
-    results = services.bulk_confirm(
+    results = sessions.bulk_confirm(
         supervisor, [(mine[0].id, 1), (mine[1].id, 1), (theirs.id, 1), (stale.id, 1), (99999, 1)]
     )
     db.session.commit()
@@ -364,14 +400,14 @@ def test_a_group_session_is_one_row_per_trainee_present(people):
     _trainee, supervisor, _, admin, enrolment = people
     second = make_enrolment(make_user("ben@example.org", name="Ben Trainee"), supervisor, actor=admin)
     facts = SessionFacts(session_date=date(2026, 2, 12), duration_minutes=120)
-    sessions = services.log_group_session(supervisor, [enrolment, second], facts, TODAY)
+    logged = sessions.log_group_session(supervisor, [enrolment, second], facts, TODAY)
     db.session.commit()
-    assert [s.enrolment_id for s in sessions] == [enrolment.id, second.id]
-    assert {(s.format, s.group_size, s.supervisor_id, s.logged_by_id) for s in sessions} == {
+    assert [s.enrolment_id for s in logged] == [enrolment.id, second.id]
+    assert {(s.format, s.group_size, s.supervisor_id, s.logged_by_id) for s in logged} == {
         (SessionFormat.GROUP, 2, supervisor.id, supervisor.id)
     }
     with pytest.raises(DomainError, match="already in Tara Trainee's log"):
-        services.log_group_session(supervisor, [enrolment], replace(facts, group_size=5), TODAY)
+        sessions.log_group_session(supervisor, [enrolment], replace(facts, group_size=5), TODAY)
     db.session.rollback()
 
 
@@ -380,21 +416,21 @@ def test_group_size_counts_others_present_but_never_fewer_than_selected(people):
     second = make_enrolment(make_user("ben@example.org"), supervisor, actor=admin)
     third = make_enrolment(make_user("cal@example.org"), supervisor, actor=admin)
     with pytest.raises(DomainError, match="at least the number of trainees you selected") as refused:
-        services.log_group_session(supervisor, [enrolment, second, third], SessionFacts(group_size=2), TODAY)
+        sessions.log_group_session(supervisor, [enrolment, second, third], SessionFacts(group_size=2), TODAY)
     assert refused.value.field == "group_size"
     db.session.rollback()
-    (alone,) = services.log_group_session(supervisor, [enrolment], SessionFacts(group_size=6), TODAY)
+    (alone,) = sessions.log_group_session(supervisor, [enrolment], SessionFacts(group_size=6), TODAY)
     assert alone.group_size == 6  # five others' trainees were there too
     with pytest.raises(DomainError, match="a group has between 2 and 30"):
-        services.log_group_session(supervisor, [second], SessionFacts(session_date=date(2026, 2, 2)), TODAY)
+        sessions.log_group_session(supervisor, [second], SessionFacts(session_date=date(2026, 2, 2)), TODAY)
 
 
 def test_group_sessions_only_for_ones_own_trainees(people):
     _trainee, supervisor, other_supervisor, _, enrolment = people
     with pytest.raises(PermissionDenied):
-        services.log_group_session(other_supervisor, [enrolment], SessionFacts(group_size=4), TODAY)
+        sessions.log_group_session(other_supervisor, [enrolment], SessionFacts(group_size=4), TODAY)
     with pytest.raises(DomainError, match="Select the trainees"):
-        services.log_group_session(supervisor, [], SessionFacts(group_size=4), TODAY)
+        sessions.log_group_session(supervisor, [], SessionFacts(group_size=4), TODAY)
 
 
 # --- totals ---------------------------------------------------------------------------------------
@@ -408,25 +444,20 @@ def test_totals_per_stage_window_and_per_format_count_confirmed_only(people):
     group = _log(trainee, enrolment, session_date=date(2026, 2, 8), format=SessionFormat.GROUP, group_size=4)
     _log(trainee, enrolment, session_date=date(2026, 2, 15), duration_minutes=45)  # awaiting
     for session in (before, on_the_day, group):
-        services.confirm_session(supervisor, session, session.version)
+        sessions.confirm_session(supervisor, session, session.version)
     db.session.commit()
-    totals = services.totals(enrolment)
+    totals = records.totals(enrolment)
     course, stage1 = totals.stages
-    assert (course.name, course.confirmed_hours, course.confirmed_sessions) == ("Initial Training Course", "1.5", 1)
-    assert (stage1.name, stage1.confirmed_hours, stage1.awaiting_hours, stage1.target_hours) == (
-        "Stage 1",
-        "2",
-        "0.75",
-        7,
-    )
+    assert (course.name, course.confirmed_hours, course.confirmed_sessions) == ("Initial Training Course", 1.5, 1)
+    assert (stage1.name, stage1.confirmed_hours, stage1.awaiting_hours, stage1.target_hours) == ("Stage 1", 2, 0.75, 7)
     assert stage1.percent == 28
     by_format = {total.session_format: total for total in totals.formats}
     assert (
         by_format[SessionFormat.INDIVIDUAL].confirmed_hours,
         by_format[SessionFormat.INDIVIDUAL].awaiting_sessions,
-    ) == ("2.5", 1)
+    ) == (2.5, 1)
     assert by_format[SessionFormat.GROUP].confirmed_sessions == 1
-    assert totals.confirmed_hours == "3.5"
+    assert totals.confirmed_hours == 3.5
     assert _hours(enrolment.stages[1]) == "2 h of 7 h confirmed"  # the same figure progress shows
 
 
@@ -438,16 +469,16 @@ def test_demo_supervision_is_plausible_and_the_same_every_time(people, clock):
     other = make_user("dee@example.org", name="Dee Trainee")
     enrolment = make_enrolment(other, supervisor, start=date(2025, 3, 1), actor=admin)
     make_case(other)
-    sessions = demo_supervision(enrolment, supervisor, date(2025, 3, 1), date(2026, 3, 1), random.Random(7))
+    made = demo_supervision(enrolment, supervisor, date(2025, 3, 1), date(2026, 3, 1), random.Random(7))
     db.session.commit()
-    statuses = [s.status for s in sessions]
-    assert 15 <= len(sessions) <= 26
+    statuses = [s.status for s in made]
+    assert 15 <= len(made) <= 26
     assert statuses[-2:] == [SessionStatus.LOGGED, SessionStatus.LOGGED]
     assert statuses.count(SessionStatus.QUERIED) == 1 and statuses[-3] is SessionStatus.QUERIED
-    assert statuses.count(SessionStatus.CONFIRMED) == len(sessions) - 3
-    assert all(date(2025, 3, 1) <= s.session_date <= date(2026, 3, 1) for s in sessions)
-    first = [(s.session_date, s.start_time, s.duration_minutes, s.format) for s in sessions]
-    for session in sessions:
+    assert statuses.count(SessionStatus.CONFIRMED) == len(made) - 3
+    assert all(date(2025, 3, 1) <= s.session_date <= date(2026, 3, 1) for s in made)
+    first = [(s.session_date, s.start_time, s.duration_minutes, s.format) for s in made]
+    for session in made:
         db.session.delete(session)
     db.session.commit()
     again = demo_supervision(enrolment, supervisor, date(2025, 3, 1), date(2026, 3, 1), random.Random(7))

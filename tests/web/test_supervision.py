@@ -14,9 +14,10 @@ from tests.factories import make_enrolment, make_supervision, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
-from vigtrain.supervision import services
+from vigtrain.pathways.definitions import RequirementKind
+from vigtrain.supervision import sessions
 from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
-from vigtrain.supervision.services import SessionFacts
+from vigtrain.supervision.sessions import SessionFacts
 from vigtrain.training import signoff
 from vigtrain.training.progress import stage_progress
 
@@ -67,14 +68,14 @@ def _count() -> int:
 
 def _log(trainee, enrolment, **facts) -> SupervisionSession:
     facts.setdefault("session_date", date(2026, 2, 10))
-    session = services.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
+    session = sessions.log_session(trainee, enrolment, SessionFacts(**facts), TODAY)
     db.session.commit()
     return session
 
 
 def _confirmed(trainee, supervisor, enrolment, **facts) -> SupervisionSession:
     session = _log(trainee, enrolment, **facts)
-    services.confirm_session(supervisor, session, session.version)
+    sessions.confirm_session(supervisor, session, session.version)
     db.session.commit()
     return session
 
@@ -92,7 +93,7 @@ def _stage1(enrolment, trainee, supervisor):
 def _hours(record) -> str:
     db.session.expire_all()
     progress = stage_progress(record)
-    return next(s.figure for s in progress.requirements if s.kind.value == "supervision_hours")
+    return progress.status_for(RequirementKind.SUPERVISION_HOURS).figure
 
 
 def _text(response) -> str:
@@ -120,7 +121,7 @@ def test_trainee_logs_a_session(client, people):
     client.login("tara@example.org")
     response = client.submit(
         "/supervision/new",
-        _form(supervisor, duration_other="75", start_time="2.30pm", principles=["guiding"]),
+        _form(supervisor, duration_minutes="75", start_time="2.30pm", principles=["guiding"]),
     )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/supervision?enrolment={enrolment.id}"
@@ -150,9 +151,9 @@ def test_trainee_logs_a_session(client, people):
         ({"session_date": ["4", "1", "2026"]}, "session_date", "must be on or after the training started, 5 January"),
         ({"session_date": ["30", "2", "2026"]}, "session_date", "The date of the session must be a real date"),
         ({"session_date": ["", "", ""]}, "session_date", "Enter the date of the session"),
-        ({"duration_other": "14"}, "duration_other", "between 15 minutes and 8 hours (480 minutes)"),
-        ({"duration_other": "481"}, "duration_other", "between 15 minutes and 8 hours (480 minutes)"),
-        ({"duration_other": "an hour"}, "duration_other", "Enter the length as a whole number of minutes"),
+        ({"duration_minutes": "14"}, "duration_minutes", "between 15 minutes and 8 hours (480 minutes)"),
+        ({"duration_minutes": "481"}, "duration_minutes", "between 15 minutes and 8 hours (480 minutes)"),
+        ({"duration_minutes": "an hour"}, "duration_minutes", "Enter the length as a whole number of minutes"),
         ({"duration": "600"}, "duration", "Select how long the session was, or enter the minutes"),
         ({"format": "group"}, "group_size", "Enter how many trainees were in the group"),
         ({"format": "group", "group_size": "31"}, "group_size", "a group has between 2 and 30"),
@@ -284,7 +285,7 @@ def test_the_trainee_cannot_confirm_their_own_session(client, people):
 
 def test_a_named_supervisor_who_is_not_the_personal_one_confirms_what_they_led(client, people):
     trainee, _, other_supervisor, _, enrolment = people
-    session = services.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
+    session = sessions.log_session(trainee, enrolment, SessionFacts(), TODAY, supervisor=other_supervisor)
     db.session.commit()
     client.login("omar@example.org")
     html = _text(client.get("/supervision/queue"))
@@ -342,7 +343,7 @@ def test_a_stale_confirmation_is_a_conflict(client, people):
     page = f"/supervision/{session.id}"
     token_page = client.get(page)
     assert token_page.status_code == 200
-    services.resubmit_session(
+    sessions.resubmit_session(
         trainee, session, SessionFacts(session_date=date(2026, 2, 10), duration_minutes=90), TODAY, 1
     )
     db.session.commit()
@@ -442,7 +443,7 @@ def test_bulk_confirm_refuses_what_is_not_mine_and_confirms_the_rest(client, peo
     trainee, _supervisor, other_supervisor, _, enrolment = people
     _, not_mine = stranger
     mine = [_log(trainee, enrolment, session_date=date(2026, 2, day)) for day in (3, 10)]
-    led_by_other = services.log_session(
+    led_by_other = sessions.log_session(
         trainee, enrolment, SessionFacts(session_date=date(2026, 2, 17)), TODAY, supervisor=other_supervisor
     )
     db.session.commit()
@@ -488,8 +489,7 @@ def test_a_group_session_is_logged_for_each_trainee_selected(client, people):
     assert response.status_code == 422 and "Select trainees from the list" in _text(response)
     response = client.submit("/supervision/group/new", data)
     assert response.status_code == 302
-    sessions = _sessions()
-    assert [(s.enrolment_id, s.format, s.group_size, s.duration_minutes) for s in sessions] == [
+    assert [(s.enrolment_id, s.format, s.group_size, s.duration_minutes) for s in _sessions()] == [
         (enrolment.id, SessionFormat.GROUP, 5, 120),
         (second.id, SessionFormat.GROUP, 5, 120),
     ]

@@ -12,10 +12,11 @@ from pypdf import PdfReader
 from tests.factories import make_enrolment, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
-from vigtrain.supervision import services
+from vigtrain.supervision import records, sessions
 from vigtrain.supervision.models import SessionFormat, SessionMode
 from vigtrain.supervision.pdf import SupervisionRecordPDF
-from vigtrain.supervision.services import FormatTotal, LogTotals, RecordRow, SessionFacts, StageTotal, SupervisionRecord
+from vigtrain.supervision.records import FormatTotal, LogTotals, RecordRow, StageTotal, SupervisionRecord
+from vigtrain.supervision.sessions import SessionFacts
 from vigtrain.training import signoff
 
 TODAY = date(2026, 3, 2)
@@ -34,7 +35,7 @@ def log(app, clock):
     signoff.confirm_attendance(sue, itc, 4, itc.version)
     signoff.submit_stage(trainee, itc, itc.version)
     signoff.sign_off_stage(sue, itc, None, date(2026, 2, 1), itc.version)
-    first = services.log_session(
+    first = sessions.log_session(
         trainee,
         enrolment,
         SessionFacts(
@@ -45,8 +46,8 @@ def log(app, clock):
         ),
         TODAY,
     )
-    services.confirm_session(sue, first, first.version, "-2 minutes late, otherwise fine")
-    group = services.log_session(
+    sessions.confirm_session(sue, first, first.version, "-2 minutes late, otherwise fine")
+    group = sessions.log_session(
         trainee,
         enrolment,
         SessionFacts(
@@ -60,8 +61,8 @@ def log(app, clock):
         TODAY,
         supervisor=omar,
     )
-    services.confirm_session(omar, group, group.version)
-    services.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 24), duration_minutes=45), TODAY)
+    sessions.confirm_session(omar, group, group.version)
+    sessions.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 24), duration_minutes=45), TODAY)
     db.session.commit()
     return enrolment
 
@@ -108,9 +109,9 @@ def test_the_csv_guards_every_text_cell_including_names(app, clock):
     trainee = make_user("x@example.org", name="=Tricky Name")
     supervisor = make_user("y@example.org", roles=(Role.SUPERVISOR,), name="@Supervisor")
     enrolment = make_enrolment(trainee, supervisor, start=date(2026, 1, 5))
-    services.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 2)), TODAY)
+    sessions.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 2)), TODAY)
     db.session.commit()
-    text = services.record_csv(services.supervision_record(enrolment, TODAY))
+    text = records.record_csv(records.supervision_record(enrolment, TODAY))
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["Supervisor"] == "'@Supervisor"
 

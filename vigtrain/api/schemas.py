@@ -24,7 +24,7 @@ from vigtrain.organisations.regions import UK_REGIONS
 from vigtrain.pagination import MAX_PAGE
 from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import EnrolmentStatus, StageState
-from vigtrain.supervision import services as supervision
+from vigtrain.supervision import sessions as supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus
 
 MAX_PER_PAGE = 100

@@ -42,8 +42,8 @@ from vigtrain.dates import today
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.extensions import db, limiter
 from vigtrain.pathways.models import Enrolment
-from vigtrain.security import can_view_enrolment, require
-from vigtrain.supervision.services import own_enrolments
+from vigtrain.security import can_token_list_training, can_view_enrolment, require
+from vigtrain.supervision.queries import own_enrolments
 from vigtrain.training.progress import StageProgress, progress_for
 
 
@@ -65,8 +65,6 @@ def enrolment_ref(enrolment: Enrolment) -> EnrolmentRef:
 
 # --- me -------------------------------------------------------------------------------------------
 
-TRAINING_SCOPES = frozenset({"enrolments:read", "supervision:read", "supervision:write"})
-
 
 @bp.get("/me")
 @operation("Account", Me)
@@ -78,7 +76,7 @@ def me():
     listed only to a token with `enrolments:read`, `supervision:read` or `supervision:write`.
     """
     user = api_user()
-    shows_training = bool(token_scopes() & TRAINING_SCOPES)
+    shows_training = can_token_list_training(token_scopes())
     return Me(
         id=user.id,
         email=user.email,

@@ -13,8 +13,8 @@ from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment
-from vigtrain.supervision import services
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+from vigtrain.supervision.sessions import SessionFacts, confirm_session, log_session, query_session
 
 REFLECTIONS = [
     "I noticed how often I filled the pauses. When I waited, the parent named what she saw in the clip herself.",
@@ -82,7 +82,7 @@ def demo_supervision(
         if (day, start_time) in taken:
             continue
         group = rng.random() < 0.2
-        facts = services.SessionFacts(
+        facts = SessionFacts(
             session_date=day,
             start_time=start_time,
             duration_minutes=rng.choice([90, 120, 120]) if group else rng.choice([60, 60, 60, 90, 90, 120]),
@@ -95,15 +95,15 @@ def demo_supervision(
             reflection=rng.choice(REFLECTIONS),
             next_steps=rng.choice(NEXT_STEPS),
         )
-        sessions.append(services.log_session(trainee, enrolment, facts, on, supervisor=supervisor))
+        sessions.append(log_session(trainee, enrolment, facts, on, supervisor=supervisor))
 
     waiting = 2 if len(sessions) > 4 else 0
     queried = len(sessions) - waiting - 1 if len(sessions) > 3 else None
     for index, session in enumerate(sessions[: len(sessions) - waiting]):
         if index == queried:
-            services.query_session(supervisor, session, QUERY, session.version)
+            query_session(supervisor, session, QUERY, session.version)
         else:
-            services.confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
+            confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
     # The services stamp the real time; a demo history reads better stamped when it would have happened.
     now = utcnow()
     for session in sessions:

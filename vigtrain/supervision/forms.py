@@ -30,7 +30,15 @@ from vigtrain.dates import today
 from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
 from vigtrain.pathways.definitions import principles
 from vigtrain.supervision.models import SessionFormat, SessionMode
-from vigtrain.supervision.services import FORMAT_LABELS, MODE_LABELS, STATUS_LABELS, SessionFacts
+from vigtrain.supervision.sessions import (
+    DURATION_RANGE,
+    FORMAT_LABELS,
+    MAX_GROUP,
+    MIN_GROUP,
+    MODE_LABELS,
+    STATUS_LABELS,
+    SessionFacts,
+)
 
 DURATION_CHOICES = [
     ("30", "30 minutes"),
@@ -106,9 +114,10 @@ class _SessionFields(FlaskForm):
         validate_choice=False,  # checked in validate(), with the minutes box
         widget=GovRadioInput(),
     )
-    duration_other = OptionalNumberField(
+    # Named as the service names it, so a refusal of the length lands beside this box.
+    duration_minutes = OptionalNumberField(
         "Or enter the length in minutes",
-        description="If it was none of these: between 15 and 480 minutes (8 hours).",
+        description=f"If it was none of these: {DURATION_RANGE}.",
         invalid="Enter the length as a whole number of minutes, like 75",
     )
     mode = RequiredRadioField(
@@ -137,7 +146,11 @@ class _SessionFields(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         presets = {value for value, _ in DURATION_CHOICES}
-        if self.duration_other.data is None and not self.duration_other.errors and self.duration.data not in presets:
+        if (
+            self.duration_minutes.data is None
+            and not self.duration_minutes.errors
+            and self.duration.data not in presets
+        ):
             self.duration.errors = ["Select how long the session was, or enter the minutes"]
             valid = False
         return valid
@@ -145,8 +158,8 @@ class _SessionFields(FlaskForm):
     @property
     def minutes(self) -> int | None:
         """Minutes typed in the box win over the choice above it."""
-        if self.duration_other.data is not None:
-            return self.duration_other.data
+        if self.duration_minutes.data is not None:
+            return self.duration_minutes.data
         return int(self.duration.data) if (self.duration.data or "").isdigit() else None
 
 
@@ -162,7 +175,7 @@ class SessionForm(_SessionFields):
     )
     group_size = OptionalNumberField(
         "Group sessions only: how many trainees were in the group?",
-        description="Including you. Between 2 and 30.",
+        description=f"Including you. Between {MIN_GROUP} and {MAX_GROUP}.",
         invalid="Enter the group size as a whole number, like 4",
     )
     supervisor = RequiredSelectField(
@@ -226,7 +239,7 @@ class SessionForm(_SessionFields):
         if minutes in {value for value, _ in DURATION_CHOICES}:
             self.duration.data = minutes
         else:
-            self.duration.data, self.duration_other.data = None, session.duration_minutes
+            self.duration.data, self.duration_minutes.data = None, session.duration_minutes
         self.mode.data = session.mode.value
         self.format.data = session.format.value
         self.group_size.data = session.group_size

@@ -21,7 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from vigtrain.supervision.services import StageTotal, SupervisionRecord, hours
+from vigtrain.supervision.records import StageTotal, SupervisionRecord, format_hours
 
 MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
@@ -195,7 +195,7 @@ class SupervisionRecordPDF:
             ("Training started", _day(record.enrolment_start)),
             (
                 "Confirmed in total",
-                f"{record.totals.confirmed_hours} hours ({record.totals.confirmed_sessions} sessions)",
+                f"{format_hours(record.totals.confirmed_hours)} hours ({record.totals.confirmed_sessions} sessions)",
             ),
             ("Generated on", _day(record.generated_on)),
         ]
@@ -219,7 +219,7 @@ class SupervisionRecordPDF:
 
     def _target(self, total: StageTotal) -> str:
         if total.target_hours:
-            return f"{hours(total.target_hours * 60)} h"
+            return f"{format_hours(total.target_hours)} h"
         if total.target_sessions:
             return f"{int(total.target_sessions)} sessions"
         return "None set"
@@ -238,10 +238,10 @@ class SupervisionRecordPDF:
                 [
                     self._p(total.name),
                     self._p(self._window(total)),
-                    self._p(f"{total.confirmed_hours} h", self.cell_right),
+                    self._p(f"{format_hours(total.confirmed_hours)} h", self.cell_right),
                     self._p(self._target(total), self.cell_right),
                     self._p(str(total.confirmed_sessions), self.cell_right),
-                    self._p(f"{total.awaiting_hours} h", self.cell_right),
+                    self._p(f"{format_hours(total.awaiting_hours)} h", self.cell_right),
                 ]
             )
         widths = [40 * mm, 46 * mm, 22 * mm, 22 * mm, 20 * mm, WIDTH - 150 * mm]
@@ -254,7 +254,7 @@ class SupervisionRecordPDF:
                 [
                     self._p(total.label),
                     self._p(str(total.confirmed_sessions), self.cell_right),
-                    self._p(f"{total.confirmed_hours} h", self.cell_right),
+                    self._p(f"{format_hours(total.confirmed_hours)} h", self.cell_right),
                     self._p(str(total.awaiting_sessions), self.cell_right),
                 ]
             )

@@ -7,17 +7,16 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
+from vigtrain import transactions
 from vigtrain.accounts.models import Role, User
 from vigtrain.dates import today
-from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
-from vigtrain.forms import add_error, form_status
+from vigtrain.forms import form_status
 from vigtrain.pagination import paginate
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
+from vigtrain.pathways.queries import supervised_enrolments
 from vigtrain.security import (
     can_change_supervision,
     can_confirm_supervision,
@@ -28,7 +27,7 @@ from vigtrain.security import (
     require,
     roles_required,
 )
-from vigtrain.supervision import services
+from vigtrain.supervision import queries, records, sessions
 from vigtrain.supervision.forms import (
     BulkConfirmForm,
     CorrectionForm,
@@ -42,9 +41,6 @@ from vigtrain.supervision.pdf import SupervisionRecordPDF
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
-STALE = (
-    "Someone else changed this session while you were working on it. Nothing was saved: check the latest and try again."
-)
 STATUS_TAGS = {
     SessionStatus.LOGGED: "govuk-tag--yellow",
     SessionStatus.CONFIRMED: "govuk-tag--green",
@@ -52,19 +48,17 @@ STATUS_TAGS = {
     SessionStatus.SUPERSEDED: "govuk-tag--grey",
 }
 supervisor_role_required = roles_required(Role.SUPERVISOR)
-# Where a service's field is asked for by another name on the form.
-FORM_FIELDS = {"duration_minutes": "duration_other"}
 
 
 @bp.context_processor
 def supervision_labels() -> dict:
     return {
-        "FORMAT_LABELS": services.FORMAT_LABELS,
-        "MODE_LABELS": services.MODE_LABELS,
-        "STATUS_LABELS": services.STATUS_LABELS,
+        "FORMAT_LABELS": sessions.FORMAT_LABELS,
+        "MODE_LABELS": sessions.MODE_LABELS,
+        "STATUS_LABELS": sessions.STATUS_LABELS,
         "STATUS_TAGS": STATUS_TAGS,
         "principle_name": principles().name,
-        "hours": services.hours,
+        "format_hours": records.format_hours,
     }
 
 
@@ -96,33 +90,13 @@ def _load_enrolment(enrolment_id: int | None, allowed: Callable[[User, Enrolment
     return enrolment
 
 
-def _attempt(form: FlaskForm, change: Callable[[], None]) -> bool:
-    """Run a service call and commit; a broken rule goes beside its field and nothing is saved.
-
-    A stale version and a refused permission escape to the app's handlers (409 and 403).
-    """
-    try:
-        change()
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict(STALE) from None
-    except (Conflict, PermissionDenied, NotFound):
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        add_error(form, exc.message, FORM_FIELDS.get(exc.field, exc.field))
-        return False
-    return True
-
-
 # --- the log ----------------------------------------------------------------------------------------
 
 
 def _render_log(enrolment: Enrolment, template_args: dict):
     form = LogFilterForm(request.args)
     valid = form.validate()
-    query = services.log_query(
+    query = queries.log_query(
         enrolment,
         status=SessionStatus(form.status.data) if valid and form.status.data else None,
         session_format=SessionFormat(form.format.data) if valid and form.format.data else None,
@@ -139,7 +113,7 @@ def _render_log(enrolment: Enrolment, template_args: dict):
         page=page,
         form=form,
         filtered=filtered,
-        totals=services.totals(enrolment),
+        totals=records.totals(enrolment),
         can_log=can_log_supervision(current_user, enrolment) and enrolment.status is EnrolmentStatus.ACTIVE,
         is_trainee=enrolment.trainee_id == current_user.id,
         **template_args,
@@ -150,7 +124,7 @@ def _render_log(enrolment: Enrolment, template_args: dict):
 @login_required
 def list_sessions():
     """The signed-in trainee's own log (one enrolment at a time)."""
-    mine = services.own_enrolments(current_user)
+    mine = queries.own_enrolments(current_user)
     chosen = request.args.get("enrolment", type=int)
     if chosen is not None:
         enrolment = next((e for e in mine if e.id == chosen), None)
@@ -178,7 +152,7 @@ def trainee_log(enrolment_id: int):
 
 
 def _supervisor_choices(form: SessionForm, enrolment: Enrolment) -> None:
-    people = services.supervisor_choices(enrolment.trainee_id)
+    people = queries.supervisor_choices(enrolment.trainee_id)
     personal = enrolment.supervisor_id
     people.sort(key=lambda person: person.id != personal)  # the personal supervisor first
     form.supervisor.choices = [("", "Select a supervisor")] + [
@@ -193,9 +167,10 @@ def _supervisor_choices(form: SessionForm, enrolment: Enrolment) -> None:
 
 
 def _chosen_supervisor(form: SessionForm) -> User | None:
+    """The supervisor the trainee chose, found by the rule the API uses too (None: no choice on this form)."""
     if "supervisor" not in form or not form.supervisor.data:
         return None
-    return db.session.get(User, int(form.supervisor.data))
+    return sessions.find_supervisor(user_id=int(form.supervisor.data))
 
 
 def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
@@ -209,7 +184,7 @@ def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def log_session():
-    options = services.loggable_enrolments(current_user)
+    options = queries.loggable_enrolments(current_user)
     chosen = request.args.get("enrolment", type=int)
     if chosen is None and len(options) != 1:
         if not options:
@@ -219,15 +194,14 @@ def log_session():
     form = SessionForm()
     _prepare_session_form(form, enrolment)
     if form.validate_on_submit():
-        created: list[SupervisionSession] = []
-
-        def change() -> None:
-            created.append(
-                services.log_session(_actor(), enrolment, form.facts(), today(), supervisor=_chosen_supervisor(form))
-            )
-
-        if _attempt(form, change):
-            session = created[0]
+        logged = transactions.submit(
+            form,
+            lambda: sessions.log_session(
+                _actor(), enrolment, form.facts(), today(), supervisor=_chosen_supervisor(form)
+            ),
+        )
+        if logged:
+            session = logged.value
             flash(
                 f"Session on {session.session_date.day} {session.session_date:%B %Y} saved. "
                 f"It counts once {session.supervisor.display_name} confirms it.",
@@ -244,20 +218,18 @@ def log_session():
 @bp.route("/group/new", methods=["GET", "POST"])
 @supervisor_role_required
 def log_group_session():
-    supervised = [e for e in services.supervised_enrolments(current_user) if e.status is EnrolmentStatus.ACTIVE]
+    active = supervised_enrolments(current_user).where(Enrolment.status == EnrolmentStatus.ACTIVE)
+    supervised = list(db.session.scalars(active))
     form = GroupSessionForm()
     form.trainees.choices = [(str(e.id), f"{e.trainee.display_name} ({e.pathway_version.name})") for e in supervised]
     if form.validate_on_submit():
         by_id = {str(e.id): e for e in supervised}
         chosen = [by_id[value] for value in form.trainees.data]
-        created: list[SupervisionSession] = []
-
-        def change() -> None:
-            created.extend(services.log_group_session(_actor(), chosen, form.facts(), today()))
-
-        if _attempt(form, change):
+        logged = transactions.submit(form, lambda: sessions.log_group_session(_actor(), chosen, form.facts(), today()))
+        if logged:
+            count = len(logged.value)
             flash(
-                f"Group session saved for {len(created)} trainee{'s' if len(created) != 1 else ''}. "
+                f"Group session saved for {count} trainee{'s' if count != 1 else ''}. "
                 "Confirm it below when you are ready.",
                 "success",
             )
@@ -269,7 +241,7 @@ def log_group_session():
 
 
 def _render_session(session: SupervisionSession, review_form: ReviewForm | None = None, status: int = 200):
-    original, made = services.corrections(session)
+    original, made = queries.corrections(session)
     logged_by = db.session.get(User, session.logged_by_id)
     can_review = can_confirm_supervision(current_user, session) and session.status is SessionStatus.LOGGED
     if review_form is None and can_review:
@@ -278,13 +250,13 @@ def _render_session(session: SupervisionSession, review_form: ReviewForm | None 
         "supervision/show_session.html",
         session=session,
         enrolment=session.enrolment,
-        stage=services.stage_for(session.enrolment, session.session_date),
+        stage=queries.stage_for(session.enrolment, session.session_date),
         original=original,
         corrections=made,
-        pending_correction=next((c for c in made if c.status in services.EDITABLE), None),
+        pending_correction=next((c for c in made if c.status in sessions.EDITABLE), None),
         logged_by=logged_by,
         review_form=review_form if can_review else None,
-        can_change=can_change_supervision(current_user, session) and session.status in services.EDITABLE,
+        can_change=can_change_supervision(current_user, session) and session.status in sessions.EDITABLE,
         can_correct=can_log_supervision(current_user, session.enrolment) and session.status is SessionStatus.CONFIRMED,
         can_see_log=can_view_supervision_log(current_user, session.enrolment),
     ), status
@@ -309,11 +281,11 @@ def review_session(session_id: int):
 
     def change() -> None:
         if querying:
-            services.query_session(_actor(), session, form.comments.data, seen)
+            sessions.query_session(_actor(), session, form.comments.data, seen)
         else:
-            services.confirm_session(_actor(), session, seen, form.comments.data)
+            sessions.confirm_session(_actor(), session, seen, form.comments.data)
 
-    if _attempt(form, change):
+    if transactions.submit(form, change):
         trainee = session.enrolment.trainee.display_name
         flash(
             f"Session queried. It has gone back to {trainee} with your comment."
@@ -334,7 +306,7 @@ def _locked(session: SupervisionSession):
 def edit_session(session_id: int):
     session = _load_session(session_id)
     require(can_change_supervision(current_user, session), "only the trainee or whoever logged it changes a session")
-    if session.status not in services.EDITABLE:
+    if session.status not in sessions.EDITABLE:
         return _locked(session)
     enrolment = session.enrolment
     form = SessionForm()
@@ -347,12 +319,12 @@ def edit_session(session_id: int):
         was_queried = session.status is SessionStatus.QUERIED
         seen = int(form.version.data) if (form.version.data or "").isdigit() else None
 
-        def change() -> None:
-            services.resubmit_session(
+        if transactions.submit(
+            form,
+            lambda: sessions.resubmit_session(
                 _actor(), session, form.facts(), today(), seen, supervisor=_chosen_supervisor(form)
-            )
-
-        if _attempt(form, change):
+            ),
+        ):
             flash(
                 f"Session resubmitted to {session.supervisor.display_name} for confirmation."
                 if was_queried
@@ -379,22 +351,19 @@ def amend_session(session_id: int):
         form.fill_from(original)
     if form.validate_on_submit():
         seen = int(form.version.data) if (form.version.data or "").isdigit() else None
-        created: list[SupervisionSession] = []
-
-        def change() -> None:
-            created.append(
-                services.amend_confirmed_session(
-                    _actor(), original, form.facts(), form.amendment_reason.data, today(), seen
-                )
-            )
-
-        if _attempt(form, change):
+        correction = transactions.submit(
+            form,
+            lambda: sessions.amend_confirmed_session(
+                _actor(), original, form.facts(), form.amendment_reason.data, today(), seen
+            ),
+        )
+        if correction:
             flash(
                 f"Correction sent to {original.supervisor.display_name}. The confirmed session keeps counting "
                 "until they confirm the correction.",
                 "success",
             )
-            return redirect(url_for("supervision.show_session", session_id=created[0].id))
+            return redirect(url_for("supervision.show_session", session_id=correction.value.id))
     return render_template(
         "supervision/session_form.html", form=form, enrolment=enrolment, mode="correct", session=original
     ), form_status(form)
@@ -404,13 +373,13 @@ def amend_session(session_id: int):
 
 
 def _render_queue(form: BulkConfirmForm, status: int = 200):
-    page = paginate(services.queue_query(current_user), request.args.get("page"))
+    page = paginate(queries.queue_query(current_user), request.args.get("page"))
     return render_template(
         "supervision/queue.html",
         page=page,
         form=form,
-        trainees=services.supervised_enrolments(current_user),
-        awaiting=services.awaiting_counts(current_user),
+        trainees=list(db.session.scalars(supervised_enrolments(current_user))),
+        awaiting=queries.awaiting_counts(current_user),
     ), status
 
 
@@ -430,8 +399,8 @@ def bulk_confirm():
     if not selections:
         form.sessions.errors = ["Select the sessions to confirm"]
         return _render_queue(form, 422)
-    results = services.bulk_confirm(_actor(), selections)
-    db.session.commit()
+    # Each refusal is reported in the results, so there is no broken rule left to show beside a field.
+    results = transactions.run(lambda: sessions.bulk_confirm(_actor(), selections))
     done = [result for result in results if result.confirmed]
     refused = [result for result in results if not result.confirmed]
     if done:
@@ -458,7 +427,7 @@ def _export_name(enrolment: Enrolment, extension: str) -> str:
 @login_required
 def export_csv():
     enrolment = _load_enrolment(request.args.get("enrolment", type=int), can_view_supervision_log)
-    body = services.record_csv(services.supervision_record(enrolment, today()))
+    body = records.record_csv(records.supervision_record(enrolment, today()))
     return Response(
         "\ufeff" + body,  # a byte order mark, so spreadsheet programs read the text as UTF-8
         mimetype="text/csv",
@@ -470,7 +439,7 @@ def export_csv():
 @login_required
 def export_pdf():
     enrolment = _load_enrolment(request.args.get("enrolment", type=int), can_view_supervision_log)
-    document = SupervisionRecordPDF(services.supervision_record(enrolment, today())).render()
+    document = SupervisionRecordPDF(records.supervision_record(enrolment, today())).render()
     return Response(
         document,
         mimetype="application/pdf",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
-
-from vigtrain.accounts.models import Role, User
+from vigtrain import transactions
+from vigtrain.accounts.models import User
 from vigtrain.api import bp
 from vigtrain.api.auth import api_user
 from vigtrain.api.openapi import operation
@@ -17,7 +16,7 @@ from vigtrain.api.views import person
 from vigtrain.dates import today
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus
+from vigtrain.pathways.models import Enrolment
 from vigtrain.security import (
     can_confirm_supervision,
     can_view_enrolment,
@@ -25,7 +24,7 @@ from vigtrain.security import (
     can_view_supervision_session,
     require,
 )
-from vigtrain.supervision import services
+from vigtrain.supervision import queries, sessions
 from vigtrain.supervision.models import SupervisionSession
 
 
@@ -75,31 +74,26 @@ def list_sessions(query: SessionQuery):
         enrolment = db.session.get(Enrolment, query.enrolment)
         allowed = enrolment is not None and can_view_supervision_log(user, enrolment)
         require(allowed, "no such enrolment, or not theirs", 404)
-        statement = services.log_query(enrolment, status=query.status)
+        statement = queries.log_query(enrolment, status=query.status)
     else:
-        statement = (
-            select(SupervisionSession)
-            .join(SupervisionSession.enrolment)
-            .where(or_(Enrolment.trainee_id == user.id, SupervisionSession.supervisor_id == user.id))
-        )
-        if query.status is not None:
-            statement = statement.where(SupervisionSession.status == query.status)
-        statement = statement.order_by(
-            SupervisionSession.session_date.desc(), SupervisionSession.start_time.desc(), SupervisionSession.id.desc()
-        )
+        statement = queries.own_and_led_query(user, status=query.status)
     filters = {"enrolment": query.enrolment, "status": query.status}
     fields, headers = page_of(statement, query, _render, filters)
     return SessionPage(**fields), 200, headers
 
 
 def _own_enrolment(user: User, enrolment_id: int | None) -> Enrolment:
-    """The training record to log against: the one named (it must be the owner's), or their only active one."""
+    """The training record to log against: the one named (it must be the owner's), or their only active one.
+
+    A personal supervisor logs on a trainee's behalf only on the pages, so of the records the log
+    page offers, the API takes the owner's own.
+    """
     if enrolment_id is not None:
         enrolment = db.session.get(Enrolment, enrolment_id)
         require(enrolment is not None and can_view_enrolment(user, enrolment), "no such enrolment, or not theirs", 404)
         require(enrolment.trainee_id == user.id, "the API logs supervision only in the token owner's own record")
         return enrolment
-    active = [e for e in services.own_enrolments(user) if e.status is EnrolmentStatus.ACTIVE]
+    active = [e for e in queries.loggable_enrolments(user) if e.trainee_id == user.id]
     if not active:
         raise DomainError("You have no active training record to log supervision in", field="enrolment_id")
     if len(active) > 1:
@@ -108,24 +102,11 @@ def _own_enrolment(user: User, enrolment_id: int | None) -> Enrolment:
     return active[0]
 
 
-def _named_supervisor(supervisor_id: int | None, email: str | None) -> User | None:
-    """The supervisor named by id or email (None: the personal supervisor), found only if active and a supervisor.
-
-    Unknown people and people who are not supervisors get the same answer, so the API is no way
-    to find out who has an account.
-    """
-    if supervisor_id is not None and email is not None:
+def _named_supervisor(json: SessionCreate) -> User | None:
+    """The supervisor named by id or by email, not both (None: the personal supervisor)."""
+    if json.supervisor_id is not None and json.supervisor_email is not None:
         raise DomainError("Give supervisor_id or supervisor_email, not both", field="supervisor_email")
-    if supervisor_id is None and email is None:
-        return None
-    if supervisor_id is not None:
-        found, field, what = db.session.get(User, supervisor_id), "supervisor_id", "id"
-    else:
-        address = email.strip().lower()
-        found, field, what = db.session.scalar(select(User).where(User.email == address)), "supervisor_email", "email"
-    if found is None or not found.is_active_flag or not found.has_role(Role.SUPERVISOR):
-        raise DomainError(f"There is no active supervisor with this {what}", field=field)
-    return found
+    return sessions.find_supervisor(user_id=json.supervisor_id, email=json.supervisor_email)
 
 
 @bp.post("/supervision-sessions")
@@ -139,7 +120,7 @@ def log_session(json: SessionCreate):
     """
     user = api_user()
     supervisor_field = "supervisor_email" if json.supervisor_email is not None else "supervisor_id"
-    facts = services.SessionFacts(
+    facts = sessions.SessionFacts(
         session_date=json.session_date,
         duration_minutes=json.duration_minutes,
         format=json.format,
@@ -152,13 +133,12 @@ def log_session(json: SessionCreate):
         reflection=json.reflection,
         next_steps=json.next_steps,
     )
-    try:
+
+    def change() -> SupervisionSession:
         enrolment = _own_enrolment(user, json.enrolment_id)
-        supervisor = _named_supervisor(json.supervisor_id, json.supervisor_email)
-        session = services.log_session(user, enrolment, facts, today(), supervisor=supervisor)
-    except DomainError as error:
-        raise domain_problem(error, {"supervisor": supervisor_field}) from None
-    db.session.commit()
+        return sessions.log_session(user, enrolment, facts, today(), supervisor=_named_supervisor(json))
+
+    session = transactions.run(change, refusal=lambda error: domain_problem(error, {"supervisor": supervisor_field}))
     return session_out(session), 201
 
 
@@ -178,9 +158,7 @@ def confirm_session(session_id: int, json: SessionConfirm):
         404,
     )
     require(can_confirm_supervision(user, session), "only the session's supervisor confirms it")
-    try:
-        services.confirm_session(user, session, json.version, json.comments)
-    except DomainError as error:
-        raise domain_problem(error) from None
-    db.session.commit()
+    transactions.run(
+        lambda: sessions.confirm_session(user, session, json.version, json.comments), refusal=domain_problem
+    )
     return session_out(session)

@@ -1,4 +1,4 @@
-"""The supervision log: trainees record sessions, supervisors confirm or query them.
+"""The rules that change supervision sessions: logging, confirming, querying, resubmitting, correcting.
 
 The workflow: the trainee logs a session (or their personal supervisor logs it on their behalf) →
 the session's supervisor confirms it, or queries it with a comment, which sends it back to the
@@ -8,28 +8,27 @@ amends it, with a reason. The original stays confirmed, and counting, until the 
 confirmed; then, in the same transaction, the original becomes superseded and the correction
 counts instead, so the hours are never counted twice and never missing.
 
-Every change is audited; every move checks the version the actor saw.
+Every change is audited; every move checks the version the actor saw. What the pages list is in
+`queries`; the record the exports print is in `records`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, time
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from vigtrain import audit
-from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.accounts.models import Role, User
 from vigtrain.casework.services import find_case
 from vigtrain.dates import format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
-from vigtrain.pathways.definitions import RequirementKind, principles
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
+from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 from vigtrain.screening import screen
 from vigtrain.security import (
     can_change_supervision,
@@ -49,6 +48,8 @@ STATUS_LABELS = {
     SessionStatus.SUPERSEDED: "Replaced by a correction",
 }
 MIN_MINUTES, MAX_MINUTES = 15, 480
+# The length limits as people read them, in the refusal and in the form's hint alike.
+DURATION_RANGE = f"between {MIN_MINUTES} minutes and {MAX_MINUTES / 60:g} hours ({MAX_MINUTES} minutes)"
 MIN_GROUP, MAX_GROUP = 2, 30
 MAX_CLIPS = 60
 MAX_CASES = 10
@@ -163,12 +164,34 @@ def _clean_principles(codes: Sequence[str]) -> list[str]:
     return sorted(set(codes), key=known.index)
 
 
+def leads_sessions(person: User) -> bool:
+    """Whether someone may be named as the supervisor of a session: an active account with the supervisor role."""
+    return person.is_active_flag and person.has_role(Role.SUPERVISOR)
+
+
+def find_supervisor(*, user_id: int | None = None, email: str | None = None) -> User | None:
+    """The supervisor a trainee names, by id or by email; None if they name nobody (their personal supervisor).
+
+    Unknown people and people who may not lead sessions get the same answer, so naming someone is
+    no way to find out who has an account.
+    """
+    if user_id is None and email is None:
+        return None
+    if user_id is not None:
+        found, what = db.session.get(User, user_id), "id"
+    else:
+        found, what = db.session.scalar(select(User).where(User.email == email.strip().lower())), "email"
+    if found is None or not leads_sessions(found):
+        raise DomainError(f"There is no active supervisor with this {what}", field="supervisor")
+    return found
+
+
 def _check_supervisor(supervisor: User | None, enrolment: Enrolment) -> User:
     if supervisor is None:
         raise DomainError("Select the supervisor who led the session", field="supervisor")
     if supervisor.id == enrolment.trainee_id:
         raise DomainError("A trainee cannot supervise themselves: select your supervisor", field="supervisor")
-    if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+    if not leads_sessions(supervisor):
         raise DomainError("Select someone who holds the supervisor role", field="supervisor")
     return supervisor
 
@@ -212,7 +235,7 @@ def _validate(
     minutes = facts.duration_minutes
     if minutes is None or not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise DomainError(
-            f"The session must last between {MIN_MINUTES} minutes and 8 hours ({MAX_MINUTES} minutes)",
+            f"The session must last {DURATION_RANGE}",
             field="duration_minutes",
         )
     group_size = None
@@ -492,404 +515,3 @@ def bulk_confirm(actor: User, selections: Sequence[tuple[int, int]]) -> list[Bul
         else:
             results.append(BulkResult(session_id, True, "confirmed", session))
     return results
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def log_query(
-    enrolment: Enrolment,
-    status: SessionStatus | None = None,
-    session_format: SessionFormat | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> Select:
-    """An enrolment's sessions, newest first, filtered."""
-    query = select(SupervisionSession).where(SupervisionSession.enrolment_id == enrolment.id)
-    if status is not None:
-        query = query.where(SupervisionSession.status == status)
-    if session_format is not None:
-        query = query.where(SupervisionSession.format == session_format)
-    if date_from is not None:
-        query = query.where(SupervisionSession.session_date >= date_from)
-    if date_to is not None:
-        query = query.where(SupervisionSession.session_date <= date_to)
-    return query.order_by(
-        SupervisionSession.session_date.desc(), SupervisionSession.start_time.desc(), SupervisionSession.id.desc()
-    )
-
-
-def queue_query(supervisor: User) -> Select:
-    """Sessions awaiting this supervisor's confirmation, oldest first, across all their trainees."""
-    return (
-        select(SupervisionSession)
-        .join(SupervisionSession.enrolment)
-        .where(
-            SupervisionSession.supervisor_id == supervisor.id,
-            SupervisionSession.status == SessionStatus.LOGGED,
-            Enrolment.trainee_id != supervisor.id,
-        )
-        .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
-    )
-
-
-def loggable_enrolments(user: User) -> list[Enrolment]:
-    """Active enrolments the user can log supervision for: their own first, then their trainees'."""
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.status == EnrolmentStatus.ACTIVE)
-        .where((Enrolment.trainee_id == user.id) | (Enrolment.supervisor_id == user.id))
-        .order_by(Enrolment.start_date.desc(), Enrolment.id)
-    ).unique()
-    mine = [e for e in enrolments if can_log_supervision(user, e)]
-    return sorted(mine, key=lambda e: (e.trainee_id != user.id, e.trainee.display_name))
-
-
-def own_enrolments(user: User) -> list[Enrolment]:
-    """Every enrolment the user is the trainee of, most recent first."""
-    return list(
-        db.session.scalars(
-            select(Enrolment).where(Enrolment.trainee_id == user.id).order_by(Enrolment.start_date.desc(), Enrolment.id)
-        ).unique()
-    )
-
-
-def supervised_enrolments(supervisor: User) -> list[Enrolment]:
-    """Active and paused enrolments this person is the personal supervisor of, by trainee name."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(Enrolment.trainee)
-            .where(
-                Enrolment.supervisor_id == supervisor.id,
-                Enrolment.trainee_id != supervisor.id,
-                Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED]),
-            )
-            .order_by(User.display_name, Enrolment.id)
-        ).unique()
-    )
-
-
-def awaiting_counts(supervisor: User) -> dict[int, int]:
-    """How many sessions await this supervisor's confirmation, per enrolment."""
-    rows = db.session.execute(
-        select(SupervisionSession.enrolment_id, func.count())
-        .where(SupervisionSession.supervisor_id == supervisor.id, SupervisionSession.status == SessionStatus.LOGGED)
-        .group_by(SupervisionSession.enrolment_id)
-    )
-    return dict(rows.tuples().all())
-
-
-def supervisor_choices(trainee_id: int) -> list[User]:
-    """Everyone a trainee may name as the supervisor of a session: active supervisors, by name."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == Role.SUPERVISOR, User.is_active_flag.is_(True), User.id != trainee_id)
-            .order_by(User.display_name, User.id)
-        ).unique()
-    )
-
-
-def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None, list[SupervisionSession]]:
-    """The session this one corrects (if any), and the corrections made to it."""
-    original = db.session.get(SupervisionSession, session.amends_id) if session.amends_id else None
-    made = list(
-        db.session.scalars(
-            select(SupervisionSession).where(SupervisionSession.amends_id == session.id).order_by(SupervisionSession.id)
-        )
-    )
-    return original, made
-
-
-def stage_for(enrolment: Enrolment, day: date) -> StageRecord | None:
-    """The stage whose window holds `day` (windows are half-open, as progress counts them)."""
-    return next((record for record in enrolment.stages if record.covers(day)), None)
-
-
-def hours(minutes: float) -> str:
-    """Minutes as hours for people: 450 → '7.5'."""
-    value = round(minutes / 60, 2)
-    return f"{value:g}"
-
-
-# --- totals ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class StageTotal:
-    record: StageRecord | None  # None: sessions outside every stage window
-    name: str
-    started_on: date | None = None
-    ended_on: date | None = None
-    confirmed_minutes: int = 0
-    confirmed_sessions: int = 0
-    awaiting_minutes: int = 0
-    target_hours: float | None = None
-    target_sessions: float | None = None
-
-    @property
-    def confirmed_hours(self) -> str:
-        return hours(self.confirmed_minutes)
-
-    @property
-    def awaiting_hours(self) -> str:
-        return hours(self.awaiting_minutes)
-
-    @property
-    def percent(self) -> int:
-        if not self.target_hours:
-            return 0
-        return min(100, int(100 * self.confirmed_minutes / (self.target_hours * 60)))
-
-
-@dataclass
-class FormatTotal:
-    session_format: SessionFormat
-    confirmed_minutes: int = 0
-    confirmed_sessions: int = 0
-    awaiting_sessions: int = 0
-
-    @property
-    def label(self) -> str:
-        return FORMAT_LABELS[self.session_format]
-
-    @property
-    def confirmed_hours(self) -> str:
-        return hours(self.confirmed_minutes)
-
-
-@dataclass
-class LogTotals:
-    stages: list[StageTotal] = field(default_factory=list)
-    formats: list[FormatTotal] = field(default_factory=list)
-
-    @property
-    def confirmed_minutes(self) -> int:
-        return sum(total.confirmed_minutes for total in self.formats)
-
-    @property
-    def confirmed_hours(self) -> str:
-        return hours(self.confirmed_minutes)
-
-    @property
-    def confirmed_sessions(self) -> int:
-        return sum(total.confirmed_sessions for total in self.formats)
-
-
-def _target(record: StageRecord, kind: RequirementKind) -> float | None:
-    stage = record.enrolment.pathway.stage(record.stage_code)
-    return next((r.target for r in stage.active_requirements if r.kind is kind), None)
-
-
-def totals(enrolment: Enrolment) -> LogTotals:
-    """Confirmed (and awaiting) supervision per stage window and per format, in one query.
-
-    Counts exactly what stage progress counts: confirmed sessions, in half-open stage windows.
-    """
-    rows = db.session.execute(
-        select(
-            SupervisionSession.session_date,
-            SupervisionSession.duration_minutes,
-            SupervisionSession.format,
-            SupervisionSession.status,
-        ).where(
-            SupervisionSession.enrolment_id == enrolment.id,
-            SupervisionSession.status.in_([SessionStatus.CONFIRMED, SessionStatus.LOGGED]),
-        )
-    ).all()
-    result = LogTotals()
-    outside = StageTotal(record=None, name="Outside any stage")
-    for record in enrolment.stages:
-        if record.started_on is None:
-            continue
-        result.stages.append(
-            StageTotal(
-                record=record,
-                name=record.definition.name,
-                started_on=record.started_on,
-                ended_on=record.ended_on,
-                target_hours=_target(record, RequirementKind.SUPERVISION_HOURS),
-                target_sessions=_target(record, RequirementKind.SUPERVISION_SESSIONS),
-            )
-        )
-    by_format = {fmt: FormatTotal(fmt) for fmt in SessionFormat}
-    for day, minutes, session_format, status in rows:
-        stage = next((total for total in result.stages if total.record.covers(day)), outside)
-        confirmed = status is SessionStatus.CONFIRMED
-        if confirmed:
-            stage.confirmed_minutes += minutes
-            stage.confirmed_sessions += 1
-            by_format[session_format].confirmed_minutes += minutes
-            by_format[session_format].confirmed_sessions += 1
-        else:
-            stage.awaiting_minutes += minutes
-            by_format[session_format].awaiting_sessions += 1
-    if outside.confirmed_sessions or outside.awaiting_minutes:
-        result.stages.append(outside)
-    result.formats = list(by_format.values())
-    return result
-
-
-# --- the record, for CSV and PDF ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    """One session as it appears in an export."""
-
-    session_id: int
-    session_date: date
-    start_time: time | None
-    duration_minutes: int
-    format_label: str
-    group_size: int | None
-    mode_label: str
-    supervisor: str
-    status_label: str
-    confirmed_on: date | None
-    confirmed_by: str | None
-    stage: str
-    case_codes: tuple[str, ...]
-    principles: tuple[str, ...]
-    clips_reviewed: int
-    reflection: str
-    next_steps: str
-    supervisor_comments: str
-    amends_id: int | None
-    amendment_reason: str
-
-
-@dataclass(frozen=True)
-class SupervisionRecord:
-    """Everything the exported record shows; plain data, so the PDF knows nothing of the database."""
-
-    trainee: str
-    pathway: str
-    personal_supervisor: str | None
-    supervisors: tuple[str, ...]
-    enrolment_start: date
-    generated_on: date
-    rows: tuple[RecordRow, ...]
-    totals: LogTotals
-
-
-def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionRecord:
-    """The whole log of one enrolment, oldest first, with totals (two queries however long it is)."""
-    sessions = list(
-        db.session.scalars(
-            select(SupervisionSession)
-            .where(SupervisionSession.enrolment_id == enrolment.id)
-            .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
-        )
-    )
-    names = principles()
-    rows = []
-    for session in sessions:
-        stage = stage_for(enrolment, session.session_date)
-        confirmed = session.status in (SessionStatus.CONFIRMED, SessionStatus.SUPERSEDED)
-        rows.append(
-            RecordRow(
-                session_id=session.id,
-                session_date=session.session_date,
-                start_time=session.start_time,
-                duration_minutes=session.duration_minutes,
-                format_label=FORMAT_LABELS[session.format],
-                group_size=session.group_size,
-                mode_label=MODE_LABELS[session.mode],
-                supervisor=session.supervisor.display_name,
-                status_label=STATUS_LABELS[session.status],
-                confirmed_on=session.confirmed_at.date() if confirmed and session.confirmed_at else None,
-                # Only the session's supervisor can confirm it, so they are who confirmed it.
-                confirmed_by=session.supervisor.display_name if confirmed else None,
-                stage=stage.definition.name if stage else "Outside any stage",
-                case_codes=tuple(session.case_codes or ()),
-                principles=tuple(names.name(code) for code in session.principles or ()),
-                clips_reviewed=session.clips_reviewed,
-                reflection=session.reflection or "",
-                next_steps=session.next_steps or "",
-                supervisor_comments=session.supervisor_comments or "",
-                amends_id=session.amends_id,
-                amendment_reason=session.amendment_reason or "",
-            )
-        )
-    supervisors = sorted({session.supervisor.display_name for session in sessions})
-    return SupervisionRecord(
-        trainee=enrolment.trainee.display_name,
-        pathway=enrolment.pathway_version.label,
-        personal_supervisor=enrolment.supervisor.display_name if enrolment.supervisor else None,
-        supervisors=tuple(supervisors),
-        enrolment_start=enrolment.start_date,
-        generated_on=generated_on,
-        rows=tuple(rows),
-        totals=totals(enrolment),
-    )
-
-
-CSV_HEADER = (
-    "Session",
-    "Date",
-    "Start time",
-    "Duration (minutes)",
-    "Stage",
-    "Format",
-    "Group size",
-    "Mode",
-    "Supervisor",
-    "Status",
-    "Confirmed on",
-    "Confirmed by",
-    "Case codes",
-    "Principles",
-    "Clips reviewed",
-    "Reflection",
-    "Next steps",
-    "Supervisor comments",
-    "Corrects session",
-    "Reason for correction",
-)
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def record_csv(record: SupervisionRecord) -> str:
-    """The log as CSV, every text cell guarded against being read as a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in record.rows:
-        writer.writerow(
-            [
-                _csv_cell(value)
-                for value in (
-                    row.session_id,
-                    row.session_date.isoformat(),
-                    f"{row.start_time:%H:%M}" if row.start_time else "",
-                    row.duration_minutes,
-                    row.stage,
-                    row.format_label,
-                    row.group_size or "",
-                    row.mode_label,
-                    row.supervisor,
-                    row.status_label,
-                    row.confirmed_on.isoformat() if row.confirmed_on else "",
-                    row.confirmed_by or "",
-                    " ".join(row.case_codes),
-                    "; ".join(row.principles),
-                    row.clips_reviewed,
-                    row.reflection,
-                    row.next_steps,
-                    row.supervisor_comments,
-                    row.amends_id or "",
-                    row.amendment_reason,
-                )
-            ]
-        )
-    return out.getvalue()

@@ -1,0 +1,128 @@
+"""Read-only lists of supervision for pages and the API: logs, the confirmation queue, choices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+
+from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.extensions import db
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
+from vigtrain.security import can_log_supervision
+from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
+from vigtrain.supervision.sessions import leads_sessions
+
+# How every log lists sessions: the latest first.
+NEWEST_FIRST = (
+    SupervisionSession.session_date.desc(),
+    SupervisionSession.start_time.desc(),
+    SupervisionSession.id.desc(),
+)
+
+
+def log_query(
+    enrolment: Enrolment,
+    status: SessionStatus | None = None,
+    session_format: SessionFormat | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Select:
+    """An enrolment's sessions, newest first, filtered."""
+    query = select(SupervisionSession).where(SupervisionSession.enrolment_id == enrolment.id)
+    if status is not None:
+        query = query.where(SupervisionSession.status == status)
+    if session_format is not None:
+        query = query.where(SupervisionSession.format == session_format)
+    if date_from is not None:
+        query = query.where(SupervisionSession.session_date >= date_from)
+    if date_to is not None:
+        query = query.where(SupervisionSession.session_date <= date_to)
+    return query.order_by(*NEWEST_FIRST)
+
+
+def own_and_led_query(user: User, status: SessionStatus | None = None) -> Select:
+    """The sessions in the user's own training records and the sessions they led as supervisor, newest first.
+
+    What is theirs without naming a record: a trainee's own log, a supervisor's sessions to confirm.
+    """
+    query = (
+        select(SupervisionSession)
+        .join(SupervisionSession.enrolment)
+        .where(or_(Enrolment.trainee_id == user.id, SupervisionSession.supervisor_id == user.id))
+    )
+    if status is not None:
+        query = query.where(SupervisionSession.status == status)
+    return query.order_by(*NEWEST_FIRST)
+
+
+def queue_query(supervisor: User) -> Select:
+    """Sessions awaiting this supervisor's confirmation, oldest first, across all their trainees."""
+    return (
+        select(SupervisionSession)
+        .join(SupervisionSession.enrolment)
+        .where(
+            SupervisionSession.supervisor_id == supervisor.id,
+            SupervisionSession.status == SessionStatus.LOGGED,
+            Enrolment.trainee_id != supervisor.id,
+        )
+        .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
+    )
+
+
+def awaiting_counts(supervisor: User) -> dict[int, int]:
+    """How many sessions await this supervisor's confirmation, per enrolment."""
+    rows = db.session.execute(
+        select(SupervisionSession.enrolment_id, func.count())
+        .where(SupervisionSession.supervisor_id == supervisor.id, SupervisionSession.status == SessionStatus.LOGGED)
+        .group_by(SupervisionSession.enrolment_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def loggable_enrolments(user: User) -> list[Enrolment]:
+    """Active enrolments the user can log supervision for: their own first, then their trainees'."""
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.status == EnrolmentStatus.ACTIVE)
+        .where((Enrolment.trainee_id == user.id) | (Enrolment.supervisor_id == user.id))
+        .order_by(Enrolment.start_date.desc(), Enrolment.id)
+    ).unique()
+    mine = [e for e in enrolments if can_log_supervision(user, e)]
+    return sorted(mine, key=lambda e: (e.trainee_id != user.id, e.trainee.display_name))
+
+
+def own_enrolments(user: User) -> list[Enrolment]:
+    """Every enrolment the user is the trainee of, most recent first."""
+    return list(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.trainee_id == user.id).order_by(Enrolment.start_date.desc(), Enrolment.id)
+        ).unique()
+    )
+
+
+def supervisor_choices(trainee_id: int) -> list[User]:
+    """Everyone a trainee may name as the supervisor of a session (`leads_sessions`), but themselves, by name."""
+    holders = db.session.scalars(
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.SUPERVISOR, User.id != trainee_id)
+        .order_by(User.display_name, User.id)
+    ).unique()
+    return [person for person in holders if leads_sessions(person)]
+
+
+def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None, list[SupervisionSession]]:
+    """The session this one corrects (if any), and the corrections made to it."""
+    original = db.session.get(SupervisionSession, session.amends_id) if session.amends_id else None
+    made = list(
+        db.session.scalars(
+            select(SupervisionSession).where(SupervisionSession.amends_id == session.id).order_by(SupervisionSession.id)
+        )
+    )
+    return original, made
+
+
+def stage_for(enrolment: Enrolment, day: date) -> StageRecord | None:
+    """The stage whose window holds `day` (windows are half-open, as progress counts them)."""
+    return next((record for record in enrolment.stages if record.covers(day)), None)
