@@ -233,11 +233,13 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def deliver_queued_email(response):
-        # Runs after the view committed: anything left uncommitted was meant to be discarded.
+        from vigtrain import transactions
+
         if db.session.info.pop("outbox_pending", False) and email_sender().configured:
+            # Kept outside `transactions`: the view has committed or refused by now, so anything
+            # still uncommitted was meant to be discarded, not committed along with the delivery.
             db.session.rollback()
-            deliver_outbox()
-            db.session.commit()
+            transactions.run(deliver_outbox)
         return response
 
 

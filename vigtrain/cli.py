@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from vigtrain import audit
+from vigtrain import audit, transactions
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password, password_problem
 from vigtrain.accounts.services import find_user_by_email, normalise_email
@@ -49,17 +49,21 @@ def create_admin(email: str, name: str, password: str) -> None:
     problem = password_problem(password, email)
     if problem:
         raise click.UsageError(problem)
-    user = find_user_by_email(email)
-    if user is None:
-        user = User(email=email, display_name=name.strip())
-        db.session.add(user)
-    before = audit.snapshot(user, "roles") if user.id else None
-    user.password_hash = hash_password(password)
-    user.password_changed_at = utcnow()
-    user.set_roles(set(user.roles) | {Role.ADMINISTRATOR})
-    db.session.flush()
-    audit.record(None, "user.admin_created_from_cli", user, before=before, after=audit.snapshot(user, "email", "roles"))
-    db.session.commit()
+
+    def make_administrator() -> None:
+        user = find_user_by_email(email)
+        if user is None:
+            user = User(email=email, display_name=name.strip())
+            db.session.add(user)
+        before = audit.snapshot(user, "roles") if user.id else None
+        user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
+        user.set_roles(set(user.roles) | {Role.ADMINISTRATOR})
+        db.session.flush()
+        after = audit.snapshot(user, "email", "roles")
+        audit.record(None, "user.admin_created_from_cli", user, before=before, after=after)
+
+    transactions.command(make_administrator)
     click.echo(f"Administrator {email} is ready. They will set up two-factor authentication at first sign-in.")
 
 
@@ -77,8 +81,7 @@ def demo(if_empty: bool) -> None:
     else:
         base = os.environ.get("VIGTRAIN_BASE_URL", "http://127.0.0.1:5000")
         with current_app.test_request_context(base_url=base):
-            load_demo()
-            db.session.commit()
+            transactions.command(load_demo)
         click.echo("Demo data loaded.")
     click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
     for person in DEMO_PEOPLE:
@@ -100,8 +103,7 @@ def deliver() -> None:
         held = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.HELD)).all()
         click.echo(f"No SMTP server configured (MAIL_SERVER); {len(held)} messages are held in the outbox.")
         return
-    sent = deliver_outbox(limit=500)
-    db.session.commit()
+    sent = transactions.command(lambda: deliver_outbox(limit=500))
     click.echo(f"Sent {sent} messages.")
 
 
@@ -116,17 +118,14 @@ def sync(directory: str | None) -> None:
     """Load new pathway versions from the data files; a loaded version never changes."""
     from pathlib import Path
 
-    from vigtrain.errors import DomainError
     from vigtrain.pathways.definitions import DATA_DIR, DefinitionError, load_pathway_files
     from vigtrain.pathways.services import sync_pathways
 
-    try:
-        definitions = load_pathway_files(Path(directory) if directory else DATA_DIR)
-        added, unchanged = sync_pathways(definitions)
-    except (DefinitionError, DomainError) as exc:
-        db.session.rollback()
-        raise click.ClickException(f"Nothing was loaded.\n{exc}") from None
-    db.session.commit()
+    added, unchanged = transactions.command(
+        lambda: sync_pathways(load_pathway_files(Path(directory) if directory else DATA_DIR)),
+        prefix="Nothing was loaded.\n",
+        refuse=(DefinitionError,),
+    )
     for version in added:
         click.echo(f"Loaded {version.code} version {version.version}{' (provisional)' if version.provisional else ''}")
     click.echo(f"{len(added)} new, {len(unchanged)} already loaded.")
@@ -245,16 +244,12 @@ def create_token(email: str, scopes: tuple[str, ...], name: str, days: int) -> N
 
     from vigtrain.api_tokens import services
     from vigtrain.dates import format_date, today
-    from vigtrain.errors import DomainError
 
     owner = _token_owner(email)
     on = today()
-    try:
-        token, plaintext = services.create_token(None, owner, name, scopes, on + timedelta(days=days), on)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
+    token, plaintext = transactions.command(
+        lambda: services.create_token(None, owner, name, scopes, on + timedelta(days=days), on)
+    )
     click.echo(
         f"Token {token.id} '{token.name}' for {owner.email} may {', '.join(token.scopes)} and works until the end "
         f"of {format_date(services.expiry_date(token))}. Copy it now: it is not shown again.",
@@ -269,17 +264,11 @@ def revoke_token(token_id: int) -> None:
     """Stop token TOKEN_ID working at once (the owner is emailed)."""
     from vigtrain.api_tokens import services
     from vigtrain.api_tokens.models import PersonalAccessToken
-    from vigtrain.errors import DomainError
 
     token = db.session.get(PersonalAccessToken, token_id)
     if token is None:
         raise click.ClickException(f"There is no token {token_id}.")
-    try:
-        services.revoke_token(None, token)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
+    transactions.command(lambda: services.revoke_token(None, token))
     click.echo(
         f"Token {token.id} '{token.name}' ({services.MARKER}{token.token_prefix}…) of {token.user.email} revoked."
     )

@@ -22,6 +22,7 @@ from sqlalchemy import String, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vigtrain import transactions
 from vigtrain.dates import UK, UTCDateTime, today, utcnow
 from vigtrain.extensions import db
 
@@ -48,16 +49,13 @@ def new_holder_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim_lease(holder: str, now: datetime | None = None, duration: timedelta = LEASE_DURATION) -> bool:
-    """Take or renew the lease; True if `holder` holds it now. Commits (it is its own transaction)."""
-    now = now or utcnow()
-    if db.session.get(SchedulerLease, LEASE_NAME) is None:
-        db.session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + duration, renewed_at=now))
-        try:
-            db.session.commit()
-            return True
-        except IntegrityError:
-            db.session.rollback()  # another scheduler created it first: the conditional update decides
+def _create_lease(holder: str, now: datetime, duration: timedelta) -> None:
+    db.session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + duration, renewed_at=now))
+    db.session.flush()
+
+
+def _take_lease(holder: str, now: datetime, duration: timedelta) -> bool:
+    """One conditional UPDATE: only the holder, or anyone once the lease has expired, gets it."""
     result = db.session.execute(
         update(SchedulerLease)
         .where(
@@ -67,31 +65,43 @@ def claim_lease(holder: str, now: datetime | None = None, duration: timedelta = 
         .values(holder=holder, expires_at=now + duration, renewed_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
 
 
-def release_lease(holder: str) -> None:
-    """On a clean stop, let another scheduler take over at once."""
+def claim_lease(holder: str, now: datetime | None = None, duration: timedelta = LEASE_DURATION) -> bool:
+    """Take or renew the lease; True if `holder` holds it now. Commits (it is its own transaction)."""
+    now = now or utcnow()
+    if db.session.get(SchedulerLease, LEASE_NAME) is None:
+        try:
+            transactions.run(lambda: _create_lease(holder, now, duration))
+            return True
+        except IntegrityError:
+            pass  # another scheduler created it first (rolled back): the conditional update decides
+    return transactions.run(lambda: _take_lease(holder, now, duration))
+
+
+def _expire_lease(holder: str) -> None:
     db.session.execute(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
         .values(expires_at=utcnow() - timedelta(seconds=1))
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
-# --- jobs: each calls one service and commits ------------------------------------------------------
+def release_lease(holder: str) -> None:
+    """On a clean stop, let another scheduler take over at once."""
+    transactions.run(lambda: _expire_lease(holder))
+
+
+# --- jobs: each runs one service as one transaction ------------------------------------------------
 
 
 def expire_certificates() -> int:
     """Mark certificates whose valid-until date has passed as expired."""
     from vigtrain.certificates.services import expire_certificates as expire
 
-    count = expire(today())
-    db.session.commit()
-    return count
+    return transactions.run(lambda: expire(today()))
 
 
 def resume_bulk_issues() -> int:
@@ -105,9 +115,7 @@ def deliver_mail() -> int:
     """Send queued email (a no-op when no SMTP server is configured)."""
     from vigtrain.notifications.services import deliver_outbox
 
-    sent = deliver_outbox(limit=200)
-    db.session.commit()
-    return sent
+    return transactions.run(lambda: deliver_outbox(limit=200))
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,10 @@ def run_job(app: Flask, job: Job, holder: str) -> int | None:
             log.info("job %s done: %s", job.name, result)
             return result
         except Exception:
-            db.session.rollback()
             log.exception("job %s failed", job.name)
             return None
         finally:
-            db.session.remove()
+            db.session.remove()  # closing the session rolls back anything a failed job left
 
 
 def heartbeat(app: Flask, holder: str) -> bool:

@@ -137,7 +137,7 @@ def test_issuing_twice_gives_the_same_certificate(admin):
 def test_a_concurrent_issue_is_found_not_duplicated(admin, monkeypatch):
     """Another process issued it between our check and our insert: the unique key refuses the
     second insert, and the retry finds the first certificate."""
-    from vigtrain.certificates.bulk import commit_retrying
+    from vigtrain import transactions
 
     record = make_earned_record()
     first = issue(record, admin)
@@ -148,7 +148,9 @@ def test_a_concurrent_issue_is_found_not_duplicated(admin, monkeypatch):
         return None if len(calls) == 1 else real(key)
 
     monkeypatch.setattr(services, "by_issue_key", stale_then_real)
-    again = commit_retrying(lambda: services.issue_certificate(admin, record, ISSUE_DAY))
+    again = transactions.run(
+        lambda: services.issue_certificate(admin, record, ISSUE_DAY), retries=services.ISSUE_RETRIES
+    )
     assert again.id == first.id and len(calls) == 2
     assert count(Certificate) == 1 and events("certificate.issued") == 1
 
@@ -156,13 +158,13 @@ def test_a_concurrent_issue_is_found_not_duplicated(admin, monkeypatch):
 def test_a_clash_that_keeps_happening_is_reported(admin, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
-    from vigtrain.certificates.bulk import commit_retrying
+    from vigtrain import transactions
 
     record = make_earned_record()
     issue(record, admin)
     monkeypatch.setattr(services, "by_issue_key", lambda key: None)
     with pytest.raises(IntegrityError):
-        commit_retrying(lambda: services.issue_certificate(admin, record, ISSUE_DAY))
+        transactions.run(lambda: services.issue_certificate(admin, record, ISSUE_DAY), retries=services.ISSUE_RETRIES)
     assert count(Certificate) == 1
 
 

@@ -26,6 +26,7 @@ from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.notifications.services import send_email
 from vigtrain.organisations.models import Service
+from vigtrain.organisations.services import members_counted
 
 USER_AUDIT_FIELDS = ("email", "display_name", "is_active_flag", "service_id", "roles")
 RECOVERY_CODE_COUNT = 10
@@ -298,6 +299,15 @@ def unlock_account(actor: User, user: User) -> None:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
+
+
+@members_counted.connect
+def count_service_members(_sender: object) -> dict[int, int]:
+    """People per service, by service id, for the list of services."""
+    rows = db.session.execute(
+        select(User.service_id, func.count()).where(User.service_id.is_not(None)).group_by(User.service_id)
+    )
+    return dict(rows.tuples().all())
 
 
 # --- second factor ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 
+from vigtrain import transactions
 from vigtrain.accounts import services
 from vigtrain.accounts.forms import (
     ChangePasswordForm,
@@ -76,8 +77,7 @@ def _finish_login(user: User, next_url: str):
     session.clear()  # nothing from before sign-in survives into the signed-in session
     login_user(user)
     session.permanent = True
-    services.complete_login(user)
-    db.session.commit()
+    transactions.run(lambda: services.complete_login(user))
     return redirect(next_url)
 
 
@@ -94,16 +94,15 @@ def login():
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data)
-        except DomainError as exc:
+        # A refusal keeps what it counted: the failure count and any lock.
+        signed_in = transactions.submit(
+            form, lambda: services.authenticate(form.email.data, form.password.data), keep_refused=True
+        )
+        if not signed_in:
             g.login_failed = True
-            db.session.commit()  # keep the failure count and any lock
-            add_error(form, exc.message, exc.field)
         else:
-            next_url = _safe_next()
+            user, next_url = signed_in.value, _safe_next()
             if user.second_factor_enabled:
-                db.session.commit()
                 session[PENDING_LOGIN] = {"id": user.get_id(), "at": time.time(), "next": next_url}
                 return redirect(url_for("accounts.verify_second_factor"))
             return _finish_login(user, next_url)
@@ -122,14 +121,13 @@ def verify_second_factor():
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        try:
-            used = services.verify_second_factor(user, form.code.data)
-        except DomainError as exc:
-            db.session.commit()
-            add_error(form, exc.message, exc.field)
-        else:
+        # A refusal keeps its record of the wrong code in the audit trail.
+        verified = transactions.submit(
+            form, lambda: services.verify_second_factor(user, form.code.data), keep_refused=True
+        )
+        if verified:
             response = _finish_login(user, pending["next"])
-            if used == "recovery":
+            if verified.value == "recovery":
                 left = services.remaining_recovery_codes(user)
                 flash(f"You used a recovery code. You have {left} left.", "warning")
             return response
@@ -142,8 +140,7 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("core.home"))
-    services.end_all_sessions(current_user, "logout")
-    db.session.commit()
+    transactions.run(lambda: services.end_all_sessions(current_user, "logout"))
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -155,10 +152,11 @@ def logout():
 def request_password_reset():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
+        transactions.run(
+            lambda: services.request_password_reset(
+                form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
+            )
         )
-        db.session.commit()
         # The same answer whether or not the address has an account.
         return render_template("accounts/reset_requested.html", email=form.email.data)
     return render_template("accounts/forgot_password.html", form=form), form_status(form)
@@ -171,16 +169,9 @@ def _set_password_from_link(token: str, purpose: str, set_password, template: st
     except DomainError as exc:
         return render_template("accounts/token_problem.html", problem=exc.message), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            set_password(user, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(done, "success")
-            return redirect(url_for("accounts.login"))
+    if form.validate_on_submit() and transactions.submit(form, lambda: set_password(user, form.password.data)):
+        flash(done, "success")
+        return redirect(url_for("accounts.login"))
     return render_template(template, form=form, user=user), form_status(form)
 
 
@@ -225,8 +216,7 @@ def show_account():
 def edit_details():
     form = DetailsForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_own_details(current_user, form.display_name.data)
-        db.session.commit()
+        transactions.run(lambda: services.update_own_details(current_user, form.display_name.data))
         flash("Your details have been saved.", "success")
         return redirect(url_for("accounts.show_account"))
     return render_template("accounts/details.html", form=form), form_status(form)
@@ -238,13 +228,9 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
+        if transactions.submit(
+            form, lambda: services.change_password(user, form.current_password.data, form.password.data)
+        ):
             login_user(user)  # this browser carries on; every other copy of the session ends
             flash("Your password has been changed. You have been signed out everywhere else.", "success")
             return redirect(url_for("accounts.show_account"))
@@ -259,15 +245,13 @@ def setup_second_factor():
     secret = session.get(PENDING_TOTP) or services.new_totp_secret()
     session[PENDING_TOTP] = secret
     form = EnableSecondFactorForm()
-    if form.validate_on_submit():
-        try:
-            codes = services.enable_second_factor(current_user, secret, form.code.data)
-        except DomainError as exc:
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            session.pop(PENDING_TOTP, None)
-            return render_template("accounts/recovery_codes.html", codes=codes, first_time=True)
+    if form.validate_on_submit() and (
+        enabled := transactions.submit(
+            form, lambda: services.enable_second_factor(current_user, secret, form.code.data)
+        )
+    ):
+        session.pop(PENDING_TOTP, None)
+        return render_template("accounts/recovery_codes.html", codes=enabled.value, first_time=True)
     uri = services.totp_uri(current_user, secret)
     return render_template("accounts/setup_second_factor.html", form=form, secret=secret, qr=qr_svg(uri)), form_status(
         form
@@ -282,8 +266,7 @@ def regenerate_recovery_codes():
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.password.data):
-            codes = services.regenerate_recovery_codes(current_user)
-            db.session.commit()
+            codes = transactions.run(lambda: services.regenerate_recovery_codes(current_user))
             return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
         add_error(form, "Your password is not correct", "password")
     return render_template("accounts/regenerate_codes.html", form=form), form_status(form)
@@ -299,8 +282,7 @@ def disable_second_factor():
     if form.validate_on_submit() and not mandatory:
         user = current_user._get_current_object()
         if verify_password(user.password_hash, form.password.data):
-            services.disable_second_factor(user, user)
-            db.session.commit()
+            transactions.run(lambda: services.disable_second_factor(user, user))
             login_user(user)
             flash("Two-factor authentication is off.", "success")
             return redirect(url_for("accounts.show_account"))
@@ -348,23 +330,19 @@ def list_users():
 def invite_user():
     form = InviteForm()
     form.service.choices = service_choices()
-    if form.validate_on_submit():
-        try:
-            services.invite_user(
-                current_user,
-                form.email.data,
-                form.display_name.data,
-                {Role(value) for value in form.roles.data},
-                _service_from_form(form),
-                _accept_url,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
-            return redirect(url_for("users.list_users"))
+    if form.validate_on_submit() and transactions.submit(
+        form,
+        lambda: services.invite_user(
+            current_user,
+            form.email.data,
+            form.display_name.data,
+            {Role(value) for value in form.roles.data},
+            _service_from_form(form),
+            _accept_url,
+        ),
+    ):
+        flash(f"Invitation sent to {form.email.data}.", "success")
+        return redirect(url_for("users.list_users"))
     return render_template("accounts/admin/invite_user.html", form=form), form_status(form)
 
 
@@ -400,23 +378,19 @@ def edit_user(user_id: int):
         }
     )
     form.service.choices = service_choices()
-    if form.validate_on_submit():
-        try:
-            services.update_account(
-                current_user,
-                user,
-                form.display_name.data,
-                {Role(value) for value in form.roles.data},
-                _service_from_form(form),
-                form.active.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(f"Changes to {user.display_name} saved.", "success")
-            return redirect(url_for("users.show_user", user_id=user.id))
+    if form.validate_on_submit() and transactions.submit(
+        form,
+        lambda: services.update_account(
+            current_user,
+            user,
+            form.display_name.data,
+            {Role(value) for value in form.roles.data},
+            _service_from_form(form),
+            form.active.data,
+        ),
+    ):
+        flash(f"Changes to {user.display_name} saved.", "success")
+        return redirect(url_for("users.show_user", user_id=user.id))
     return render_template("accounts/admin/edit_user.html", form=form, user=user), form_status(form)
 
 
@@ -425,14 +399,10 @@ def edit_user(user_id: int):
 def resend_invitation(user_id: int):
     user = _load_user(user_id)
     require(can_manage_accounts(current_user), "cannot manage accounts")
-    if ActionForm().validate_on_submit():
-        try:
-            services.resend_invitation(current_user, user, _accept_url)
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(f"A new invitation has been sent to {user.email}. The previous link no longer works.", "success")
+    if ActionForm().validate_on_submit() and transactions.submit(
+        None, lambda: services.resend_invitation(current_user, user, _accept_url)
+    ):
+        flash(f"A new invitation has been sent to {user.email}. The previous link no longer works.", "success")
     return redirect(url_for("users.show_user", user_id=user.id))
 
 
@@ -441,8 +411,7 @@ def resend_invitation(user_id: int):
 def unlock_user(user_id: int):
     user = _load_user(user_id)
     if ActionForm().validate_on_submit():
-        services.unlock_account(current_user, user)
-        db.session.commit()
+        transactions.run(lambda: services.unlock_account(current_user, user))
         flash(f"{user.display_name} can sign in again.", "success")
     return redirect(url_for("users.show_user", user_id=user.id))
 
@@ -455,8 +424,7 @@ def reset_second_factor(user_id: int):
         can_change_account(current_user, user), "administrators reset their own second factor from the account page"
     )
     if ActionForm().validate_on_submit():
-        services.disable_second_factor(current_user, user)
-        db.session.commit()
+        transactions.run(lambda: services.disable_second_factor(current_user, user))
         flash(f"Two-factor authentication removed for {user.display_name}. They will set it up again.", "success")
     return redirect(url_for("users.show_user", user_id=user.id))
 

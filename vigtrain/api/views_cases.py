@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from flask import url_for
 from sqlalchemy import func, select
 
+from vigtrain import transactions
 from vigtrain.api import bp
 from vigtrain.api.auth import api_user
 from vigtrain.api.openapi import operation
@@ -35,7 +36,6 @@ from vigtrain.casework.models import Case, Cycle
 from vigtrain.dates import today
 from vigtrain.dcs.models import Administration, Timepoint
 from vigtrain.dcs.services import MeasureFeedback, case_feedback, record_administration
-from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
 from vigtrain.security import can_change_case, can_keep_cases, can_view_case, require
@@ -129,13 +129,12 @@ def create_case(json: CaseCreate):
     consents = services.Consents(
         filming=json.consents.filming, supervision=json.consents.supervision, dcs=json.consents.dcs
     )
-    try:
-        case = services.create_case(
+    case = transactions.run(
+        lambda: services.create_case(
             user, json.relationship, json.age_band, json.population, region, json.started_on, consents
-        )
-    except DomainError as error:
-        raise domain_problem(error, CASE_FIELDS) from None
-    db.session.commit()
+        ),
+        refusal=lambda error: domain_problem(error, CASE_FIELDS),
+    )
     return case_out(case, 0), 201, {"Location": url_for("api.show_case", code=case.code)}
 
 
@@ -169,13 +168,10 @@ def create_administration(code: str, json: AdministrationCreate):
     user = api_user()
     case = _load_case(code)
     require(can_change_case(user, case), "only the practitioner records measures")
-    try:
-        administration = record_administration(
-            user, case, json.measure, json.timepoint, json.date, json.responses, today()
-        )
-    except DomainError as error:
-        raise domain_problem(error, ADMINISTRATION_FIELDS) from None
-    db.session.commit()
+    administration = transactions.run(
+        lambda: record_administration(user, case, json.measure, json.timepoint, json.date, json.responses, today()),
+        refusal=lambda error: domain_problem(error, ADMINISTRATION_FIELDS),
+    )
     return administration_out(case, administration), 201
 
 

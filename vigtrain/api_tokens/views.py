@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from vigtrain import transactions
 from vigtrain.accounts.models import User
 from vigtrain.accounts.passwords import verify_password
 from vigtrain.api_tokens import services
@@ -95,18 +96,17 @@ def create_token():
             g.token_password_failed = True
             add_error(form, "Your password is not correct", "password")
             valid = False
-        if valid:
-            try:
-                token, plaintext = services.create_token(
+        if valid and (
+            created := transactions.submit(
+                form,
+                lambda: services.create_token(
                     owner, owner, form.name.data, form.scopes.data, on + timedelta(days=int(form.expiry.data)), on
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                add_error(form, exc.message, exc.field)
-            else:
-                db.session.commit()
-                # Shown in this response only: never put in the session, a flash message or a URL.
-                return render_template("api_tokens/created.html", token=token, plaintext=plaintext)
+                ),
+            )
+        ):
+            token, plaintext = created.value
+            # Shown in this response only: never put in the session, a flash message or a URL.
+            return render_template("api_tokens/created.html", token=token, plaintext=plaintext)
     ends = {value: on + timedelta(days=int(value)) for value, _ in form.expiry.choices}
     return render_template("api_tokens/create_token.html", form=form, ends=ends), form_status(form)
 
@@ -134,12 +134,11 @@ def revoke_token(token_id: int):
         return redirect(_back_to(token))
     if form.validate_on_submit():
         try:
-            services.revoke_token(_actor(), token)
+            transactions.run(lambda: services.revoke_token(_actor(), token))
         except DomainError as exc:
-            db.session.rollback()
+            # Revoked by someone else since this page was shown: news, not a mistake to correct.
             flash(exc.message, "info")
         else:
-            db.session.commit()
             flash(f"Token \u2018{token.name}\u2019 revoked. Anything still using it is now refused.", "success")
         return redirect(_back_to(token))
     return render_template("api_tokens/revoke_token.html", token=token, form=form, back=_back_to(token))

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
+from vigtrain.casework import signals
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today as uk_today
-from vigtrain.dcs.models import Administration, Timepoint
-from vigtrain.dcs.services import refresh_case_context
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
@@ -52,14 +51,22 @@ class Consents:
     dcs: date | None = None
 
 
+def _running_on(practitioner_id: int, day: date) -> tuple[ColumnElement[bool], ...]:
+    """Conditions for the practitioner's stage records that were running on a day (join Enrolment)."""
+    return (
+        Enrolment.trainee_id == practitioner_id,
+        StageRecord.started_on.is_not(None),
+        StageRecord.started_on <= day,
+        or_(StageRecord.ended_on.is_(None), StageRecord.ended_on > day),
+    )
+
+
 def current_stage_number(practitioner: User, day: date) -> int | None:
     """The stage the practitioner was in on a day (None if not in training then), for DCS reports."""
     return db.session.scalar(
         select(StageRecord.position)
         .join(Enrolment, Enrolment.id == StageRecord.enrolment_id)
-        .where(Enrolment.trainee_id == practitioner.id, Enrolment.status != EnrolmentStatus.WITHDRAWN)
-        .where(StageRecord.started_on.is_not(None), StageRecord.started_on <= day)
-        .where(or_(StageRecord.ended_on.is_(None), StageRecord.ended_on > day))
+        .where(*_running_on(practitioner.id, day), Enrolment.status != EnrolmentStatus.WITHDRAWN)
         .order_by(Enrolment.start_date.desc())
         .limit(1)
     )
@@ -134,12 +141,9 @@ def create_case(
 
 def _first_record_on(case: Case) -> date | None:
     """Cycles and outcome measures belong inside the case, so its start cannot move past the first."""
-    first_measure = db.session.scalar(
-        select(func.min(Administration.administered_on)).where(Administration.case_id == case.id)
-    )
     first_filming = db.session.scalar(select(func.min(Cycle.filmed_on)).where(Cycle.case_id == case.id))
-    days = [day for day in (first_measure, first_filming) if day is not None]
-    return min(days) if days else None
+    days = [*signals.answers(signals.first_measure_on, case), first_filming]
+    return min((day for day in days if day is not None), default=None)
 
 
 def update_case(
@@ -174,7 +178,7 @@ def update_case(
     after = audit.snapshot(case, *CASE_FIELDS)
     if after != before:
         audit.record(actor, "case.updated", case, before=before, after=after)
-        refresh_case_context(case)
+        signals.case_changed.send(case)
 
 
 def close_case(
@@ -200,11 +204,7 @@ def close_case(
         raise DomainError(
             f"The end date must be on or after the last shared review ({last_review:%-d %B %Y})", field="ended_on"
         )
-    last_measure = db.session.scalar(
-        select(func.max(Administration.administered_on))
-        .where(Administration.case_id == case.id)
-        .where(Administration.timepoint != Timepoint.FOLLOW_UP)
-    )
+    last_measure = max(signals.answers(signals.last_measure_on, case), default=None)
     if last_measure is not None and ended_on < last_measure:
         raise DomainError(
             f"The end date must be on or after the last outcome measure ({last_measure:%-d %B %Y})", field="ended_on"
@@ -316,9 +316,7 @@ def cycle_is_locked(cycle: Cycle) -> bool:
     records = db.session.scalars(
         select(StageRecord)
         .join(Enrolment, Enrolment.id == StageRecord.enrolment_id)
-        .where(Enrolment.trainee_id == cycle.case.practitioner_id)
-        .where(StageRecord.started_on.is_not(None), StageRecord.started_on <= cycle.shared_review_on)
-        .where(or_(StageRecord.ended_on.is_(None), StageRecord.ended_on > cycle.shared_review_on))
+        .where(*_running_on(cycle.case.practitioner_id, cycle.shared_review_on))
     )
     return any(record.state not in open_states for record in records)
 

@@ -6,12 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from vigtrain.casework import services
+from vigtrain import transactions
+from vigtrain.casework import services, signals
 from vigtrain.casework.forms import CONSENT_CHOICES, CaseForm, CloseCaseForm, CycleForm
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today
-from vigtrain.dcs.services import case_feedback
-from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
 from vigtrain.organisations.services import regions
@@ -22,8 +21,11 @@ from vigtrain.security import can_change_case, can_keep_cases, can_view_case, lo
 bp = Blueprint("casework", __name__)
 
 
-def _load_case(code: str) -> Case:
-    """The case if the current user may see it; 404 for a malformed code, a missing case or someone else's."""
+def load_case(code: str) -> Case:
+    """The case if the current user may see it; 404 for a malformed code, a missing case or someone else's.
+
+    The outcome measure pages load their case this way too.
+    """
     case = services.find_case(code)
     require(case is not None and can_view_case(current_user, case), "no such case, or not theirs", 404)
     return case
@@ -76,8 +78,9 @@ def create_case():
     form = CaseForm(data={"region": str(service.region_id) if service else "", "started_on": today()})
     all_regions = _region_choices(form)
     if form.validate_on_submit():
-        try:
-            case = services.create_case(
+        created = transactions.submit(
+            form,
+            lambda: services.create_case(
                 current_user,
                 Relationship(form.relationship_type.data),
                 AgeBand(form.child_age_band.data),
@@ -85,12 +88,10 @@ def create_case():
                 all_regions[form.region.data],
                 form.started_on.data,
                 _consents(form),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
+            ),
+        )
+        if created:
+            case = created.value
             flash(f"Case {case.code} added. Use this code whenever you refer to this client in vigtrain.", "success")
             return redirect(url_for("casework.show_case", code=case.code))
     return render_template("casework/create_case.html", form=form), form_status(form)
@@ -99,7 +100,7 @@ def create_case():
 @bp.route("/cases/<code>/edit", methods=["GET", "POST"])
 @login_required
 def edit_case(code: str):
-    case = _load_case(code)
+    case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner changes a case")
     held = tuple(name for name, _label in CONSENT_CHOICES if getattr(case, f"consent_{name}"))
     form = CaseForm(
@@ -115,57 +116,49 @@ def edit_case(code: str):
     form.held_consents = held
     form.submit.label.text = "Save changes"
     all_regions = _region_choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_case(
-                current_user,
-                case,
-                Relationship(form.relationship_type.data),
-                AgeBand(form.child_age_band.data),
-                Population(form.population.data),
-                all_regions[form.region.data],
-                form.started_on.data,
-                _consents(form, case),
-                today(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(f"Case {case.code} updated.", "success")
-            return redirect(url_for("casework.show_case", code=case.code))
+    if form.validate_on_submit() and transactions.submit(
+        form,
+        lambda: services.update_case(
+            current_user,
+            case,
+            Relationship(form.relationship_type.data),
+            AgeBand(form.child_age_band.data),
+            Population(form.population.data),
+            all_regions[form.region.data],
+            form.started_on.data,
+            _consents(form, case),
+            today(),
+        ),
+    ):
+        flash(f"Case {case.code} updated.", "success")
+        return redirect(url_for("casework.show_case", code=case.code))
     return render_template("casework/edit_case.html", form=form, case=case), form_status(form)
 
 
 @bp.route("/cases/<code>/close", methods=["GET", "POST"])
 @login_required
 def close_case(code: str):
-    case = _load_case(code)
+    case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner closes a case")
     form = CloseCaseForm(data={"ended_on": today()})
     if form.validate_on_submit():
         reason = form.end_reason.data or None
         if reason is not None and reason not in {value.value for value in EndReason}:
             add_error(form, "Select a reason from the list", "end_reason")
-        else:
-            try:
-                services.close_case(
-                    current_user,
-                    case,
-                    CaseStatus(form.status.data),
-                    form.ended_on.data,
-                    EndReason(reason) if reason else None,
-                    form.end_note.data,
-                    today(),
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                add_error(form, exc.message, exc.field)
-            else:
-                db.session.commit()
-                flash(f"Case {case.code} closed.", "success")
-                return redirect(url_for("casework.show_case", code=case.code))
+        elif transactions.submit(
+            form,
+            lambda: services.close_case(
+                current_user,
+                case,
+                CaseStatus(form.status.data),
+                form.ended_on.data,
+                EndReason(reason) if reason else None,
+                form.end_note.data,
+                today(),
+            ),
+        ):
+            flash(f"Case {case.code} closed.", "success")
+            return redirect(url_for("casework.show_case", code=case.code))
     return render_template(
         "casework/close_case.html", form=form, case=case, max_note=services.MAX_END_NOTE
     ), form_status(form)
@@ -174,60 +167,50 @@ def close_case(code: str):
 @bp.route("/cases/<code>/reopen", methods=["POST"])
 @login_required
 def reopen_case(code: str):
-    case = _load_case(code)
+    case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner reopens a case")
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            services.reopen_case(current_user, case)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(f"Case {case.code} reopened.", "success")
+    if form.validate_on_submit() and transactions.submit(None, lambda: services.reopen_case(current_user, case)):
+        flash(f"Case {case.code} reopened.", "success")
     return redirect(url_for("casework.show_case", code=case.code))
 
 
 @bp.route("/cases/<code>")
 @login_required
 def show_case(code: str):
-    case = _load_case(code)
+    case = load_case(code)
     return render_template(
         "casework/show_case.html",
         case=case,
         principles=principles(),
         can_change=can_change_case(current_user, case),
-        feedback=case_feedback(case),
         reopen_form=ActionForm(),
+        # What the outcome measures show (dcs answers; casework does not import it).
+        **{key: value for answer in signals.answers(signals.case_page, case) for key, value in answer.items()},
     )
 
 
 @bp.route("/cases/<code>/cycles/new", methods=["GET", "POST"])
 @login_required
 def add_cycle(code: str):
-    case = _load_case(code)
+    case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner adds cycles")
     form = CycleForm(data={"shared_review_on": today()})
-    if form.validate_on_submit():
-        try:
-            services.add_cycle(
-                current_user,
-                case,
-                form.filmed_on.data,
-                form.shared_review_on.data,
-                form.clips_count.data,
-                form.principles.data or [],
-                form.note.data,
-                today(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(f"Cycle added to case {case.code}.", "success")
-            return redirect(url_for("casework.show_case", code=case.code))
+    if form.validate_on_submit() and transactions.submit(
+        form,
+        lambda: services.add_cycle(
+            current_user,
+            case,
+            form.filmed_on.data,
+            form.shared_review_on.data,
+            form.clips_count.data,
+            form.principles.data or [],
+            form.note.data,
+            today(),
+        ),
+    ):
+        flash(f"Cycle added to case {case.code}.", "success")
+        return redirect(url_for("casework.show_case", code=case.code))
     return render_template(
         "casework/add_cycle.html", form=form, case=case, max_note=services.MAX_NOTE, max_clips=services.MAX_CLIPS
     ), form_status(form)
@@ -236,21 +219,14 @@ def add_cycle(code: str):
 @bp.route("/cases/<code>/cycles/<int:cycle_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_cycle(code: str, cycle_id: int):
-    case = _load_case(code)
+    case = load_case(code)
     cycle = db.session.get(Cycle, cycle_id)
     require(cycle is not None and cycle.case_id == case.id, "no such cycle on this case", 404)
     require(can_change_case(current_user, case), "only the practitioner deletes cycles")
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            services.delete_cycle(current_user, cycle)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message)
-        else:
-            db.session.commit()
-            flash(f"Cycle deleted from case {case.code}.", "success")
-            return redirect(url_for("casework.show_case", code=case.code))
+    if form.validate_on_submit() and transactions.submit(form, lambda: services.delete_cycle(current_user, cycle)):
+        flash(f"Cycle deleted from case {case.code}.", "success")
+        return redirect(url_for("casework.show_case", code=case.code))
     return render_template(
         "casework/delete_cycle.html", form=form, case=case, cycle=cycle, principles=principles()
     ), form_status(form)

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from flask import Flask
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from vigtrain import audit
+from vigtrain import audit, transactions
 from vigtrain.accounts.models import User
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, BulkIssueState, BulkItemState
-from vigtrain.certificates.services import awaiting_issue_ids, issue_certificate
+from vigtrain.certificates.services import ISSUE_RETRIES, awaiting_issue_ids, issue_certificate
 from vigtrain.dates import today, utcnow
 from vigtrain.errors import DomainError, PermissionDenied
 from vigtrain.extensions import db
@@ -40,7 +37,6 @@ log = logging.getLogger("vigtrain.certificates.bulk")
 # duplicate the work of a web process that is still busy with it).
 STALE_AFTER = timedelta(minutes=2)
 MAX_ITEMS = 5000
-T = TypeVar("T")
 
 
 def start_bulk_issue(actor: User, stage_record_ids: list[int]) -> BulkIssue:
@@ -90,25 +86,12 @@ def _settle(item_id: int, job_id: int, state: BulkItemState, certificate_id: int
     )
 
 
-def commit_retrying(action: Callable[[], T], attempts: int = 3) -> T:
-    """Run `action` and commit; if a concurrent issue took a unique value first, roll back and run
-    it again (it then finds the other certificate, or draws fresh values). The one place where
-    issuing decides commit or rollback: for the views and for bulk issue alike.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            result = action()
-            db.session.commit()
-            return result
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _issue_one(job: BulkIssue, item: BulkIssueItem) -> None:
-    """Issue (or find) the item's certificate and settle the item, in one transaction."""
+    """Issue (or find) the item's certificate and settle the item, in one transaction.
+
+    A refusal, or anything unexpected, is settled on the item instead, in a transaction of its own,
+    so one item never stops the rest.
+    """
     item_id, job_id, record_id, actor_id = item.id, job.id, item.stage_record_id, job.created_by_id
 
     def issue_and_settle() -> None:
@@ -117,20 +100,22 @@ def _issue_one(job: BulkIssue, item: BulkIssueItem) -> None:
         _settle(item_id, job_id, BulkItemState.ISSUED, certificate.id, None)
 
     try:
-        commit_retrying(issue_and_settle)
+        transactions.run(issue_and_settle, retries=ISSUE_RETRIES)
+        return
     except DomainError as exc:
-        db.session.rollback()
-        _settle(item_id, job_id, BulkItemState.FAILED, None, exc.message)
-        db.session.commit()
+        reason = exc.message
     except Exception as exc:
-        db.session.rollback()
         log.exception("bulk issue %s: stage record %s failed", job_id, record_id)
-        _settle(item_id, job_id, BulkItemState.FAILED, None, f"Unexpected error ({type(exc).__name__}); try again")
-        db.session.commit()
+        reason = f"Unexpected error ({type(exc).__name__}); try again"
+    transactions.run(lambda: _settle(item_id, job_id, BulkItemState.FAILED, None, reason))
+
+
+def _start(job: BulkIssue) -> None:
+    job.state, job.heartbeat_at = BulkIssueState.RUNNING, utcnow()
 
 
 def _finish(job_id: int) -> None:
-    """Counts from the items themselves (the truth), and the job marked finished."""
+    """Counts from the items themselves (the truth), and the job marked finished. Flushes."""
     counts = dict(
         db.session.execute(
             select(BulkIssueItem.state, func.count())
@@ -150,7 +135,6 @@ def _finish(job_id: int) -> None:
             job,
             after={"issued": job.issued_count, "failed": job.failed_count, "total": job.total},
         )
-    db.session.commit()
 
 
 def process(job_id: int, limit: int | None = None) -> int:
@@ -159,13 +143,12 @@ def process(job_id: int, limit: int | None = None) -> int:
     if job is None or job.state is BulkIssueState.FINISHED:
         return 0
     if job.state is BulkIssueState.QUEUED:
-        job.state, job.heartbeat_at = BulkIssueState.RUNNING, utcnow()
-        db.session.commit()
+        transactions.run(lambda: _start(job))
     done = 0
     while limit is None or done < limit:
         item = _next_pending(job_id)
         if item is None:
-            _finish(job_id)
+            transactions.run(lambda: _finish(job_id))
             break
         _issue_one(job, item)
         done += 1
@@ -194,7 +177,6 @@ def run_in_background(app: Flask, job_id: int) -> threading.Thread:
             try:
                 process(job_id)
             except Exception:
-                db.session.rollback()
                 log.exception(
                     "bulk issue %s stopped; the scheduler or `flask certificates run-bulk` resumes it", job_id
                 )

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from vigtrain import transactions
 from vigtrain.certificates import badges, register
 from vigtrain.certificates.keys import jwk_set
 from vigtrain.certificates.models import CertificateStatus
@@ -180,8 +181,7 @@ def choose_listing():
         form.listed.data = "yes" if user.register_opt_in else "no"
     if form.validate_on_submit():
         listed = form.listed.data == "yes"
-        register.set_register_opt_in(user, user, listed)
-        db.session.commit()
+        transactions.run(lambda: register.set_register_opt_in(user, user, listed))
         if listed:
             flash("You have chosen to appear in the public register.", "success")
         else:

@@ -40,6 +40,9 @@ from vigtrain.screening import screen
 from vigtrain.security import can_change_certificate, can_issue_certificate
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
+# How many more times a change that issues a certificate runs after losing a race for a unique
+# value (see `_store`): safe, because issuing reads afresh and is idempotent by its issue key.
+ISSUE_RETRIES = 2
 # What the audit trail records of a certificate.
 FIELDS = (
     "number",
@@ -200,8 +203,9 @@ def _store(certificate: Certificate, number: str | None) -> Certificate:
     """Insert with a random number and a random free status index. Flushes.
 
     A concurrent issue can take the same issue key, number or status index first: the flush then
-    raises IntegrityError and the caller rolls back and tries again (`bulk.commit_retrying`), when
-    the issue-key lookup finds the other certificate, or fresh values are drawn. (No savepoint:
+    raises IntegrityError and the caller rolls back and tries again (`transactions.run` with
+    `retries=ISSUE_RETRIES`), when the issue-key lookup finds the other certificate, or fresh values
+    are drawn. (No savepoint:
     SQLite's driver would commit a savepoint opened before the transaction's first write.)
     """
     certificate.number = number or codes.generate(NUMBER_PREFIX)

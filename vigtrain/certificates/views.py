@@ -7,12 +7,12 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_login import current_user
 from sqlalchemy import select
 
+from vigtrain import transactions
 from vigtrain.accounts.models import User
 from vigtrain.certificates import bulk, services
 from vigtrain.certificates.forms import BulkIssueForm, CertificateSearchForm, RenewForm, RevokeForm
 from vigtrain.certificates.models import BulkIssue, Certificate, CertificateStatus
 from vigtrain.dates import today
-from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
 from vigtrain.pagination import paginate
@@ -116,13 +116,10 @@ def start_bulk_issue():
     if not form.validate_on_submit():
         return _render_queue(form, 400)
     ids = services.awaiting_issue_ids() if form.issue_all.data else form.record_ids()
-    try:
-        job = bulk.start_bulk_issue(_actor(), ids)
-    except DomainError as exc:
-        db.session.rollback()
-        add_error(form, exc.message, exc.field)
+    started = transactions.submit(form, lambda: bulk.start_bulk_issue(_actor(), ids))
+    if not started:
         return _render_queue(form, 422)
-    db.session.commit()
+    job = started.value
     if current_app.config["BULK_ISSUE_IN_BACKGROUND"]:
         bulk.run_in_background(current_app._get_current_object(), job.id)
     else:
@@ -165,12 +162,11 @@ def issue_one(record_id: int):
     form = ActionForm()
     kind = services.kind_earned(record)
     if form.validate_on_submit():
-        try:
-            certificate = bulk.commit_retrying(lambda: services.issue_certificate(_actor(), record, today()))
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
+        issued = transactions.submit(
+            form, lambda: services.issue_certificate(_actor(), record, today()), retries=services.ISSUE_RETRIES
+        )
+        if issued:
+            certificate = issued.value
             flash(f"Certificate {certificate.number} issued to {certificate.holder_name}.", "success")
             return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
     elif kind is None:
@@ -217,19 +213,14 @@ def _changeable(number: str) -> Certificate:
 def revoke_certificate(number: str):
     certificate = _changeable(number)
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            services.revoke_certificate(_actor(), certificate, form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            db.session.commit()
-            flash(
-                f"Certificate {certificate.number} revoked. Verifiers now see it as revoked, with your reason.",
-                "success",
-            )
-            return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
+    if form.validate_on_submit() and transactions.submit(
+        form, lambda: services.revoke_certificate(_actor(), certificate, form.reason.data)
+    ):
+        flash(
+            f"Certificate {certificate.number} revoked. Verifiers now see it as revoked, with your reason.",
+            "success",
+        )
+        return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
     return render_template("certificates/revoke.html", certificate=certificate, form=form), form_status(form)
 
 
@@ -238,17 +229,16 @@ def renew_certificate(number: str):
     certificate = _changeable(number)
     on = today()
     form = RenewForm()
-    if form.validate_on_submit():
-        try:
-            new = bulk.commit_retrying(
-                lambda: services.renew_certificate(_actor(), certificate, on, form.evidence_note.data)
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            flash(f"Renewed: certificate {new.number} replaces {certificate.number}.", "success")
-            return redirect(url_for("certificate_admin.show_certificate", number=new.number))
+    if form.validate_on_submit() and (
+        renewed := transactions.submit(
+            form,
+            lambda: services.renew_certificate(_actor(), certificate, on, form.evidence_note.data),
+            retries=services.ISSUE_RETRIES,
+        )
+    ):
+        new = renewed.value
+        flash(f"Renewed: certificate {new.number} replaces {certificate.number}.", "success")
+        return redirect(url_for("certificate_admin.show_certificate", number=new.number))
     problem = services.renewal_problem(certificate, on)
     evidence = services.renewal_evidence(certificate, on) if problem is None else None
     return render_template(
@@ -260,13 +250,14 @@ def renew_certificate(number: str):
 def reissue_certificate(number: str):
     certificate = _changeable(number)
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            new = bulk.commit_retrying(lambda: services.reissue_for_name_change(_actor(), certificate, today()))
-        except DomainError as exc:
-            db.session.rollback()
-            add_error(form, exc.message, exc.field)
-        else:
-            flash(f"Reissued: certificate {new.number} in the name {new.holder_name}.", "success")
-            return redirect(url_for("certificate_admin.show_certificate", number=new.number))
+    if form.validate_on_submit() and (
+        reissued := transactions.submit(
+            form,
+            lambda: services.reissue_for_name_change(_actor(), certificate, today()),
+            retries=services.ISSUE_RETRIES,
+        )
+    ):
+        new = reissued.value
+        flash(f"Reissued: certificate {new.number} in the name {new.holder_name}.", "success")
+        return redirect(url_for("certificate_admin.show_certificate", number=new.number))
     return render_template("certificates/reissue.html", certificate=certificate, form=form), form_status(form)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from vigtrain import audit
+from vigtrain import audit, transactions
 from vigtrain.dates import today
 from vigtrain.dcs import export, reports
 from vigtrain.dcs.report_forms import ExportForm, filter_form
@@ -161,8 +161,9 @@ def research_export():
     form = ExportForm()
     if form.validate_on_submit():
         measure = form.measure.data or None
-        audit.record(current_user, "dcs.exported", ("DcsExport", None), after={"measure": measure or "all"})
-        db.session.commit()
+        transactions.run(
+            lambda: audit.record(current_user, "dcs.exported", ("DcsExport", None), after={"measure": measure or "all"})
+        )
         name = f"dcs-research-export-{(measure or 'all').lower()}-{today():%Y-%m-%d}.csv"
         return _attachment(stream_with_context(export.stream_csv(measure)), name)
     return render_template("dcs/reports/export.html", form=form, columns=export.COLUMNS), form_status(form)

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from vigtrain import audit
 from vigtrain.accounts.models import User
+from vigtrain.casework import signals
 from vigtrain.casework.models import Case
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.dcs.models import TIMEPOINT_ORDER, Administration, CaseOutcome, Timepoint
@@ -31,6 +32,15 @@ CONTEXT_FIELDS = (
     "stage_number",
     "consent_dcs",
 )
+
+
+def _administrations(case: Case, measure: Measure) -> list[Administration]:
+    """The case's administrations of one measure, whichever version each was scored with."""
+    return list(
+        db.session.scalars(
+            select(Administration).where(Administration.case_id == case.id, Administration.measure_code == measure.code)
+        )
+    )
 
 
 def measure_or_error(code: str) -> Measure:
@@ -85,12 +95,7 @@ def record_administration(
     """Score and keep one completed measure; a positive risk item alerts the practitioner's supervisor."""
     measure = measure_or_error(measure_code)
     check_date(case, timepoint, administered_on, today)
-    existing = {
-        row.timepoint: row.administered_on
-        for row in db.session.scalars(
-            select(Administration).where(Administration.case_id == case.id, Administration.measure_code == measure.code)
-        )
-    }
+    existing = {row.timepoint: row.administered_on for row in _administrations(case, measure)}
     if timepoint in existing:
         raise DomainError(
             f"{measure.code} has already been recorded at {timepoint.value} for this case. "
@@ -183,12 +188,7 @@ def baseline_measure(current: Measure, rows: list[Administration]) -> Measure:
 
 def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     """Recompute the case's row for one measure from its administrations (or remove it if none are left)."""
-    rows = {
-        row.timepoint: row
-        for row in db.session.scalars(
-            select(Administration).where(Administration.case_id == case.id, Administration.measure_code == measure.code)
-        )
-    }
+    rows = {row.timepoint: row for row in _administrations(case, measure)}
     outcome = db.session.scalar(
         select(CaseOutcome).where(CaseOutcome.case_id == case.id, CaseOutcome.measure_code == measure.code)
     )
@@ -217,6 +217,7 @@ def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     return outcome
 
 
+@signals.case_changed.connect
 def refresh_case_context(case: Case) -> None:
     """Copy the case's context (consent, region, population...) onto its outcome rows after an edit."""
     db.session.flush()
@@ -224,6 +225,22 @@ def refresh_case_context(case: Case) -> None:
         update(CaseOutcome)
         .where(CaseOutcome.case_id == case.id)
         .values({name: getattr(case, name) for name in CONTEXT_FIELDS})
+    )
+
+
+@signals.first_measure_on.connect
+def first_administered_on(case: Case) -> date | None:
+    """The case's first outcome measure: the case's start may not move past it."""
+    return db.session.scalar(select(func.min(Administration.administered_on)).where(Administration.case_id == case.id))
+
+
+@signals.last_measure_on.connect
+def last_administered_on(case: Case) -> date | None:
+    """The case's last outcome measure other than a follow-up: the case may not end before it."""
+    return db.session.scalar(
+        select(func.max(Administration.administered_on))
+        .where(Administration.case_id == case.id)
+        .where(Administration.timepoint != Timepoint.FOLLOW_UP)
     )
 
 

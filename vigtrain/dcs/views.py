@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from vigtrain import transactions
+from vigtrain.casework import signals
 from vigtrain.casework.models import Case
-from vigtrain.casework.services import find_case
+from vigtrain.casework.views import load_case
 from vigtrain.dates import today
 from vigtrain.dcs import services
 from vigtrain.dcs.forms import ChooseMeasureForm, entry_form, item_field_name
@@ -15,8 +17,8 @@ from vigtrain.dcs.models import TIMEPOINT_LABELS, Administration, Timepoint
 from vigtrain.dcs.outcomes import Classification
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
-from vigtrain.forms import ActionForm, add_error, form_status
-from vigtrain.security import can_change_case, can_view_case, login_required, require
+from vigtrain.forms import ActionForm, form_status
+from vigtrain.security import can_change_case, login_required, require
 
 bp = Blueprint("dcs", __name__)
 
@@ -40,9 +42,14 @@ def format_score(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
+@signals.case_page.connect
+def case_page_feedback(case: Case) -> dict:
+    """The case's page lists each measure's scores and change, as these pages work them out."""
+    return {"feedback": services.case_feedback(case)}
+
+
 def _load_case(code: str, change: bool = False) -> Case:
-    case = find_case(code)
-    require(case is not None and can_view_case(current_user, case), "no such case, or not theirs", 404)
+    case = load_case(code)
     if change:
         require(can_change_case(current_user, case), "only the practitioner records measures")
     return case
@@ -52,6 +59,13 @@ def _load_measure(code: str) -> Measure:
     measure = get_measure(code)
     require(measure is not None, "no such measure", 404)
     return measure
+
+
+def _entry_field(measure: Measure, field: str | None) -> str | None:
+    """Where a refusal goes on the entry form: beside the date or the item it names, else above the form."""
+    if field and field in measure.item_numbers:
+        return item_field_name(field)
+    return field if field == "administered_on" else None
 
 
 def _timepoint(value: str) -> Timepoint:
@@ -80,18 +94,15 @@ def enter_measure(code: str, measure: str, timepoint: str):
     definition, point = _load_measure(measure), _timepoint(timepoint)
     form = entry_form(definition, data={"administered_on": today()})
     if form.validate_on_submit():
-        try:
-            administration = services.record_administration(
+        recorded = transactions.submit(
+            form,
+            lambda: services.record_administration(
                 current_user, case, definition.code, point, form.administered_on.data, form.responses(), today()
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            field = exc.field if exc.field in ("administered_on",) else None
-            if exc.field and exc.field in definition.item_numbers:
-                field = item_field_name(exc.field)
-            add_error(form, exc.message, field)
-        else:
-            db.session.commit()
+            ),
+            refusal=lambda error: DomainError(error.message, _entry_field(definition, error.field)),
+        )
+        if recorded:
+            administration = recorded.value
             if not administration.flags:  # otherwise the risk alert is the one message that matters
                 flash(f"{definition.code} ({point.value}) saved for case {case.code}.", "success")
             return redirect(
@@ -143,8 +154,7 @@ def delete_administration(code: str, administration_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         label = f"{administration.measure_code} ({administration.timepoint.value})"
-        services.delete_administration(current_user, administration)
-        db.session.commit()
+        transactions.run(lambda: services.delete_administration(current_user, administration))
         flash(f"{label} deleted from case {case.code}.", "success")
         return redirect(url_for("dcs.show_outcomes", code=case.code))
     return render_template(

@@ -1,17 +1,32 @@
-"""Services (employing organisations) and regions."""
+"""Services (employing organisations) and regions.
+
+Accounts sit above organisations (a person belongs to a service), so this module never imports
+them: where it needs what accounts know, it asks through a signal that accounts answer.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from blinker import Namespace
 from sqlalchemy import func, select
 
 from vigtrain import audit
-from vigtrain.accounts.models import User
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.regions import UK_REGIONS
 
+if TYPE_CHECKING:
+    from vigtrain.accounts.models import User
+
 SERVICE_AUDIT_FIELDS = ("name", "kind", "region_id", "is_active")
+
+_signals = Namespace()
+
+members_counted = _signals.signal("service-members-counted")
+"""Asks how many people belong to each service; each answer is a dict of counts by service id."""
 
 
 def ensure_regions() -> None:
@@ -63,7 +78,8 @@ def update_service(actor: User, service: Service, name: str, kind: ServiceKind, 
 
 
 def service_member_counts() -> dict[int, int]:
-    rows = db.session.execute(
-        select(User.service_id, func.count()).where(User.service_id.is_not(None)).group_by(User.service_id)
-    )
-    return dict(rows.all())
+    """How many people belong to each service, by service id (as the accounts domain counts them)."""
+    counts: Counter[int] = Counter()
+    for _receiver, answer in members_counted.send():
+        counts.update(answer)
+    return dict(counts)

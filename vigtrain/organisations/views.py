@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from vigtrain.errors import DomainError
+from vigtrain import transactions
 from vigtrain.extensions import db
-from vigtrain.forms import add_error, form_status
+from vigtrain.forms import form_status
 from vigtrain.organisations import services
 from vigtrain.organisations.forms import ServiceForm
 from vigtrain.organisations.models import Region, Service, ServiceKind
@@ -42,19 +42,20 @@ def list_services():
 
 
 def _save(form: ServiceForm, service: Service | None):
+    """Create or update the service from the form; a redirect when saved, None when refused."""
     region = db.session.get(Region, int(form.region.data))
     kind = ServiceKind(form.kind.data)
-    try:
+
+    def save() -> Service:
         if service is None:
-            service = services.create_service(current_user, form.name.data, kind, region)
-        else:
-            services.update_service(current_user, service, form.name.data, kind, region, form.active.data)
-    except DomainError as exc:
-        db.session.rollback()
-        add_error(form, exc.message, exc.field)
+            return services.create_service(current_user, form.name.data, kind, region)
+        services.update_service(current_user, service, form.name.data, kind, region, form.active.data)
+        return service
+
+    saved = transactions.submit(form, save)
+    if not saved:
         return None
-    db.session.commit()
-    flash(f"{service.name} saved.", "success")
+    flash(f"{saved.value.name} saved.", "success")
     return redirect(url_for("organisations.list_services"))
 
 

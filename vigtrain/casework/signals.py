@@ -1,0 +1,35 @@
+"""What casework tells and asks the domain built on it, so that it never imports that domain.
+
+Outcome data (dcs) sits above casework: its rows point at cases. Yet a case's own rules depend on
+those rows (its start may not move past its first measure), its edits must reach the copies dcs
+keeps, and its page shows them. So casework sends these signals and dcs answers; dcs connects its
+receivers when it is imported, which the app factory does for every domain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from blinker import NamedSignal, Namespace
+
+if TYPE_CHECKING:
+    from vigtrain.casework.models import Case
+
+_signals = Namespace()
+
+case_changed = _signals.signal("case-changed")
+"""Sent with a case whose context or consents changed (flushed): whatever was copied from it follows."""
+
+first_measure_on = _signals.signal("first-measure-on")
+"""Asks the date of a case's first outcome measure, at any timepoint (None if it has none)."""
+
+last_measure_on = _signals.signal("last-measure-on")
+"""Asks the date of a case's last outcome measure other than a follow-up (None if it has none)."""
+
+case_page = _signals.signal("case-page")
+"""Asks what another domain shows on a case's page: each answer is a dict of values for the template."""
+
+
+def answers(question: NamedSignal, case: Case) -> list[Any]:
+    """Every receiver's answer about `case`, leaving out those with nothing to say (None)."""
+    return [answer for _receiver, answer in question.send(case) if answer is not None]
