@@ -56,4 +56,4 @@ def _unrouted_api_errors(response):
     return response
 
 
-from vigtrain.api import docs, supervision_views, views, views_cases  # noqa: E402, F401  (they add their routes)
+from vigtrain.api import case_views, docs, supervision_views, views  # noqa: E402, F401  (they add their routes)

@@ -44,7 +44,7 @@ from vigtrain.extensions import db, limiter
 from vigtrain.pathways.models import Enrolment
 from vigtrain.security import can_token_list_training, can_view_enrolment, require
 from vigtrain.supervision.queries import own_enrolments
-from vigtrain.training.progress import StageProgress, progress_for
+from vigtrain.training.progress import StageProgress, overall_percent, progress_for
 
 
 def person(user: User) -> PersonRef:
@@ -240,7 +240,7 @@ def show_progress(enrolment_id: int):
     return Progress(
         enrolment=enrolment_ref(enrolment),
         trainee=person(enrolment.trainee),
-        overall_percent=round(sum(stage.percent for stage in stages) / len(stages)) if stages else 0,
+        overall_percent=overall_percent(stages),
         current_stage=current.stage_code if current else None,
         stages=[stage_out(stage) for stage in stages],
     )

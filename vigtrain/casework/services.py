@@ -231,6 +231,10 @@ def reopen_case(actor: User, case: Case) -> None:
     audit.record(actor, "case.reopened", case, before=before, after=audit.snapshot(case, *STATUS_FIELDS))
 
 
+def case_count(practitioner: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Case).where(Case.practitioner_id == practitioner.id))
+
+
 def find_case(code: str) -> Case | None:
     canonical = codes.canonical(code, CASE_PREFIX)
     if canonical is None:

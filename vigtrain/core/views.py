@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
+from vigtrain.accounts import queries as accounts
 from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
-from vigtrain.casework.models import Case
+from vigtrain.casework.services import case_count
 from vigtrain.extensions import db
-from vigtrain.notifications.models import OutboxMessage, OutboxStatus
+from vigtrain.notifications.services import held_count
 from vigtrain.pagination import paginate
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageState, StageTransition
 from vigtrain.pathways.queries import supervised_enrolments
 from vigtrain.security import administrator_required, can_enrol, can_keep_cases, is_administrator, login_required
-from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.supervision.queries import awaiting_total
 from vigtrain.training import queries
 
 bp = Blueprint("core", __name__)
@@ -37,13 +37,9 @@ def home():
     admin_figures = None
     if is_administrator(user):
         admin_figures = {
-            "users": db.session.scalar(select(func.count()).select_from(User)),
-            "invited": db.session.scalar(
-                select(func.count()).select_from(User).where(User.password_hash.is_(None), User.is_active_flag)
-            ),
-            "held": db.session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.HELD)
-            ),
+            "users": accounts.people_count(),
+            "invited": accounts.invited_count(),
+            "held": held_count(),
             "to_ratify": queries.count(queries.stages_to_ratify()),
             "needing_accreditor": queries.count(queries.stages_needing_accreditor()),
         }
@@ -51,7 +47,7 @@ def home():
         "core/home.html",
         admin_figures=admin_figures,
         training=_own_training(user) if user.has_role(Role.TRAINEE) else None,
-        case_count=_case_count(user) if can_keep_cases(user) else None,
+        case_count=case_count(user) if can_keep_cases(user) else None,
         supervising=_supervising(user) if user.has_role(Role.SUPERVISOR) else None,
         accrediting=_accrediting(user) if user.has_role(Role.ACCREDITING_SUPERVISOR) else None,
         can_enrol=can_enrol(user),
@@ -59,32 +55,8 @@ def home():
 
 
 def _own_training(user: User) -> dict:
-    """The trainee's open and completed enrolments with current-stage progress and comments sent back."""
-    enrolments = list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(
-                Enrolment.trainee_id == user.id,
-                Enrolment.status.in_([*queries.OPEN_ENROLMENT, EnrolmentStatus.COMPLETED]),
-            )
-            .order_by(Enrolment.start_date, Enrolment.id)
-        )
-    )
-    rows = queries.trainee_rows(enrolments)
-    returned_ids = [row.stage.record.id for row in rows if row.stage and row.stage.record.state is StageState.RETURNED]
-    returned: dict[int, StageTransition] = {}
-    if returned_ids:
-        for transition in db.session.scalars(
-            select(StageTransition)
-            .where(StageTransition.stage_record_id.in_(returned_ids), StageTransition.to_state == StageState.RETURNED)
-            .order_by(StageTransition.id)
-        ):
-            returned[transition.stage_record_id] = transition  # the latest return wins
+    rows, returned = queries.own_training(user)
     return {"rows": rows, "returned": returned}
-
-
-def _case_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Case).where(Case.practitioner_id == user.id))
 
 
 def _supervising(user: User) -> dict:
@@ -95,11 +67,7 @@ def _supervising(user: User) -> dict:
         "total": queries.count(trainees),
         "sign_off": queries.first(sign_off, HOME_QUEUE_LIMIT),
         "sign_off_total": queries.count(sign_off),
-        "sessions_to_confirm": db.session.scalar(
-            select(func.count())
-            .select_from(SupervisionSession)
-            .where(SupervisionSession.supervisor_id == user.id, SupervisionSession.status == SessionStatus.LOGGED)
-        ),
+        "sessions_to_confirm": awaiting_total(user),
     }
 
 

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
@@ -95,3 +95,10 @@ def deliver_outbox(limit: int = 50) -> int:
         sent += 1
     db.session.flush()
     return sent
+
+
+def held_count() -> int:
+    """Messages held in the outbox because no mail server is configured: administrators read them."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.HELD)
+    )

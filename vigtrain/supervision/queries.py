@@ -80,6 +80,15 @@ def awaiting_counts(supervisor: User) -> dict[int, int]:
     return dict(rows.tuples().all())
 
 
+def awaiting_total(supervisor: User) -> int:
+    """How many sessions await this supervisor's confirmation, in all."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(SupervisionSession)
+        .where(SupervisionSession.supervisor_id == supervisor.id, SupervisionSession.status == SessionStatus.LOGGED)
+    )
+
+
 def loggable_enrolments(user: User) -> list[Enrolment]:
     """Active enrolments the user can log supervision for: their own first, then their trainees'."""
     enrolments = db.session.scalars(

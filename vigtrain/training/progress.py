@@ -118,6 +118,11 @@ class StageProgress:
         return next((status for status in self.requirements if status.kind is kind), None)
 
 
+def overall_percent(stages: Sequence[StageProgress]) -> int:
+    """How far through the whole pathway: the mean of its stages' percentages."""
+    return round(sum(stage.percent for stage in stages) / len(stages)) if stages else 0
+
+
 def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgress]]:
     """Progress of every stage of each enrolment, keyed by enrolment id."""
     if not enrolments:

@@ -17,6 +17,7 @@ from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.extensions import db
 from vigtrain.pathways.models import (
     Enrolment,
+    EnrolmentStatus,
     StageRecord,
     StageState,
     StageTransition,
@@ -168,3 +169,32 @@ def active_person(user_id: str | None) -> User | None:
         return None
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.is_active_flag else None
+
+
+# --- what the home page shows each role -------------------------------------------------------------
+
+
+def own_training(trainee: User) -> tuple[list[TraineeRow], dict[int, StageTransition]]:
+    """The trainee's open and completed enrolments with current-stage progress, and the latest
+    return of each current stage that was sent back (its comments are what to do next)."""
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.trainee_id == trainee.id,
+                Enrolment.status.in_([*OPEN_ENROLMENT, EnrolmentStatus.COMPLETED]),
+            )
+            .order_by(Enrolment.start_date, Enrolment.id)
+        )
+    )
+    rows = trainee_rows(enrolments)
+    returned_ids = [row.stage.record.id for row in rows if row.stage and row.stage.record.state is StageState.RETURNED]
+    returned: dict[int, StageTransition] = {}
+    if returned_ids:
+        for transition in db.session.scalars(
+            select(StageTransition)
+            .where(StageTransition.stage_record_id.in_(returned_ids), StageTransition.to_state == StageState.RETURNED)
+            .order_by(StageTransition.id)
+        ):
+            returned[transition.stage_record_id] = transition  # the latest return wins
+    return rows, returned

@@ -48,7 +48,7 @@ from vigtrain.training.forms import (
     assessment_form,
     rating_value,
 )
-from vigtrain.training.progress import StageProgress, progress_for
+from vigtrain.training.progress import StageProgress, overall_percent, progress_for
 
 bp = Blueprint("training", __name__)
 
@@ -123,7 +123,7 @@ def show_enrolment(enrolment_id: int):
     progress = progress_for([enrolment])[enrolment.id]
     current = enrolment.current_stage
     current_progress = next((p for p in progress if current is not None and p.record.id == current.id), None)
-    overall = round(sum(p.percent for p in progress) / len(progress)) if progress else 0
+    overall = overall_percent(progress)
     return render_template(
         "training/show_enrolment.html",
         enrolment=enrolment,
@@ -202,6 +202,7 @@ def _render_stage(record: StageRecord, failed: tuple[workflow.Action, FlaskForm]
     status = 422 if failed is not None else 200
     return render_template(
         "training/show_stage.html",
+        Kind=RequirementKind,
         record=record,
         enrolment=record.enrolment,
         stage=record.definition,
