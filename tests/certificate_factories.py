@@ -1,18 +1,28 @@
-"""Builders for certificate tests: stage records that have earned a certificate, quickly.
+"""Builders for certificate tests, quickly.
 
-Stage states are set directly (the sign-off chain has its own tests); each builder commits.
+`make_earned_record` sets stage states directly (the sign-off chain has its own tests) and
+`make_certificate` issues through the certificate service; `insert_certificate` writes a
+certificate in any state straight to the database, with the facts issuing would copy, for the
+verification, register and credential tests. Each builder commits.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from tests.factories import make_enrolment, make_supervision, make_user, pathway_version
+from tests.factories import make_enrolment, make_service, make_supervision, make_user, pathway_version
+from vigtrain import codes
 from vigtrain.accounts.models import Role, User
 from vigtrain.certificates import services
-from vigtrain.certificates.models import Certificate
+from vigtrain.certificates.models import (
+    NUMBER_PREFIX,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    ReplacementReason,
+)
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState
 
@@ -113,3 +123,68 @@ def insert_ratified_records(count: int) -> list[int]:
             select(StageRecord.id).where(StageRecord.enrolment_id.in_(enrolment_ids), StageRecord.is_final.is_(True))
         )
     )
+
+
+# --- certificates written straight to the database (verification, register, credentials) -------
+
+
+VALID_UNTIL = date(2029, 3, 1)
+
+
+def make_holder(name: str = "Hana Holder", region_code: str = "E12000003", listed: bool = False, **fields):
+    service = make_service(region_code=region_code)
+    return make_user(name=name, service_id=service.id, register_opt_in=listed, **fields)
+
+
+def insert_certificate(
+    holder=None,
+    *,
+    kind: CertificateKind = CertificateKind.ACCREDITATION,
+    status: CertificateStatus = CertificateStatus.VALID,
+    issued_on: date = ISSUE_DAY,
+    valid_until: date | None = VALID_UNTIL,
+    reason: str | None = None,
+    replaces: Certificate | None = None,
+    code: str = "vig-practitioner",
+    version: str = "2024.1",
+    stage_number: int = 2,
+    enrolment=None,
+) -> Certificate:
+    holder = holder or make_holder()
+    enrolment = enrolment or (replaces.enrolment if replaces else make_enrolment(holder, code=code, version=version))
+    pathway = enrolment.pathway
+    if kind is CertificateKind.STAGE:
+        stage = pathway.stages[stage_number - 1]
+        credential, stage_name, valid_until = f"{stage.name} of the {pathway.name} pathway", stage.name, None
+        record = enrolment.stage_record(stage.code)
+    else:
+        credential, stage_name, stage_number = pathway.credential, None, None
+        record = enrolment.stage_record(pathway.final_stage.code)
+    index = (db.session.scalar(select(func.max(Certificate.status_index))) or 0) + 1
+    certificate = Certificate(
+        number=codes.generate(NUMBER_PREFIX),
+        kind=kind,
+        issue_key=f"reissue:{replaces.id}" if replaces else f"stage:{record.id}",
+        holder_id=holder.id,
+        holder_name=holder.display_name,
+        credential=credential,
+        pathway_code=code,
+        pathway_version=version,
+        pathway_title=pathway.name,
+        stage_number=stage_number,
+        stage_name=stage_name,
+        enrolment_id=enrolment.id,
+        stage_record_id=record.id,
+        issued_on=issued_on,
+        valid_until=valid_until,
+        status=status,
+        status_reason=reason,
+        replaces_id=replaces.id if replaces else None,
+        replacement_reason=ReplacementReason.NAME_CHANGE if replaces else None,
+        status_index=index,
+    )
+    db.session.add(certificate)
+    if replaces is not None:
+        replaces.status = CertificateStatus.SUPERSEDED
+    db.session.commit()
+    return certificate

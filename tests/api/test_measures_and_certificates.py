@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Api, issue_token
+from tests.certificate_factories import insert_certificate, make_holder
 from tests.factories import make_user
-from tests.verify_factories import make_certificate, make_holder
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.dcs.measures import get_measure, library
 
@@ -84,7 +84,7 @@ def test_an_unknown_measure_is_a_404_problem(api):
 
 
 def test_certificate_facts_need_no_token_and_match_the_verification_json(client, app):
-    certificate = make_certificate(make_holder("Catherine Ashworth"))
+    certificate = insert_certificate(make_holder("Catherine Ashworth"))
     response = client.get(f"/api/v1/certificates/{certificate.number}")
     assert response.status_code == 200
     body = response.get_json()
@@ -94,14 +94,14 @@ def test_certificate_facts_need_no_token_and_match_the_verification_json(client,
 
 
 def test_a_token_sent_to_the_public_operation_is_ignored(client, app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get(f"/api/v1/certificates/{certificate.number}", headers={"Authorization": "Bearer nonsense"})
     assert response.status_code == 200
 
 
 def test_a_revoked_certificate_gives_its_reason(client, app):
     reason = "Revoked by AVIGuk after a complaint about practice was upheld."
-    certificate = make_certificate(status=CertificateStatus.REVOKED, reason=reason)
+    certificate = insert_certificate(status=CertificateStatus.REVOKED, reason=reason)
     body = client.get(f"/api/v1/certificates/{certificate.number.lower()}").get_json()
     assert (body["status"], body["revocation_reason"]) == ("revoked", reason)
 
@@ -117,7 +117,7 @@ def test_mistyped_and_unknown_numbers_are_explained(client, app):
 
 def test_verification_shares_the_pages_limit_per_address(client, app):
     app.config["VERIFY_RATE_LIMIT"] = "2 per minute"
-    certificate = make_certificate()
+    certificate = insert_certificate()
     assert client.get(f"/verify/{certificate.number}").status_code == 200
     assert client.get(f"/api/v1/certificates/{certificate.number}").status_code == 200
     refused = client.get(f"/api/v1/certificates/{certificate.number}")

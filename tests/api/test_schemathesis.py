@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.conftest import issue_token
+from tests.certificate_factories import insert_certificate
 from tests.factories import make_case, make_cycles, make_enrolment, make_service, make_supervision, make_user
-from tests.verify_factories import make_certificate
 from vigtrain import create_app
 from vigtrain.accounts.models import Role
 from vigtrain.api.openapi import document
@@ -58,7 +58,7 @@ def seeded(app) -> dict:
         owner, case, "GAD-7", Timepoint.PRE, date(2025, 9, 20), dict.fromkeys("1234567", 2), date.today()
     )
     make_case(owner)
-    certificate = make_certificate()
+    certificate = insert_certificate()
     db.session.commit()
     return {
         "token": issue_token(owner),

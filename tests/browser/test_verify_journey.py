@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, MOBILE, Browse
 from tests.browser.test_small_screens import horizontal_overflow
+from tests.certificate_factories import insert_certificate, make_holder
 from tests.factories import PASSWORD
-from tests.verify_factories import make_certificate, make_holder
 from vigtrain import codes
 from vigtrain.certificates import badges
 from vigtrain.certificates.models import NUMBER_PREFIX, CertificateStatus
@@ -45,10 +45,10 @@ def fits(page: Page) -> None:
 
 def test_checking_a_certificate_by_number(visitor, app):
     holder = make_holder("Catherine Ashworth-Montgomery", listed=True)
-    certificate = make_certificate(holder)
+    certificate = insert_certificate(holder)
     renewed_holder = make_holder("Ravi Renewed")
-    renewed = make_certificate(renewed_holder, replaces=make_certificate(renewed_holder))
-    revoked = make_certificate(make_holder("Rhys Revoked"), status=CertificateStatus.REVOKED, reason=REASON)
+    renewed = insert_certificate(renewed_holder, replaces=insert_certificate(renewed_holder))
+    revoked = insert_certificate(make_holder("Rhys Revoked"), status=CertificateStatus.REVOKED, reason=REASON)
     page = visitor.page
 
     visitor.visit("/verify")
@@ -94,7 +94,7 @@ def test_checking_a_certificate_by_number(visitor, app):
 
 
 def test_checking_a_pasted_credential(visitor, app):
-    certificate = make_certificate(make_holder("Priya Credential"))
+    certificate = insert_certificate(make_holder("Priya Credential"))
     with app.test_request_context():
         token = badges.credential_jwt(certificate)
     page = visitor.page
@@ -129,9 +129,9 @@ def test_checking_a_pasted_credential(visitor, app):
 
 def test_the_register_and_choosing_to_appear(visitor):
     for name, listed in (("Amelia Listed", True), ("Nobody Unlisted", False)):
-        make_certificate(make_holder(name, listed=listed))
+        insert_certificate(make_holder(name, listed=listed))
     holder = make_holder("Olu Choosing", password=PASSWORD)
-    make_certificate(holder)
+    insert_certificate(holder)
     page = visitor.page
 
     visitor.visit("/register")

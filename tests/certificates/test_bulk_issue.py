@@ -27,7 +27,7 @@ from vigtrain.certificates.models import BulkIssue, BulkIssueItem, BulkIssueStat
 from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 500
 
 

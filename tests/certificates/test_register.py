@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
+from tests.certificate_factories import insert_certificate, make_holder
 from tests.factories import PASSWORD
-from tests.verify_factories import make_certificate, make_holder
 from vigtrain.audit import AuditEvent
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
 from vigtrain.extensions import db
@@ -40,7 +40,7 @@ def region_id(code: str) -> int:
 
 def listed(name: str, region: str = NORTH_EAST, **certificate):
     holder = make_holder(name, region_code=region, listed=True)
-    make_certificate(holder, **certificate)
+    insert_certificate(holder, **certificate)
     return holder
 
 
@@ -49,7 +49,7 @@ def listed(name: str, region: str = NORTH_EAST, **certificate):
 
 def test_only_opted_in_holders_of_a_current_accreditation_appear(client):
     listed("Amara Listed")
-    make_certificate(make_holder("Nadia Notlisted", listed=False))
+    insert_certificate(make_holder("Nadia Notlisted", listed=False))
     listed("Eddie Expired", issued_on=date(2020, 1, 6), valid_until=date(2023, 1, 5))  # overdue, not yet marked
     listed("Eve Expired", status=CertificateStatus.EXPIRED, valid_until=date(2025, 1, 1))
     listed("Rory Revoked", status=CertificateStatus.REVOKED, reason="Revoked for the register test.")
@@ -57,7 +57,7 @@ def test_only_opted_in_holders_of_a_current_accreditation_appear(client):
     listed("Dora Deactivated").is_active_flag = False
     db.session.commit()
     renewed = make_holder("Sam Superseded", listed=True)
-    make_certificate(renewed, replaces=make_certificate(renewed))
+    insert_certificate(renewed, replaces=insert_certificate(renewed))
 
     response = client.get("/register")
     assert response.status_code == 200
@@ -67,7 +67,7 @@ def test_only_opted_in_holders_of_a_current_accreditation_appear(client):
 
 def test_the_register_shows_name_credential_region_and_status_only(client):
     holder = make_holder("Priya Public", region_code=WALES, listed=True, email="priya.private@example.org")
-    certificate = make_certificate(holder, valid_until=date(2029, 3, 1))
+    certificate = insert_certificate(holder, valid_until=date(2029, 3, 1))
     response = client.get("/register")
     page = text(response)
     assert "Priya Public Accredited VIG Practitioner Wales Valid until 1 March 2029" in page
@@ -79,8 +79,8 @@ def test_the_register_shows_name_credential_region_and_status_only(client):
 
 def test_a_holder_with_two_current_accreditations_appears_for_each(client):
     holder = make_holder("Tomasz Twice", listed=True)
-    make_certificate(holder)
-    make_certificate(holder, code="vig-supervisor", version="2024.1")
+    insert_certificate(holder)
+    insert_certificate(holder, code="vig-supervisor", version="2024.1")
     page = text(client.get("/register"))
     assert "Tomasz Twice Accredited VIG Practitioner" in page
     assert "Tomasz Twice Accredited VIG Supervisor" in page
@@ -184,7 +184,7 @@ def test_choosing_needs_a_sign_in(client):
 
 def test_a_holder_opts_in_and_out_and_each_change_is_audited(client):
     holder = make_holder("Olivia Optin", password=PASSWORD)
-    make_certificate(holder)
+    insert_certificate(holder)
     client.login(holder.email)
     assert "Olivia Optin" not in listed_names(client.get("/register"))
 
@@ -219,7 +219,7 @@ def test_a_missing_or_invalid_choice_is_refused(client, choice, message):
 
 def test_someone_without_a_current_accreditation_is_told_they_will_not_appear(client):
     holder = make_holder(password=PASSWORD)
-    make_certificate(holder, kind=CertificateKind.STAGE)
+    insert_certificate(holder, kind=CertificateKind.STAGE)
     client.login(holder.email)
     page = text(client.get("/register/you"))
     assert "You do not hold a current accreditation certificate" in page
@@ -227,6 +227,6 @@ def test_someone_without_a_current_accreditation_is_told_they_will_not_appear(cl
 
 def test_an_accredited_holder_is_not_warned(client):
     holder = make_holder(password=PASSWORD)
-    make_certificate(holder)
+    insert_certificate(holder)
     client.login(holder.email)
     assert "You do not hold a current accreditation certificate" not in text(client.get("/register/you"))

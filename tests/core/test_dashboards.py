@@ -74,7 +74,7 @@ def _submit_stage_1(enrolment, supervisor):
 
 
 def _put(record, state: StageState, **fields) -> None:
-    """Place a stage in a state directly (the chain itself is tested in tests/unit/test_signoff_chain.py)."""
+    """Place a stage in a state directly (the chain itself is tested in tests/training/test_signoff.py)."""
     record.state = state
     for name, value in fields.items():
         setattr(record, name, value)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.verify_factories import make_certificate, make_holder
+from tests.certificate_factories import insert_certificate, make_holder
 from vigtrain.certificates import badges
 from vigtrain.certificates.keys import jwk_set, load_key, signing_key
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
@@ -107,7 +107,7 @@ def test_the_application_key_lives_where_configured_never_in_the_repository(app)
 
 def test_an_accreditation_is_an_open_badge_credential(app):
     holder = make_holder("Olu Badge", email="olu.private@example.org")
-    certificate = make_certificate(holder, issued_on=date(2026, 3, 2), valid_until=date(2029, 3, 1))
+    certificate = insert_certificate(holder, issued_on=date(2026, 3, 2), valid_until=date(2029, 3, 1))
     data = badges.credential_json(certificate, "https://verify.example")
     assert data["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
@@ -149,14 +149,14 @@ def test_an_accreditation_is_an_open_badge_credential(app):
 
 
 def test_summer_dates_follow_uk_time(app):
-    certificate = make_certificate(issued_on=date(2026, 7, 1), valid_until=date(2029, 6, 30))
+    certificate = insert_certificate(issued_on=date(2026, 7, 1), valid_until=date(2029, 6, 30))
     data = badges.credential_json(certificate, "https://verify.example")
     assert data["validFrom"] == "2026-06-30T23:00:00Z"  # midnight BST
     assert data["validUntil"] == "2029-06-30T22:59:59Z"
 
 
 def test_a_stage_certificate_is_a_completion_that_never_expires(app):
-    certificate = make_certificate(kind=CertificateKind.STAGE, stage_number=3)
+    certificate = insert_certificate(kind=CertificateKind.STAGE, stage_number=3)
     data = badges.credential_json(certificate, "https://verify.example")
     assert "validUntil" not in data
     achievement = data["credentialSubject"]["achievement"]
@@ -169,14 +169,14 @@ def test_a_stage_certificate_is_a_completion_that_never_expires(app):
 
 
 def test_the_older_pathway_version_has_its_own_criteria(app):
-    certificate = make_certificate(version="2015.1")
+    certificate = insert_certificate(version="2015.1")
     narrative = badges.credential_json(certificate, "https://x")["credentialSubject"]["achievement"]["criteria"]
     assert "Mid-point review day" in narrative["narrative"]
     assert "version 2015.1" in narrative["narrative"]
 
 
 def test_the_signed_credential_is_a_vc_jose_cose_jwt(app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     with app.test_request_context():
         token = badges.credential_jwt(certificate)
         header, payload = segments(token)
@@ -187,7 +187,7 @@ def test_the_signed_credential_is_a_vc_jose_cose_jwt(app):
 
 
 def test_a_changed_credential_fails_independent_verification(app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     with app.test_request_context():
         header, payload, signature = badges.credential_jwt(certificate).split(".")
         claims = segments(f"{header}.{payload}.{signature}")[1]
@@ -227,7 +227,7 @@ def test_the_list_reaches_the_highest_place_issued_even_with_nothing_revoked_nea
 
 
 def test_the_published_list_covers_every_certificate(app, client):
-    far = make_certificate()
+    far = insert_certificate()
     far.status_index = 250_000
     db.session.commit()
     token = client.get("/status/revocation").get_data(as_text=True)
@@ -253,9 +253,9 @@ def test_exactly_the_revoked_bits_are_set(revoked, probe):
 
 
 def test_the_status_list_credential_names_only_revoked_certificates(app):
-    revoked = make_certificate(status=CertificateStatus.REVOKED, reason="Revoked for a test of the list.")
-    valid = make_certificate()
-    expired = make_certificate(status=CertificateStatus.EXPIRED)
+    revoked = insert_certificate(status=CertificateStatus.REVOKED, reason="Revoked for a test of the list.")
+    valid = insert_certificate()
+    expired = insert_certificate(status=CertificateStatus.EXPIRED)
     with app.test_request_context():
         token = badges.status_list_jwt()
         header, _ = segments(token)
@@ -282,7 +282,7 @@ def other_signature(payload: dict, header: dict | None = None) -> str:
 
 
 def test_a_genuine_credential_is_recognised(app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     with app.test_request_context():
         token = badges.credential_jwt(certificate)
         result = badges.check_credential(token[:40] + "\n  " + token[40:])  # pasted with a line break
@@ -292,7 +292,7 @@ def test_a_genuine_credential_is_recognised(app):
 
 
 def test_a_credential_signed_by_someone_else_is_refused(app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     with app.test_request_context():
         claims = badges.credential_json(certificate, "http://localhost")
         result = badges.check_credential(other_signature(claims))
@@ -306,7 +306,7 @@ def test_a_credential_signed_by_someone_else_is_refused(app):
 
 
 def test_another_algorithm_is_refused(app):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     with app.test_request_context():
         claims = badges.credential_json(certificate, "http://localhost")
         token = jwt.encode(

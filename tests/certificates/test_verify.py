@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.verify_factories import make_certificate, make_holder
+from tests.certificate_factories import insert_certificate, make_holder
 from vigtrain import codes
 from vigtrain.certificates.models import NUMBER_PREFIX, CertificateKind, CertificateStatus
 from vigtrain.extensions import db
@@ -48,14 +48,14 @@ def test_the_form_needs_no_sign_in(client):
 
 
 def test_a_good_number_goes_to_its_page(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get("/verify", query_string={"number": certificate.number})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/verify/{certificate.number}"
 
 
 def test_the_number_is_read_leniently(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     sloppy = certificate.number.lower().replace("-", " ")
     response = client.get("/verify", query_string={"number": f"  {sloppy} "})
     assert response.headers["Location"] == f"/verify/{certificate.number}"
@@ -80,7 +80,7 @@ def test_a_badly_shaped_number_is_explained_beside_the_field(client, typed, mess
 
 
 def test_a_mistyped_check_character_is_caught(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get("/verify", query_string={"number": mistyped(certificate.number)})
     assert response.status_code == 422
     assert "the last character doesn't match" in text(response)
@@ -94,14 +94,14 @@ def test_an_unknown_well_formed_number_says_so(client):
 
 
 def test_a_mistyped_number_in_the_address_is_explained(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get(f"/verify/{mistyped(certificate.number)}")
     assert response.status_code == 404
     assert "the last character doesn't match" in text(response)
 
 
 def test_a_sloppy_address_redirects_to_the_certificate(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get(f"/verify/{certificate.number.lower().replace('-', '')}")
     assert response.status_code == 302
     assert response.headers["Location"] == f"/verify/{certificate.number}"
@@ -125,7 +125,7 @@ def test_anything_typed_gets_an_answer_never_an_error(app, client, typed):
 
 def test_a_valid_certificate_shows_only_the_public_facts(client):
     holder = make_holder("Valerie Valid", email="valerie.private@example.org")
-    certificate = make_certificate(holder, issued_on=date(2026, 3, 2), valid_until=date(2029, 3, 1))
+    certificate = insert_certificate(holder, issued_on=date(2026, 3, 2), valid_until=date(2029, 3, 1))
     response = client.get(f"/verify/{certificate.number}")
     assert response.status_code == 200
     page = text(response)
@@ -143,7 +143,7 @@ def test_a_valid_certificate_shows_only_the_public_facts(client):
 
 
 def test_an_overdue_certificate_reads_as_expired_before_the_nightly_job(client):
-    certificate = make_certificate(issued_on=date(2020, 1, 6), valid_until=date(2023, 1, 5))
+    certificate = insert_certificate(issued_on=date(2020, 1, 6), valid_until=date(2023, 1, 5))
     assert certificate.status is CertificateStatus.VALID
     page = text(client.get(f"/verify/{certificate.number}"))
     assert "Expired" in page
@@ -153,7 +153,7 @@ def test_an_overdue_certificate_reads_as_expired_before_the_nightly_job(client):
 
 def test_a_revoked_certificate_shows_the_reason(client):
     reason = "Revoked after a fitness to practise hearing found misconduct."
-    certificate = make_certificate(status=CertificateStatus.REVOKED, reason=reason)
+    certificate = insert_certificate(status=CertificateStatus.REVOKED, reason=reason)
     page = text(client.get(f"/verify/{certificate.number}"))
     assert "Revoked" in page
     assert "AVIGuk has revoked this certificate" in page
@@ -161,8 +161,8 @@ def test_a_revoked_certificate_shows_the_reason(client):
 
 
 def test_a_superseded_certificate_links_to_the_newer_one(client):
-    old = make_certificate()
-    new = make_certificate(old.holder, replaces=old)
+    old = insert_certificate()
+    new = insert_certificate(old.holder, replaces=old)
     response = client.get(f"/verify/{old.number}")
     page = text(response)
     assert "Superseded" in page
@@ -172,7 +172,7 @@ def test_a_superseded_certificate_links_to_the_newer_one(client):
 
 
 def test_a_stage_certificate_is_marked_and_does_not_expire(client):
-    certificate = make_certificate(kind=CertificateKind.STAGE, stage_number=2)
+    certificate = insert_certificate(kind=CertificateKind.STAGE, stage_number=2)
     page = text(client.get(f"/verify/{certificate.number}"))
     assert "Stage 1 of the VIG Practitioner pathway (stage completion, not an accreditation)" in page
     assert "Does not expire" in page
@@ -182,8 +182,8 @@ def test_a_stage_certificate_is_marked_and_does_not_expire(client):
 
 
 def test_the_json_facts_match_the_page(client):
-    old = make_certificate()
-    new = make_certificate(old.holder, replaces=old)
+    old = insert_certificate()
+    new = insert_certificate(old.holder, replaces=old)
     data = client.get(f"/verify/{old.number}.json").get_json()
     assert data["number"] == old.number
     assert data["holder"] == old.holder_name
@@ -197,7 +197,7 @@ def test_the_json_facts_match_the_page(client):
 
 def test_the_json_facts_of_a_revoked_certificate_give_the_reason(client):
     reason = "Issued in error to the wrong practitioner."
-    certificate = make_certificate(status=CertificateStatus.REVOKED, reason=reason)
+    certificate = insert_certificate(status=CertificateStatus.REVOKED, reason=reason)
     data = client.get(f"/verify/{certificate.number}.json").get_json()
     assert data["status"] == "revoked" and data["revocation_reason"] == reason
 
@@ -214,7 +214,7 @@ def test_json_for_unknown_and_malformed_numbers_is_404(client):
 
 def test_the_public_pages_are_rate_limited_per_address(app, client):
     app.config["VERIFY_RATE_LIMIT"] = "3 per minute"
-    certificate = make_certificate()
+    certificate = insert_certificate()
     for path in ("/verify", f"/verify/{certificate.number}", f"/verify/{certificate.number}.json"):
         assert client.get(path).status_code == 200
     refused = client.get("/register")
@@ -236,7 +236,7 @@ def test_documents_for_software_have_their_own_allowance(app, client):
 
 
 def test_pages_are_not_cached_by_shared_caches(client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = client.get(f"/verify/{certificate.number}")
     assert response.headers["Cache-Control"] == "no-store"
     db.session.expire_all()

@@ -6,10 +6,8 @@ import re
 
 import pytest
 
-from tests.certificate_factories import make_certificate
+from tests.certificate_factories import insert_certificate, make_certificate, make_holder
 from tests.factories import make_admin, make_service, make_user
-from tests.verify_factories import make_certificate as make_listed_certificate
-from tests.verify_factories import make_holder
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
 
@@ -42,7 +40,7 @@ def test_report_links_ignore_query_keys_that_url_for_keeps_for_itself(client, ad
 def test_pagination_links_ignore_query_keys_that_url_for_keeps_for_itself(app, client):
     app.config["PAGE_SIZE"] = 1
     for name in ("Ada Lovelace", "Grace Hopper"):
-        make_listed_certificate(make_holder(name, listed=True))
+        insert_certificate(make_holder(name, listed=True))
     db.session.commit()
     response = client.get("/register", query_string={**HOSTILE_QUERY, "name": ""})
     assert response.status_code == 200

@@ -16,8 +16,8 @@ from html import unescape
 import jwt
 import pytest
 
+from tests.certificate_factories import insert_certificate
 from tests.factories import make_admin
-from tests.verify_factories import make_certificate
 from vigtrain.audit import AuditEvent
 from vigtrain.certificates import badges
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
@@ -71,7 +71,7 @@ def status_bit(client, index: int) -> bool:
 
 
 def test_an_exported_credential_verifies_with_the_published_keys(app, client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     client.login(certificate.holder.email)
     download = client.get(f"/certificates/{certificate.number}/credential.jwt")
     assert download.status_code == 200 and download.mimetype == "application/vc+jwt"
@@ -102,7 +102,7 @@ def test_the_key_set_holds_only_public_keys(client):
 
 
 def test_a_stage_achievement_resolves(app, client):
-    certificate = make_certificate(kind=CertificateKind.STAGE, stage_number=4)
+    certificate = insert_certificate(kind=CertificateKind.STAGE, stage_number=4)
     credential = verify(client, exported(app, certificate))
     achievement = client.get(credential["credentialSubject"]["achievement"]["id"]).get_json()
     assert achievement["name"] == "Stage 3 of the VIG Practitioner pathway"
@@ -118,14 +118,14 @@ def test_a_stage_achievement_resolves(app, client):
     ],
 )
 def test_unknown_achievements_are_404(app, client, path):
-    make_certificate()  # loads the pathways
+    insert_certificate()  # loads the pathways
     response = client.get(path)
     assert response.status_code == 404
     assert response.get_json() == {"error": "No such achievement"}
 
 
 def test_a_tampered_credential_fails_verification(app, client):
-    token = exported(app, make_certificate())
+    token = exported(app, insert_certificate())
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["validUntil"] = "2099-12-31T23:59:59Z"
@@ -136,7 +136,7 @@ def test_a_tampered_credential_fails_verification(app, client):
 
 def test_revocation_shows_on_the_page_the_json_and_the_status_list(app, client):
     admin = make_admin()
-    revoked, kept = make_certificate(), make_certificate()
+    revoked, kept = insert_certificate(), insert_certificate()
     assert not status_bit(client, revoked.status_index)
 
     revoke_certificate(admin, revoked, REASON)
@@ -164,7 +164,7 @@ def test_the_page_needs_no_sign_in(client):
 
 
 def test_a_genuine_current_credential(app, client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     response = check(client, exported(app, certificate))
     assert response.status_code == 200
     page = text(response)
@@ -178,7 +178,7 @@ def test_a_genuine_current_credential(app, client):
     [(CertificateStatus.REVOKED, "revoked"), (CertificateStatus.EXPIRED, "expired")],
 )
 def test_a_genuine_credential_whose_certificate_is_no_longer_valid(app, client, status, word):
-    certificate = make_certificate(status=status, reason=REASON if word == "revoked" else None)
+    certificate = insert_certificate(status=status, reason=REASON if word == "revoked" else None)
     page = text(check(client, exported(app, certificate)))
     assert f"This credential is genuine, but the certificate is now {word}." in page
     if word == "revoked":
@@ -186,16 +186,16 @@ def test_a_genuine_credential_whose_certificate_is_no_longer_valid(app, client, 
 
 
 def test_a_genuine_credential_that_was_superseded_points_to_the_new_certificate(app, client):
-    old = make_certificate()
+    old = insert_certificate()
     token = exported(app, old)
-    new = make_certificate(old.holder, replaces=old)
+    new = insert_certificate(old.holder, replaces=old)
     page = text(check(client, token))
     assert "the certificate is now superseded" in page
     assert f"Replaced by certificate {new.number}" in page
 
 
 def test_a_tampered_credential_is_refused(app, client):
-    certificate = make_certificate()
+    certificate = insert_certificate()
     header, payload, signature = exported(app, certificate).split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["credentialSubject"]["name"] = "Mallory Impostor"
