@@ -278,6 +278,22 @@ def _session_supervisor(actor: User, enrolment: Enrolment, supervisor: User | No
 # --- logging --------------------------------------------------------------------------------------
 
 
+def _add_logged(actor: User, enrolment: Enrolment, supervisor: User, values: dict) -> SupervisionSession:
+    """A new session waiting for its supervisor's confirmation, audited."""
+    session = SupervisionSession(
+        enrolment=enrolment,
+        supervisor=supervisor,
+        status=SessionStatus.LOGGED,
+        logged_by_id=actor.id,
+        logged_at=utcnow(),
+        **values,
+    )
+    db.session.add(session)
+    _flush()
+    audit.record(actor, "supervision.logged", session, after=_snapshot(session))
+    return session
+
+
 def log_session(
     actor: User,
     enrolment: Enrolment,
@@ -292,18 +308,7 @@ def log_session(
     supervisor = _session_supervisor(actor, enrolment, supervisor)
     values = _validate(actor, enrolment, facts, today)
     _check_duplicate(enrolment, supervisor, values["session_date"], values["start_time"])
-    session = SupervisionSession(
-        enrolment=enrolment,
-        supervisor=supervisor,
-        status=SessionStatus.LOGGED,
-        logged_by_id=actor.id,
-        logged_at=utcnow(),
-        **values,
-    )
-    db.session.add(session)
-    _flush()
-    audit.record(actor, "supervision.logged", session, after=_snapshot(session))
-    return session
+    return _add_logged(actor, enrolment, supervisor, values)
 
 
 def log_group_session(
@@ -328,18 +333,7 @@ def log_group_session(
             raise DomainError(f"{enrolment.trainee.display_name}: {exc.message}", field="trainees") from None
         values = _validate(actor, enrolment, group, today, group_size_floor=len(enrolments))
         _check_duplicate(enrolment, actor, values["session_date"], values["start_time"])
-        session = SupervisionSession(
-            enrolment=enrolment,
-            supervisor=actor,
-            status=SessionStatus.LOGGED,
-            logged_by_id=actor.id,
-            logged_at=utcnow(),
-            **values,
-        )
-        db.session.add(session)
-        _flush()
-        audit.record(actor, "supervision.logged", session, after=_snapshot(session))
-        sessions.append(session)
+        sessions.append(_add_logged(actor, enrolment, actor, values))
     return sessions
 
 
