@@ -12,7 +12,6 @@ second. Every change is audited; services flush and never commit.
 
 from __future__ import annotations
 
-import calendar
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +30,7 @@ from vigtrain.certificates.models import (
     ReplacementReason,
 )
 from vigtrain.certificates.pdf import CertificateData, CertificatePDF
-from vigtrain.dates import format_date, utcnow
+from vigtrain.dates import add_months, format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.notifications.services import send_email
@@ -115,13 +114,6 @@ def find_certificate(number: str) -> Certificate | None:
 def effective_status(certificate: Certificate, today: date) -> CertificateStatus:
     """The status to show anyone today: overdue certificates are expired even before the nightly job."""
     return certificate.effective_status(today)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the 31st becomes the month's last day; 29 February, the 28th)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def validity_end(starts: date, months: int) -> date:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from vigtrain import audit
 from vigtrain.accounts.models import Role, User
-from vigtrain.dates import utcnow
+from vigtrain.dates import add_months, utcnow
 from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
@@ -47,6 +47,18 @@ def _check_version(enrolment: Enrolment, seen_version: int) -> None:
 # --- enrolment ----------------------------------------------------------------------------------
 
 
+def _open_enrolment_on(trainee: User, version: PathwayVersion, besides: Enrolment | None = None) -> Enrolment | None:
+    """The trainee's active or paused enrolment on any version of this pathway (other than `besides`)."""
+    query = select(Enrolment).where(
+        Enrolment.trainee_id == trainee.id,
+        Enrolment.pathway_version_id.in_(select(PathwayVersion.id).where(PathwayVersion.code == version.code)),
+        Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED]),
+    )
+    if besides is not None:
+        query = query.where(Enrolment.id != besides.id)
+    return db.session.scalar(query.limit(1))
+
+
 def enrol(
     actor: User,
     trainee: User,
@@ -68,16 +80,9 @@ def enrol(
             raise DomainError("The personal supervisor must hold the supervisor role", field="supervisor")
         if supervisor.id == trainee.id:
             raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
-    if start_date > today.replace(year=today.year + 1):
+    if start_date > add_months(today, 12):
         raise DomainError("The start date must be within the next year", field="start_date")
-    clash = db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.trainee_id == trainee.id,
-            Enrolment.pathway_version_id.in_(select(PathwayVersion.id).where(PathwayVersion.code == version.code)),
-            Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.PAUSED]),
-        )
-    )
-    if clash is not None:
+    if _open_enrolment_on(trainee, version) is not None:
         raise DomainError(f"{trainee.display_name} is already enrolled on {version.name}", field="trainee")
     enrolment = Enrolment(
         trainee=trainee,
@@ -112,6 +117,21 @@ def change_supervisor(actor: User, enrolment: Enrolment, supervisor: User, seen_
         raise DomainError("Choose someone with an active account who holds the supervisor role", field="supervisor")
     if supervisor.id == enrolment.trainee_id:
         raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
+    accrediting = next(
+        (
+            record
+            for record in enrolment.stages
+            if record.state is StageState.WITH_ACCREDITOR and record.accrediting_supervisor_id == supervisor.id
+        ),
+        None,
+    )
+    if accrediting is not None:
+        # The accrediting supervisor must not be the personal supervisor (and could then not hold the meeting).
+        raise DomainError(
+            f"{supervisor.display_name} is accrediting {accrediting.definition.name}: choose someone else, "
+            "or ask another accrediting supervisor first",
+            field="supervisor",
+        )
     before = audit.snapshot(enrolment, *ENROLMENT_FIELDS)
     enrolment.supervisor = supervisor
     db.session.flush()
@@ -138,6 +158,13 @@ def set_enrolment_status(
         raise DomainError("Give a reason for pausing or withdrawing", field="reason")
     if len((reason or "").strip()) > 500:
         raise DomainError("The reason must be 500 characters or fewer", field="reason")
+    reopening = enrolment.status is EnrolmentStatus.WITHDRAWN and status is not EnrolmentStatus.WITHDRAWN
+    if reopening and _open_enrolment_on(enrolment.trainee, enrolment.pathway_version, besides=enrolment) is not None:
+        raise DomainError(
+            f"{enrolment.trainee.display_name} has another open enrolment on {enrolment.pathway_version.name}: "
+            "withdraw that one first",
+            field="status",
+        )
     before = audit.snapshot(enrolment, "status", "status_reason")
     enrolment.status = status
     enrolment.status_reason = screen(reason, "reason") if status is not EnrolmentStatus.ACTIVE else None
@@ -170,7 +197,7 @@ def save_assessment(
             raise DomainError(f"Choose a rating for {definitions.name(code)}", field=f"rating_{code}")
         text = (evidence or "").strip()
         if len(text) > 1000:
-            raise DomainError("Evidence notes must be 1000 characters or fewer", field=f"evidence_{code}")
+            raise DomainError("Evidence notes must be 1,000 characters or fewer", field=f"evidence_{code}")
         clean[code] = {"rating": rating, "evidence": screen(text, f"evidence_{code}") or ""}
     assessment = db.session.scalar(
         select(Assessment).where(Assessment.stage_record_id == record.id, Assessment.kind == kind)

@@ -66,7 +66,7 @@ def _clean_comments(comments: str | None, required: bool, field: str = "comments
     if required and not text:
         raise DomainError("Write comments for the trainee explaining what to do next", field=field)
     if len(text) > MAX_COMMENTS:
-        raise DomainError(f"Comments must be {MAX_COMMENTS} characters or fewer", field=field)
+        raise DomainError(f"Comments must be {MAX_COMMENTS:,} characters or fewer", field=field)
     return screen(text, field) or None
 
 
@@ -213,13 +213,16 @@ def record_exemption(actor: User, record: StageRecord, reason: str, today: date,
     if len(text) < 10:
         raise DomainError("Give the reason for the exemption (the prior training it recognises)", field="reason")
     if len(text) > 1000:
-        raise DomainError("The reason must be 1000 characters or fewer", field="reason")
+        raise DomainError("The reason must be 1,000 characters or fewer", field="reason")
     record.exemption_reason = screen(text, "reason")
     was_current = record.state is not StageState.NOT_STARTED
-    record.started_on = record.started_on or today
-    _move(actor, record, workflow.EXEMPTION, StageState.EXEMPT, record.exemption_reason)
     if was_current:
+        _move(actor, record, workflow.EXEMPTION, StageState.EXEMPT, record.exemption_reason)
         _start_next_stage(actor, record, today)
+    else:
+        # Exempted ahead of time: an empty window, so no cycle or session ever falls in it.
+        record.started_on = record.ended_on = today
+        _move(actor, record, workflow.EXEMPTION, StageState.EXEMPT, record.exemption_reason)
 
 
 def confirm_attendance(actor: User, record: StageRecord, sessions: int, seen_version: int) -> None:
