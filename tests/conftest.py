@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,9 @@ def make_app(database_url: str, **overrides):
     return create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **overrides)
 
 
-@pytest.fixture
-def app(database_url):
+@contextmanager
+def running_app(database_url: str):
+    """An app with the regions loaded; on the way out every table is emptied and limits reset."""
     app = make_app(database_url)
     app.test_client_class = Client
     with app.app_context():
@@ -140,6 +142,12 @@ def app(database_url):
         _empty_all_tables()
         limiter.reset()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with running_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -53,22 +53,6 @@ SCREENED = [
 
 
 @pytest.fixture
-def people(app, clock):
-    """The people of one enrolment, and some who are not on it (time frozen at 2 March 2026)."""
-    return {
-        "trainee": make_user("trainee@example.org", roles=(Role.TRAINEE,), name="Tara Trainee"),
-        "supervisor": make_user(
-            "sup@example.org", roles=(Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR), name="Sue Supervisor"
-        ),
-        "accreditor": make_user(
-            "acc@example.org", roles=(Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR), name="Al Accreditor"
-        ),
-        "admin": make_user("boss@example.org", roles=(Role.ADMINISTRATOR,), name="Ada Admin"),
-        "plain": make_user("plain@example.org", roles=(Role.SUPERVISOR,), name="Pat Plain"),
-    }
-
-
-@pytest.fixture
 def enrolment(people):
     return make_enrolment(people["trainee"], people["supervisor"], start=date(2026, 1, 5), actor=people["admin"])
 

@@ -29,22 +29,6 @@ ITC_SIGNED_OFF = date(2026, 2, 1)
 WORK_DAY = date(2026, 2, 10)
 
 
-@pytest.fixture
-def people(app, clock):
-    """Trainee, personal supervisor, accrediting supervisor and administrator (time frozen at 2 March 2026)."""
-    return {
-        "trainee": make_user("trainee@example.org", roles=(Role.TRAINEE,), name="Tara Trainee"),
-        "supervisor": make_user(
-            "sup@example.org", roles=(Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR), name="Sue Supervisor"
-        ),
-        "accreditor": make_user(
-            "acc@example.org", roles=(Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR), name="Al Accreditor"
-        ),
-        "admin": make_user("boss@example.org", roles=(Role.ADMINISTRATOR,), name="Ada Admin"),
-        "stranger": make_user("other@example.org", roles=(Role.TRAINEE, Role.SUPERVISOR), name="Olly Other"),
-    }
-
-
 def _client(app, user):
     client = app.test_client()
     client.login(user.email)
@@ -427,8 +411,7 @@ def test_full_chain_through_stage_1(clients, enrolment, people):
 
 def test_asking_for_an_accreditor_refusals(clients, enrolment, people):
     stage1 = _signed_off(enrolment, people)
-    plain_supervisor = make_user("plain@example.org", roles=(Role.SUPERVISOR,), name="Pat Plain")
-    for choice in (people["supervisor"].id, people["trainee"].id, plain_supervisor.id, 9999):
+    for choice in (people["supervisor"].id, people["trainee"].id, people["plain"].id, 9999):
         response = _post(clients["admin"], stage1, "accreditor", {"accreditor": str(choice)})
         assert response.status_code == 422
         assert "Choose an accrediting supervisor from the list" in _plain(response)

@@ -18,12 +18,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import CSRF_INPUT, Client, _empty_all_tables, make_app
+from tests.conftest import CSRF_INPUT, Client, running_app
 from tests.factories import complete_assessments, make_cycles, make_enrolment, make_supervision, make_user
 from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
-from vigtrain.extensions import db, limiter
-from vigtrain.organisations.services import ensure_regions
+from vigtrain.extensions import db
 from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState, StageTransition
 from vigtrain.security import can_view_enrolment
@@ -73,16 +72,8 @@ class World:
 @pytest.fixture(scope="module")
 def table_app(database_url):
     """An app whose data lives for the whole module (the records are re-arranged by each test)."""
-    app = make_app(database_url)
-    app.test_client_class = Client
-    with app.app_context():
-        ensure_regions()
-        db.session.commit()
+    with running_app(database_url) as app:
         yield app
-        db.session.remove()
-        _empty_all_tables()
-        limiter.reset()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
