@@ -378,7 +378,6 @@ def edit_statement(enrolment_id: int, stage_code: str):
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error: RequestEntityTooLarge):
     """A request too big to read at all: on the statement page, say so beside the file field."""
-    db.session.rollback()
     record = None
     if request.endpoint == "training.edit_statement" and current_user.is_authenticated:
         enrolment = db.session.get(Enrolment, request.view_args["enrolment_id"])
