@@ -129,6 +129,20 @@ def test_run_does_not_retry_unless_asked(app):
     assert_saved("Taken")
 
 
+def test_keep_refused_rolls_back_when_keeping_fails(app, monkeypatch):
+    """If committing what a refusal kept fails too, nothing is left half-done: rolled back, then raised."""
+    real_commit = db.session.commit
+
+    def failing_commit() -> None:
+        raise IntegrityError("COMMIT", {}, Exception("the database said no"))
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(IntegrityError):
+        transactions.run(refuse_after_adding("Leeds", DomainError("No")), keep_refused=True)
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    assert_saved()
+
+
 def test_run_retries_a_change_that_lost_a_race_and_commits_the_next_attempt(app):
     transactions.run(lambda: make_service("Taken"))
     attempts: list[int] = []

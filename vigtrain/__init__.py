@@ -106,6 +106,7 @@ def create_app(config: str | Config | dict[str, Any] | None = None, **overrides:
     _init_extensions(app)
     app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
+    _connect_domain_answers()
     _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -190,6 +191,15 @@ def _register_blueprints(app: Flask) -> None:
         api_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _connect_domain_answers() -> None:
+    """Import the modules whose receivers answer lower domains' signals (casework asks dcs, organisations
+    asks accounts). The blueprints import them too; naming them here keeps that from being an accident,
+    and the signals refuse to run unanswered."""
+    import vigtrain.accounts.services
+    import vigtrain.dcs.services
+    import vigtrain.dcs.views  # noqa: F401  (the case page's outcome figures)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -7,7 +7,6 @@ import os
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from vigtrain import audit, transactions
 from vigtrain.accounts.models import Role, User
@@ -96,12 +95,10 @@ def mail() -> None:
 @mail.command("deliver")
 def deliver() -> None:
     """Send queued outbox messages over SMTP."""
-    from vigtrain.notifications.models import OutboxMessage, OutboxStatus
-    from vigtrain.notifications.services import deliver_outbox, email_sender
+    from vigtrain.notifications.services import deliver_outbox, email_sender, held_count
 
     if not email_sender().configured:
-        held = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.HELD)).all()
-        click.echo(f"No SMTP server configured (MAIL_SERVER); {len(held)} messages are held in the outbox.")
+        click.echo(f"No SMTP server configured (MAIL_SERVER); {held_count()} messages are held in the outbox.")
         return
     sent = transactions.command(lambda: deliver_outbox(limit=500))
     click.echo(f"Sent {sent} messages.")

@@ -1,4 +1,5 @@
-"""Domain errors raised by services; views turn them into messages beside the field."""
+"""Domain errors raised by services; `vigtrain.transactions` turns them into answers (a message beside
+the field, a problem, a command's error) and rolls back."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+STALE = "Someone else changed this while you were working on it. Nothing was saved: check the latest and try again."
 
 
 class NotFound(DomainError):

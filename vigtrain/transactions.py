@@ -5,7 +5,7 @@ on any failure at all, rolls it back, so no caller can forget either half. Aroun
 
 - `submit` (web forms): a broken rule becomes a message beside its field and nothing is saved;
 - `command` (the CLI): a broken rule becomes the command's error message and exit status 1;
-- the API passes `refusal=` to turn a broken rule into its 422 problem (see `vigtrain.api.problems`).
+- the API passes `refusal=` to turn a broken rule into its problem document (see `vigtrain.api.problems`).
 
 A stale version, seen by the service (`Conflict`) or by the database when two people save at once
 (`StaleDataError`), always escapes as `Conflict`, which pages and the API answer with 409; a refused
@@ -30,14 +30,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.errors import STALE, Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.forms import add_error
 
 log = logging.getLogger("vigtrain.transactions")
 
 T = TypeVar("T")
-STALE = "Someone else changed this while you were working on it. Nothing was saved: check the latest and try again."
 # PostgreSQL's "try again" states: serialization_failure and deadlock_detected.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # Errors that are answered as themselves (409, 403, 404), never as a message beside a field.
@@ -79,7 +78,7 @@ def run(
             raise
         except DomainError as error:
             if keep_refused:
-                db.session.commit()
+                _commit_or_roll_back()
             else:
                 db.session.rollback()
             if refusal is not None:
@@ -95,6 +94,18 @@ def run(
         except BaseException:
             db.session.rollback()
             raise
+
+
+def _commit_or_roll_back() -> None:
+    """Commit what a refused change kept; if even that fails, roll back like any other failure."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(STALE) from None
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 @dataclass(frozen=True)

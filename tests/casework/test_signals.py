@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+from blinker import Namespace
+
 from tests.factories import make_admin, make_case, make_service, make_user
 from vigtrain.accounts.models import Role
+from vigtrain.casework import signals
 from vigtrain.dates import today
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
+from vigtrain.organisations.services import members_counted
 
 
 def test_the_case_page_lists_what_the_outcome_measures_show(client, app):
@@ -50,3 +55,18 @@ def test_the_list_of_services_counts_the_people_in_each(client, app):
     html = client.get("/admin/services/").get_data(as_text=True)
     assert _people_column(html, busy.name) == "2"
     assert _people_column(html, quiet.name) == "0"
+
+
+def test_every_question_a_lower_domain_asks_has_an_answer(app):
+    """The app connects a receiver to each signal, so no rule that asks another domain passes unasked."""
+    questions = [signals.case_changed, signals.first_measure_on, signals.last_measure_on, signals.case_page]
+    assert all(question.receivers for question in [*questions, members_counted])
+
+
+def test_a_question_nobody_answers_is_an_error_not_a_silent_pass():
+    """Fail closed: with no receiver, asking raises instead of answering 'nothing to say'."""
+    unanswered = Namespace().signal("unanswered")
+    with pytest.raises(RuntimeError, match="nothing answers 'unanswered'"):
+        signals.answers(unanswered, None)
+    with pytest.raises(RuntimeError, match="nothing answers 'unanswered'"):
+        signals.tell(unanswered, None)

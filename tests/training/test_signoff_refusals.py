@@ -26,7 +26,7 @@ from tests.factories import (
 from vigtrain import transactions
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
-from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage
 from vigtrain.pathways.definitions import principles
@@ -1112,18 +1112,6 @@ def test_an_uploaded_statement_replaces_the_previous_file(enrolment, people):
 
 
 # --- finding a stage ----------------------------------------------------------------------------------
-
-
-def test_find_stage_finds_only_a_stage_of_that_enrolment(enrolment):
-    """A stage is found by its enrolment and code; anything else is not found."""
-    assert training.find_stage(enrolment.id, "stage-2") is enrolment.stage_record("stage-2")
-    with pytest.raises(NotFound):
-        training.find_stage(enrolment.id, "stage-9")
-    with pytest.raises(NotFound):
-        training.find_stage(enrolment.id + 1, "itc")
-
-
-# --- rules that hold between the services ---------------------------------------------------------------
 
 
 def test_a_stage_exempted_ahead_of_time_does_not_lock_the_current_stages_cycles(enrolment, people):

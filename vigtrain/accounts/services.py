@@ -301,6 +301,13 @@ def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
 
+def invited_count() -> int:
+    """Active accounts whose invitation has not been accepted yet (no password set)."""
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.password_hash.is_(None), User.is_active_flag)
+    )
+
+
 @members_counted.connect
 def count_service_members(_sender: object) -> dict[int, int]:
     """People per service, by service id, for the list of services."""

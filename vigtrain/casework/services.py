@@ -178,7 +178,7 @@ def update_case(
     after = audit.snapshot(case, *CASE_FIELDS)
     if after != before:
         audit.record(actor, "case.updated", case, before=before, after=after)
-        signals.case_changed.send(case)
+        signals.tell(signals.case_changed, case)
 
 
 def close_case(

@@ -30,6 +30,19 @@ case_page = _signals.signal("case-page")
 """Asks what another domain shows on a case's page: each answer is a dict of values for the template."""
 
 
+def require_receivers(signal: NamedSignal) -> None:
+    """Fail closed: a rule that asks nobody would pass silently, so a signal with no receiver is an error."""
+    if not signal.receivers:
+        raise RuntimeError(f"nothing answers {signal.name!r}: the app factory imports the domains that do")
+
+
 def answers(question: NamedSignal, case: Case) -> list[Any]:
     """Every receiver's answer about `case`, leaving out those with nothing to say (None)."""
+    require_receivers(question)
     return [answer for _receiver, answer in question.send(case) if answer is not None]
+
+
+def tell(news: NamedSignal, case: Case) -> None:
+    """Tell the domains built on casework that `case` changed."""
+    require_receivers(news)
+    news.send(case)

@@ -6,8 +6,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
-from vigtrain.accounts import queries as accounts
 from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.services import count_users, invited_count
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import case_count
 from vigtrain.extensions import db
@@ -37,8 +37,8 @@ def home():
     admin_figures = None
     if is_administrator(user):
         admin_figures = {
-            "users": accounts.people_count(),
-            "invited": accounts.invited_count(),
+            "users": count_users(),
+            "invited": invited_count(),
             "held": held_count(),
             "to_ratify": queries.count(queries.stages_to_ratify()),
             "needing_accreditor": queries.count(queries.stages_needing_accreditor()),

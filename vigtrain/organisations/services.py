@@ -79,6 +79,8 @@ def update_service(actor: User, service: Service, name: str, kind: ServiceKind, 
 
 def service_member_counts() -> dict[int, int]:
     """How many people belong to each service, by service id (as the accounts domain counts them)."""
+    if not members_counted.receivers:
+        raise RuntimeError("nothing answers 'service-members-counted': the app factory imports accounts")
     counts: Counter[int] = Counter()
     for _receiver, answer in members_counted.send():
         counts.update(answer)

@@ -231,7 +231,7 @@ class AssessmentKind(enum.StrEnum):
     SUPERVISOR = "supervisor"
 
 
-# Who may change an assessment while the stage is in which state.
+# While which states each kind of assessment may change.
 ASSESSMENT_OPEN = {
     AssessmentKind.SELF: OPEN_FOR_WORK,
     AssessmentKind.SUPERVISOR: OPEN_FOR_WORK | {StageState.SUBMITTED},

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from vigtrain import audit
 from vigtrain.accounts.models import Role, User
 from vigtrain.dates import add_months, utcnow
-from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.definitions import principles
@@ -31,7 +31,6 @@ from vigtrain.pathways.models import (
 )
 from vigtrain.screening import screen
 from vigtrain.security import can_assess_stage, can_enrol, can_manage_enrolment, can_submit_stage
-from vigtrain.transactions import STALE
 
 ENROLMENT_FIELDS = ("trainee_id", "pathway_version_id", "supervisor_id", "service_id", "start_date", "status")
 MAX_COMMENTS = 4000
@@ -257,12 +256,3 @@ def attach_statement_file(
         before={"file": previous},
         after={"file": record.statement_file_key, "size": size},
     )
-
-
-def find_stage(enrolment_id: int, stage_code: str) -> StageRecord:
-    record = db.session.scalar(
-        select(StageRecord).where(StageRecord.enrolment_id == enrolment_id, StageRecord.stage_code == stage_code)
-    )
-    if record is None:
-        raise NotFound("No such stage")
-    return record

@@ -29,7 +29,7 @@ STAGE_FIELDS = ("state", "started_on", "ended_on", "accrediting_supervisor_id", 
 
 def perform(action: Action, actor: User, record: StageRecord, arguments: dict) -> None:
     """Run the service function `action` names with a form's arguments (the one action view's call)."""
-    globals()[action.perform](actor, record, **arguments)
+    PERFORMERS[action.name](actor, record, **arguments)
 
 
 def _move(actor: User, record: StageRecord, action: Action | None, to: StageState, comments: str | None = None) -> None:
@@ -236,3 +236,7 @@ def confirm_attendance(actor: User, record: StageRecord, sessions: int, seen_ver
     audit.record(
         actor, "stage.attendance_confirmed", record, before=before, after={"course_sessions_attended": sessions}
     )
+
+
+# Each row's service function, looked up once: a row naming a function that does not exist fails at import.
+PERFORMERS = {action.name: globals()[action.perform] for action in workflow.ACTIONS}

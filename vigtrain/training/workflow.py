@@ -3,8 +3,9 @@
 Each row is read by the sign-off service (which refuses an action its row does not allow), by the
 stage page (which offers exactly the actions whose rows allow them), by the one action view (its
 form and the message shown afterwards) and by the notifications (who is told when a state is
-reached). Adding an action or a state means adding or editing its row here, and writing the
-service function the row names in `vigtrain.training.signoff`.
+reached). Adding an action or a state means adding or editing its row here, writing the service
+function the row names in `vigtrain.training.signoff`, and giving its form a place on the stage
+page (templates/training/show_stage.html).
 
 The chain: the trainee submits → the personal supervisor signs off (or returns) → an
 administrator or the personal supervisor asks an accrediting supervisor → the accrediting
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vigtrain.accounts.models import User
-from vigtrain.errors import Conflict, DomainError, PermissionDenied
+from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import FINISHED_STATES, OPEN_FOR_WORK, EnrolmentStatus, StageRecord, StageState
 from vigtrain.security import (
@@ -31,7 +32,6 @@ from vigtrain.security import (
     can_submit_stage,
 )
 from vigtrain.training import forms
-from vigtrain.transactions import STALE
 
 EXEMPTABLE = frozenset({StageState.NOT_STARTED, StageState.IN_PROGRESS, StageState.RETURNED})
 UNFINISHED = frozenset(StageState) - FINISHED_STATES
@@ -61,7 +61,7 @@ class Action:
     starts_from: frozenset[StageState]
     leads_to: dict[StageState, Step]  # empty: the action records something without moving the stage
     may: Callable[[User, StageRecord], bool]  # who: a predicate from vigtrain.security
-    form: type[forms.VersionedForm]
+    form: type[forms.StageActionForm]
     perform: str  # the service function in vigtrain.training.signoff
     done: Callable[[StageRecord], str]  # the message shown once it is done
     refused: str  # why the state does not allow it ({state} is the stage's state, in words)
@@ -86,6 +86,10 @@ class Action:
         """The refusal the service raises, or None: permission, then the stage, then the state."""
         if not self.may(user, record):
             return PermissionDenied(self.denied)
+        return self.state_problem(record)
+
+    def state_problem(self, record: StageRecord) -> DomainError | None:
+        """Why the stage cannot take this action now, whoever asks (None if it can)."""
         if self.needs_active and record.enrolment.status is not EnrolmentStatus.ACTIVE:
             status = record.enrolment.status.value
             return DomainError(f"This enrolment is {status}; stages cannot move until it is active again")
@@ -278,6 +282,6 @@ def check(action: Action, actor: User, record: StageRecord, seen_version: int) -
         raise PermissionDenied(action.denied)
     if record.version != seen_version:
         raise Conflict(STALE)
-    problem = action.problem(actor, record)
+    problem = action.state_problem(record)
     if problem is not None:
         raise problem
