@@ -6,12 +6,12 @@ from datetime import date
 
 from sqlalchemy import Select, func, or_, select
 
-from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.queries import role_holders
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
 from vigtrain.security import can_log_supervision
 from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
-from vigtrain.supervision.sessions import leads_sessions
 
 # How every log lists sessions: the latest first.
 NEWEST_FIRST = (
@@ -111,14 +111,8 @@ def own_enrolments(user: User) -> list[Enrolment]:
 
 
 def supervisor_choices(trainee_id: int) -> list[User]:
-    """Everyone a trainee may name as the supervisor of a session (`leads_sessions`), but themselves, by name."""
-    holders = db.session.scalars(
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.SUPERVISOR, User.id != trainee_id)
-        .order_by(User.display_name, User.id)
-    ).unique()
-    return [person for person in holders if leads_sessions(person)]
+    """Everyone a trainee may name as the supervisor of a session (as `leads_sessions` says), but themselves."""
+    return list(db.session.scalars(role_holders(Role.SUPERVISOR, [trainee_id])))
 
 
 def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None, list[SupervisionSession]]:

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
-from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.queries import role_holders
 from vigtrain.extensions import db
 from vigtrain.pathways.models import (
     Enrolment,
@@ -135,23 +136,14 @@ def _label(user: User) -> str:
     return f"{user.display_name} ({user.email})"
 
 
-def _people(role: Role, excluded: Sequence[int] = ()) -> Select:
-    query = select(User).where(
-        User.is_active_flag.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role == role))
-    )
-    if excluded:
-        query = query.where(User.id.not_in(excluded))
-    return query.order_by(User.display_name, User.id)
-
-
 def people_choices(role: Role) -> list[tuple[str, str]]:
     """Every active holder of `role`, as (id, "name (email)") choices."""
-    return [(str(user.id), _label(user)) for user in db.session.scalars(_people(role))]
+    return [(str(user.id), _label(user)) for user in db.session.scalars(role_holders(role))]
 
 
 def supervisor_choices(enrolment: Enrolment) -> list[tuple[str, str]]:
     """Who may become this trainee's personal supervisor."""
-    people = db.session.scalars(_people(Role.SUPERVISOR, [enrolment.trainee_id]))
+    people = db.session.scalars(role_holders(Role.SUPERVISOR, [enrolment.trainee_id]))
     return [(str(user.id), _label(user)) for user in people]
 
 
@@ -159,7 +151,7 @@ def accreditor_choices(record: StageRecord) -> list[tuple[str, str]]:
     """Who may accredit this stage: an accrediting supervisor who is neither the trainee nor their supervisor."""
     enrolment = record.enrolment
     excluded = [user_id for user_id in (enrolment.trainee_id, enrolment.supervisor_id) if user_id is not None]
-    people = db.session.scalars(_people(Role.ACCREDITING_SUPERVISOR, excluded))
+    people = db.session.scalars(role_holders(Role.ACCREDITING_SUPERVISOR, excluded))
     return [(str(user.id), _label(user)) for user in people]
 
 

@@ -208,6 +208,7 @@ def _render_stage(record: StageRecord, failed: tuple[workflow.Action, FlaskForm]
         stage=record.definition,
         progress=progress,
         forms=forms,
+        paths=PATHS,
         error_form=failed[1] if failed else None,
         transitions=transitions,
         returned=returned,
@@ -224,6 +225,7 @@ def _render_stage(record: StageRecord, failed: tuple[workflow.Action, FlaskForm]
 
 
 STAGE = "/enrolments/<int:enrolment_id>/stages/<stage_code>"
+PATHS = {action.name: action.path for action in workflow.ACTIONS}  # each form posts to its row's address
 
 
 @bp.route(STAGE)

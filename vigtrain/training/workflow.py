@@ -5,7 +5,7 @@ stage page (which offers exactly the actions whose rows allow them), by the one 
 form and the message shown afterwards) and by the notifications (who is told when a state is
 reached). Adding an action or a state means adding or editing its row here, writing the service
 function the row names in `vigtrain.training.signoff`, and giving its form a place on the stage
-page (templates/training/show_stage.html).
+page (templates/training/show_stage.html, which posts it to the row's address).
 
 The chain: the trainee submits → the personal supervisor signs off (or returns) → an
 administrator or the personal supervisor asks an accrediting supervisor → the accrediting
@@ -73,7 +73,7 @@ class Action:
     def allows(self, user: User, record: StageRecord) -> bool:
         """Whether `user` may take this action on `record` now: the stage page offers it exactly then.
 
-        The same conditions as `problem`, cheapest first (the page asks this of every row).
+        The conditions `check` refuses on, cheapest first (the page asks this of every row).
         """
         return (
             record.state in self.starts_from
@@ -81,12 +81,6 @@ class Action:
             and self.applies(record)
             and self.may(user, record)
         )
-
-    def problem(self, user: User, record: StageRecord) -> Exception | None:
-        """The refusal the service raises, or None: permission, then the stage, then the state."""
-        if not self.may(user, record):
-            return PermissionDenied(self.denied)
-        return self.state_problem(record)
 
     def state_problem(self, record: StageRecord) -> DomainError | None:
         """Why the stage cannot take this action now, whoever asks (None if it can)."""
