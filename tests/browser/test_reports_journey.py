@@ -1,4 +1,4 @@
-"""An administrator filters the national report; a trainee reads their service's report on a phone."""
+"""An administrator breaks the national report down; a trainee reads their service's report on a phone."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _cases(app):
     return north
 
 
-def test_an_administrator_filters_the_national_report(app, browse: Browse):
+def test_an_administrator_breaks_the_national_report_down(app, browse: Browse):
     _cases(app)
     page = browse.page
     browse.sign_in("admin@example.org", PASSWORD)
@@ -33,14 +33,15 @@ def test_an_administrator_filters_the_national_report(app, browse: Browse):
     browse.act(lambda: page.get_by_role("link", name="National report").click())
     expect(page.get_by_role("heading", level=1)).to_have_text("Outcomes across all services")
     expect(page.get_by_role("region", name="By region")).to_contain_text("Yorkshire and The Humber")
-    page.get_by_text("Filter the cases").click()
-    page.get_by_label("Population").select_option(label="Perinatal mental health")
+    expect(page.get_by_text("Filter the cases")).to_have_count(0)  # broken down, never filtered
+    page.get_by_label("Break the figures down by").select_option(label="Population")
     browse.act(lambda: page.get_by_role("button", name="Show the report").click())
-    assert "population=perinatal" in browse.path()
-    summary = page.locator(".govuk-summary-list")
-    expect(summary).to_contain_text("20")  # the 20 perinatal cases, all in one region
+    assert "by=population" in browse.path()
+    table = page.get_by_role("region", name="By population")
+    expect(table.get_by_role("row", name="Perinatal mental health")).to_contain_text("20")
     expect(page.get_by_role("img", name="Mean PHQ-9 score before and after")).to_be_visible()
-    expect(page.get_by_role("link", name="Clear filters")).to_be_visible()
+    page.get_by_text("How figures are protected").click()
+    expect(page.get_by_text("worked out from the rounded counts shown beside it")).to_be_visible()
     browse.visit("/reports")
     browse.act(lambda: page.get_by_role("link", name="Research export").click())
     expect(page.get_by_role("region", name="Data dictionary")).to_contain_text("case_code")
@@ -69,7 +70,7 @@ def test_a_trainee_reads_their_service_report_on_a_phone(app, browser, live_serv
 def test_the_national_report_reflows_at_320_pixels(app, browse_mobile: Browse):
     _cases(app)
     browse_mobile.sign_in("admin@example.org", PASSWORD)
-    browse_mobile.visit("/reports/national?population=perinatal&by=relationship")
+    browse_mobile.visit("/reports/national?by=relationship")
     page = browse_mobile.page
     expect(page.get_by_role("region", name="By relationship")).to_contain_text("Parent and child")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

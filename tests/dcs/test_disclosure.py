@@ -6,7 +6,17 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from vigtrain.dcs.disclosure import SUPPRESSED, breakdown, count, round_count, statistic
+from vigtrain.dcs.disclosure import (
+    SUPPRESSED,
+    CannotProtect,
+    Table,
+    breakdown,
+    count,
+    protect,
+    ranges,
+    round_count,
+    statistic,
+)
 
 
 @pytest.mark.parametrize(
@@ -167,3 +177,53 @@ def test_within_the_rounding_subtraction_leaves_a_withheld_count_uncertain(value
         most = high - (len(hidden) - 1)
         least = max(1, low - (len(hidden) - 1) * max(7, min(nonzero, default=7) + 2))
         assert most > least, f"cell {index} of {values} is pinned between {least} and {most}"
+
+
+# --- tied tables -----------------------------------------------------------------------------------------------
+
+
+def test_rounded_counts_whose_ranges_meet_the_total_are_not_all_shown():
+    """Four 8s publish as 10s adding to 30: each is at least 8 and the total at most 32, so each is 8."""
+    published = breakdown([8, 8, 8, 8])
+    assert published.cells == (SUPPRESSED, 10, 10, 10) and published.total == 30  # the * is 1 to 8
+
+
+def test_a_table_never_narrows_a_count_it_shares_with_other_tables():
+    """The total is published on its own first; rows that would narrow it are withheld instead."""
+    alone = Table()
+    total = alone.add(24)
+    flags = protect(alone)
+    low, high = ranges(alone, flags)
+    assert (low[total], high[total]) == (23, 27)
+    table = Table()
+    shared = table.add(24)
+    rows = [table.add(8) for _ in range(3)]  # three 10s: at least 24, so the total would be 24 exactly
+    table.sums.append((shared, tuple(rows)))
+    table.fixed, table.limits = {shared: False}, {shared: (23, 27)}
+    withheld = protect(table)
+    assert not withheld[shared]
+    low, high = ranges(table, withheld)
+    assert (low[shared], high[shared]) == (23, 27)
+    assert any(withheld[row] for row in rows)
+
+
+def test_a_hidden_count_hides_its_parts():
+    """Five paired cases hidden: the improved, unchanged and deteriorated among them are hidden too."""
+    table = Table()
+    cases, paired = table.add(20), table.add(5)
+    parts = (table.add(0), table.add(5), table.add(0))
+    table.parents.update({paired: cases, **dict.fromkeys(parts, paired)})
+    table.orders.append((paired, cases))
+    table.sums.append((paired, parts))
+    withheld = protect(table)
+    assert [withheld[index] for index in (cases, paired, *parts)] == [False, True, True, True, True]
+
+
+def test_a_table_that_cannot_be_protected_says_so():
+    table = Table()
+    shared = table.add(9)
+    rows = [table.add(1) for _ in range(9)]
+    table.sums.append((shared, tuple(rows)))
+    table.fixed, table.limits = {shared: False}, {shared: (8, 12)}
+    with pytest.raises(CannotProtect):
+        protect(table)

@@ -9,56 +9,33 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vigtrain.dcs.measures import get_measure
-from vigtrain.dcs.outcomes import Classification, classify
+from tests.dcs.report_factories import PHQ9, WEMWBS, make_report, sums_of
 from vigtrain.dcs.reports import (
-    Breakdown,
-    Filters,
-    Group,
     Level,
-    Report,
-    Scope,
     Sums,
     bias_correction,
     effect_size,
-    figures,
     publish,
 )
 
-PHQ9 = get_measure("PHQ-9")
-WEMWBS = get_measure("WEMWBS")
 
-
-def sums_of(measure, pairs: list[tuple[float, float]], unpaired: int = 0) -> Sums:
-    """What the SQL aggregate returns for these cases, worked out one case at a time."""
-    changes = [classify(measure, pre, post) for pre, post in pairs]
-    return Sums(
-        cases=len(pairs) + unpaired,
-        paired=len(pairs),
-        pre=sum(pre for pre, _ in pairs),
-        pre_squared=sum(pre * pre for pre, _ in pairs),
-        post=sum(post for _, post in pairs),
-        post_squared=sum(post * post for _, post in pairs),
-        pre_post=sum(pre * post for pre, post in pairs),
-        improved=sum(c.classification is Classification.RELIABLE_IMPROVEMENT for c in changes),
-        unchanged=sum(c.classification is Classification.NO_RELIABLE_CHANGE for c in changes),
-        deteriorated=sum(c.classification is Classification.RELIABLE_DETERIORATION for c in changes),
-        at_caseness=sum(bool(measure.is_case(pre)) for pre, _ in pairs),
-        recovered=sum(bool(c.recovery) for c in changes),
-        reliably_recovered=sum(bool(c.reliable_recovery) for c in changes),
-    )
+def _exact(sums: Sums) -> dict[str, float | None]:
+    """A practitioner's own figures (no disclosure control): every figure exact."""
+    published = publish(make_report(Level.PRACTITIONER, [("a", sums)]))
+    return {key: value.number for key, value in published.total.values.items()}
 
 
 def test_figures_for_a_worked_example():
     """PHQ-9 18->9 (reliable recovery), 12->8 (recovery, not reliable), 10->17 (reliable deterioration), 5->3."""
-    result = figures(sums_of(PHQ9, [(18, 9), (12, 8), (10, 17), (5, 3)], unpaired=1), PHQ9)
-    assert result.cases == 5 and result.paired == 4
-    assert result.completeness == 80
-    assert result.mean_pre == 11.25 and result.mean_post == 9.25
-    assert (result.improved, result.unchanged, result.deteriorated) == (25, 50, 25)
-    assert result.at_caseness == 3
-    assert result.recovery == pytest.approx(200 / 3)
-    assert result.reliable_recovery == pytest.approx(100 / 3)
+    result = _exact(sums_of(PHQ9, [(18, 9), (12, 8), (10, 17), (5, 3)], unpaired=1))
+    assert result["cases"] == 5 and result["paired"] == 4
+    assert result["completeness"] == 80
+    assert result["mean_pre"] == 11.25 and result["mean_post"] == 9.25
+    assert (result["improved"], result["unchanged"], result["deteriorated"]) == (25, 50, 25)
+    assert (result["improved_count"], result["unchanged_count"], result["deteriorated_count"]) == (1, 2, 1)
+    assert result["at_caseness"] == 3
+    assert result["recovery"] == pytest.approx(200 / 3)
+    assert result["reliable_recovery"] == pytest.approx(100 / 3)
 
 
 def test_effect_size_matches_the_case_by_case_formula():
@@ -116,26 +93,20 @@ def test_sums_add_up_across_groups(first, second):
 @settings(max_examples=150, deadline=None)
 @given(pairs)
 def test_figures_from_sums_equal_figures_case_by_case(data):
-    result = figures(sums_of(PHQ9, data), PHQ9)
+    result = _exact(sums_of(PHQ9, data))
     if not data:
-        assert result.mean_pre is None and result.improved is None and result.effect is None
+        assert result["mean_pre"] is None and result["improved"] is None and result["effect"] is None
         return
-    assert result.mean_pre == pytest.approx(statistics.mean(pre for pre, _ in data))
-    assert result.mean_post == pytest.approx(statistics.mean(post for _, post in data))
-    assert result.improved + result.unchanged + result.deteriorated == pytest.approx(100)
+    assert result["mean_pre"] == pytest.approx(statistics.mean(pre for pre, _ in data))
+    assert result["mean_post"] == pytest.approx(statistics.mean(post for _, post in data))
+    assert result["improved"] + result["unchanged"] + result["deteriorated"] == pytest.approx(100)
     pre = [p for p, _ in data]
     post = [q for _, q in data]
     assume(len(data) >= 3 and statistics.stdev(pre) > 0)
     expected = bias_correction(len(data) - 1) * (statistics.mean(pre) - statistics.mean(post)) / statistics.stdev(pre)
-    assert result.effect.value == pytest.approx(expected, rel=1e-6, abs=1e-9)
-    if result.effect.low is not None:
-        assert result.effect.low <= result.effect.value <= result.effect.high
-
-
-def _report(level: Level, groups: list[tuple[str, Sums]]) -> Report:
-    scope = Scope(level, practitioner_id=1) if level is Level.PRACTITIONER else Scope(level)
-    made = [Group(label, label, sums) for label, sums in groups]
-    return Report(scope, Filters(PHQ9, Breakdown.POPULATION), made, sum((g.sums for g in made), Sums()))
+    assert result["effect"] == pytest.approx(expected, abs=0.005)  # as published, to two places
+    if result["effect_low"] is not None:
+        assert result["effect_low"] <= result["effect"] <= result["effect_high"]
 
 
 def _case_rows(count: int, paired: int) -> Sums:
@@ -144,23 +115,46 @@ def _case_rows(count: int, paired: int) -> Sums:
 
 def test_publishing_above_the_practitioner_withholds_small_figures_and_protects_the_total():
     published = publish(
-        _report(Level.SERVICE, [("a", _case_rows(3, 3)), ("b", _case_rows(20, 5)), ("c", _case_rows(12, 9))])
+        make_report(Level.SERVICE, [("a", _case_rows(3, 3)), ("b", _case_rows(20, 5)), ("c", _case_rows(12, 9))])
     )
     a, b, c = published.rows
     assert a.withheld and c.withheld  # a is small; c, the next smallest, goes with it
     assert all(value.text == "*" for value in [*a.values.values(), *c.values.values()])
     assert b.values["cases"].text == "20"
-    assert b.values["completeness"].text == "25%"  # over 20 cases
-    assert b.values["mean_pre"].withheld  # over 5 paired cases
-    assert b.values["improved"].withheld
+    assert b.values["paired"].text == "*"  # 5 paired cases
+    assert b.values["completeness"].withheld  # its count is withheld, so the share is too
+    assert b.values["mean_pre"].withheld and b.values["improved"].withheld
     total = published.total.values
-    assert total.get("cases").text == "35"
-    assert total["mean_pre"].text not in ("", "*")  # 17 paired cases
-    assert total["recovery"].text.endswith("%")
+    assert total["cases"].text == "35" and total["paired"].text == "15"  # 35 and 17
+    assert total["completeness"].text == "43%"  # 15 of 35, as published; 17 of 35 would be 49%
+    assert total["mean_pre"].text not in ("", "*")
+
+
+def test_percentages_come_from_the_published_counts():
+    """The issue's example: "10 cases" with "88%" pinned 8 cases of which 7 paired."""
+    published = publish(make_report(Level.REGION, [("a", _case_rows(8, 7)), ("b", _case_rows(0, 0))]))
+    total = published.total.values
+    assert total["cases"].text == "10"
+    assert total["paired"].text == "*" and total["completeness"].withheld
+    published = publish(make_report(Level.REGION, [("a", _case_rows(25, 22)), ("b", _case_rows(0, 0))]))
+    total = published.total.values
+    assert (total["cases"].text, total["paired"].text, total["completeness"].text) == ("25", "20", "80%")
+
+
+def test_means_over_a_rounded_10_are_whole_numbers_and_intervals_use_the_fewest_cases():
+    pairs = [(10 + i, 4 + i % 4) for i in range(9)]  # 9 paired cases: published as 10, so 8 to 12
+    controlled = publish(make_report(Level.SERVICE, [("a", sums_of(PHQ9, pairs, unpaired=11))])).total.values
+    exact = publish(make_report(Level.PRACTITIONER, [("a", sums_of(PHQ9, pairs, unpaired=11))])).total.values
+    assert controlled["paired"].text == "10"
+    assert controlled["mean_pre"].text == "14" and exact["mean_pre"].text == "14.0"
+    assert controlled["effect"].text == exact["effect"].text
+    controlled_width = controlled["effect_high"].number - controlled["effect_low"].number
+    exact_width = exact["effect_high"].number - exact["effect_low"].number
+    assert controlled_width > exact_width  # worked out over 8 cases, the fewest a 10 can be
 
 
 def test_the_practitioners_own_report_is_exact():
-    published = publish(_report(Level.PRACTITIONER, [("a", _case_rows(3, 3)), ("b", _case_rows(2, 1))]))
+    published = publish(make_report(Level.PRACTITIONER, [("a", _case_rows(3, 3)), ("b", _case_rows(2, 1))]))
     a, b = published.rows
     assert a.values["cases"].text == "3" and b.values["cases"].text == "2"
     assert a.values["mean_pre"].text == "16.0"
@@ -169,13 +163,20 @@ def test_the_practitioners_own_report_is_exact():
 
 
 def test_a_withheld_total_takes_the_headline_figures_with_it():
-    published = publish(_report(Level.NATIONAL, [(str(i), _case_rows(1, 1)) for i in range(9)]))
+    published = publish(make_report(Level.NATIONAL, [(str(i), _case_rows(1, 1)) for i in range(5)]))
     assert published.total.withheld
     assert published.total.values["mean_pre"].text == "*"
 
 
+def test_many_groups_of_one_case_hide_the_breakdown_not_the_total():
+    """Nine *s, each at least 1, would tell that the total "10" is at least 9: the rows go instead."""
+    published = publish(make_report(Level.NATIONAL, [(str(i), _case_rows(1, 1)) for i in range(9)]))
+    assert published.breakdown_hidden and published.rows == []
+    assert published.total.values["cases"].text == "10"
+
+
 def test_csv_values_are_plain():
-    published = publish(_report(Level.PRACTITIONER, [("a", sums_of(PHQ9, [(5, 18), (6, 20), (4, 22)]))]))
+    published = publish(make_report(Level.PRACTITIONER, [("a", sums_of(PHQ9, [(5, 18), (6, 20), (4, 22)]))]))
     effect = published.total.values["effect"]
     assert effect.text.startswith("\u2212") and effect.csv.startswith("-")
     assert published.total.values["improved"].csv == "0"

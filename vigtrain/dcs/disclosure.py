@@ -7,36 +7,50 @@ practitioner's own and to every CSV made from one:
 - a mean or percentage over fewer than 8 cases is shown as ``*``;
 - a total must not reveal a withheld cell.
 
-Why the last rule needs more than rounding. NHS Digital rounds totals from the unrounded figures,
-so subtracting the other cells from the total gives a withheld cell only to within the rounding.
-That range can still close on one value: cells of 1, 8 and 8 publish as ``*``, 10 and 10 with a
-total of 15, and 15 + 2 - (10 - 2) - (10 - 2) = 1, so the ``*`` must be exactly 1. Percentages
-worked out from unrounded figures can also give away a count exactly. So :func:`breakdown` assumes
-the worst case, an intruder who knows every published count *exactly* and who knows this rule,
-including that a withheld count is either 1 to 7 or a larger one withheld to protect another, and
-that a larger one is never bigger than the smallest count still shown. Against that intruder:
+Rounding and hiding each count on its own is not enough, because the counts of a report are tied
+to one another: the rows of a column add up to its total, the cases with pre and post scores are
+split into improved, unchanged and deteriorated, recovery is counted among the cases that started
+at caseness, and so on. An intruder who writes those ties down as equations can often solve them.
+Four services of 8 cases each publish as 10, 10, 10 and 10 with a total of 30: each row is at
+least 8 and the total at most 32, so every row is exactly 8. A hidden count of 1 beside two
+rounded 8s is pinned the same way.
 
-- one withheld cell is recovered by subtraction, so a second one is always withheld with it
-  (the smallest non-zero cell still shown: the least information lost);
-- two or more withheld cells give only their sum S. With L the largest a withheld cell can be (the
-  smallest non-zero count still shown, or unbounded if none is), each lies between max(1, S - (m - 1) L) and
-  min(L, S - (m - 1)), m being how many are withheld. That leaves at least two values unless S = m,
-  every withheld cell being 1 (S = m L cannot happen: L is at least 8 and one withheld cell is at
-  most 7). So while S = m another cell is withheld; if none is left, the total is withheld instead.
+So a report's counts are published as one :class:`Table`: every count, every tie between counts,
+and :func:`protect` decides which counts to withhold. It plays the intruder. Each published count
+says where its true value lies (0 exactly; 8 to 12 for a 10; 13 to 17 for a 15; at least 1 for a
+``*``), and each tie narrows the counts it joins; these ranges are tightened until nothing changes.
+A count that ends up known exactly, or a hidden one known to be between 1 and 7, or a small one
+that is the only hidden part of a shown total (subtraction gives it back to within the rounding),
+or hidden parts of a shown total that are all 1 (pinned by their sum were the rounding undone),
+is protected by withholding the smallest count still shown that is tied to it, and the intruder
+tries again.
 
-Rounding stays as the second layer it is in NHS Digital's rule: it blurs differences between pages
-(another filter, another period), which secondary suppression inside one table cannot reach. A row
-whose count is withheld shows no other figure either, since a percentage could give the count back.
+Some counts are shared between pages: the "All cases" row of a report is the same whichever way
+the report is broken down. Those are published first, on their own, and are then *anchors*: a
+page may withhold more of its own rows to protect them but never changes them, and no page may
+narrow an anchor beyond its own rounding (or put a ceiling on a withheld one). One page then says
+nothing about the shared total that another page could add to.
+
+Percentages are worked out from the published, rounded counts, never from the true ones, and are
+withheld with either of their counts: from the counts a reader can work out every percentage
+themselves, so a percentage adds nothing an intruder could use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 SUPPRESSED = "*"
 SMALLEST_SHOWN = 8  # counts of 1 to 7 are withheld; means and percentages need at least 8 cases
 ROUNDING_BASE = 5
+UNBOUNDED = math.inf
+MAX_PASSES = 200  # tightening always stops (every range only shrinks); this bounds a pathological table
+
+
+class CannotProtect(Exception):
+    """Raised when nothing this table may change can protect it (its anchors pin it down)."""
 
 
 def round_count(value: int) -> int:
@@ -50,7 +64,7 @@ def is_small(value: int) -> bool:
 
 
 def count(value: int) -> int | str:
-    """One count as published: ``*`` for 1 to 7, otherwise rounded to the nearest 5."""
+    """One count as published on its own: ``*`` for 1 to 7, otherwise rounded to the nearest 5."""
     if value < 0:
         raise ValueError("a count cannot be negative")
     return SUPPRESSED if is_small(value) else round_count(value)
@@ -67,14 +81,187 @@ def statistic(value: float | None, base: int) -> float | str | None:
     return SUPPRESSED if base < SMALLEST_SHOWN else value
 
 
+def shown_range(published: int) -> tuple[int, int]:
+    """The true values a shown (rounded) count can stand for: 0 is exact; 10 is 8 to 12, as 1 to 7 are hidden."""
+    if published == 0:
+        return 0, 0
+    return max(SMALLEST_SHOWN, published - ROUNDING_BASE // 2), published + ROUNDING_BASE // 2
+
+
+def least_count(published: int | str) -> int:
+    """The smallest true count a published count can stand for (a ``*`` for at least 1)."""
+    return 1 if published == SUPPRESSED else shown_range(int(published))[0]
+
+
+@dataclass
+class Table:
+    """Counts that are published together, with every tie between them an intruder could use.
+
+    `sums` are (total, parts) where the parts add up to the total; `orders` are (smaller, larger)
+    pairs; `parents` maps a count to the count it is a part of, so a count is withheld whenever
+    its parent is (a hidden parent's parts would otherwise give it back). `fixed` holds counts
+    already published elsewhere (True: withheld), which this table keeps as they are; `limits` holds
+    the ranges those counts have where they were published, which this table must not narrow.
+    """
+
+    values: list[int] = field(default_factory=list)
+    sums: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    orders: list[tuple[int, int]] = field(default_factory=list)
+    parents: dict[int, int] = field(default_factory=dict)
+    fixed: dict[int, bool] = field(default_factory=dict)
+    limits: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def add(self, value: int) -> int:
+        if value < 0:
+            raise ValueError("a count cannot be negative")
+        self.values.append(value)
+        return len(self.values) - 1
+
+    def neighbours(self) -> list[set[int]]:
+        """For each count, the counts tied to it by a sum or an order."""
+        near: list[set[int]] = [set() for _ in self.values]
+        for total, parts in self.sums:
+            members = {total, *parts}
+            for member in members:
+                near[member] |= members - {member}
+        for small, large in self.orders:
+            near[small].add(large)
+            near[large].add(small)
+        return near
+
+
+def _own_range(table: Table, withheld: Sequence[bool], index: int) -> tuple[float, float]:
+    """What the published figure alone says about a count."""
+    if not withheld[index]:
+        return shown_range(round_count(table.values[index]))
+    parent = table.parents.get(index)
+    # A count withheld on its own account is never 0 (zeros are shown); one withheld with its parent may be.
+    return (0 if parent is not None and withheld[parent] else 1), UNBOUNDED
+
+
+def _others(bounds: Sequence[float], members: Sequence[int]) -> list[float]:
+    """For each member, the sum of the other members' bounds, safe with infinities."""
+    infinite = sum(1 for index in members if bounds[index] == UNBOUNDED)
+    finite = sum(bounds[index] for index in members if bounds[index] != UNBOUNDED)
+    result = []
+    for index in members:
+        if bounds[index] == UNBOUNDED:
+            result.append(UNBOUNDED if infinite > 1 else finite)
+        else:
+            result.append(UNBOUNDED if infinite else finite - bounds[index])
+    return result
+
+
+def ranges(table: Table, withheld: Sequence[bool]) -> tuple[list[float], list[float]]:
+    """The intruder's ranges for every count: the published figures, tightened through every tie."""
+    low = [0.0] * len(table.values)
+    high = [0.0] * len(table.values)
+    for index in range(len(table.values)):
+        low[index], high[index] = _own_range(table, withheld, index)
+    for _ in range(MAX_PASSES):
+        changed = False
+
+        def tighten(index: int, new_low: float, new_high: float) -> None:
+            nonlocal changed
+            if new_low > low[index]:
+                low[index], changed = new_low, True
+            if new_high < high[index]:
+                high[index], changed = new_high, True
+
+        for total, parts in table.sums:
+            tighten(total, sum(low[part] for part in parts), sum(high[part] for part in parts))
+            highs, lows = _others(high, parts), _others(low, parts)
+            for part, others_high, others_low in zip(parts, highs, lows, strict=True):
+                tighten(part, low[total] - others_high, high[total] - others_low)
+        for small, large in table.orders:
+            tighten(small, low[small], high[large])
+            tighten(large, low[small], high[large])
+        if not changed:
+            break
+    return low, high
+
+
+def problems(table: Table, withheld: Sequence[bool]) -> list[int]:
+    """Counts the intruder can work out: exactly, or (hidden) to within 1 to 7, or an anchor narrowed."""
+    low, high = ranges(table, withheld)
+    found = []
+    for index, value in enumerate(table.values):
+        if index in table.limits:
+            # An anchor is shared with other tables: none may say more about it than its own table does.
+            least, most = table.limits[index]
+            # Raising the floor of a hidden count with no ceiling cannot pin it, on this page or with others.
+            floor_matters = not (withheld[index] and most == UNBOUNDED)
+            if high[index] < most or (floor_matters and low[index] > least):
+                found.append(index)
+                continue
+        if value == 0:
+            continue  # a zero is published exactly: there is nothing in it to protect
+        if low[index] == high[index] or (withheld[index] and low[index] >= 1 and high[index] < SMALLEST_SHOWN):
+            found.append(index)
+    for total, parts in table.sums:
+        # Subtraction gives back a lone withheld part to within the rounding: NHS Digital's rule
+        # withholds a second part with it, whatever the ranges say.
+        hidden = [part for part in parts if withheld[part]]
+        if withheld[total] or not hidden:
+            continue
+        if len(hidden) == 1 and is_small(table.values[hidden[0]]):
+            found.append(hidden[0])
+        elif len(hidden) > 1 and sum(table.values[part] for part in hidden) == len(hidden):
+            # Even to someone who knew the other counts exactly, hidden parts that are all 1 are pinned
+            # by their sum: keep the earlier rule's guarantee that they never are.
+            found.append(hidden[0])
+    return found
+
+
+def _withhold_children(table: Table, withheld: list[bool]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for child, parent in table.parents.items():
+            if withheld[parent] and not withheld[child] and child not in table.fixed:
+                withheld[child], changed = True, True
+
+
+def protect(table: Table) -> list[bool]:
+    """Which counts to withhold so the intruder above can work out none of them (True: show ``*``)."""
+    withheld = [is_small(value) for value in table.values]
+    for index, flag in table.fixed.items():
+        withheld[index] = flag
+    near = table.neighbours()
+    free = [index not in table.fixed for index in range(len(table.values))]
+    while True:
+        _withhold_children(table, withheld)
+        found = problems(table, withheld)
+        if not found:
+            return withheld
+        if not _withhold_one_more(table, withheld, near, free, found[0]):
+            # Nothing tied to it is left to withhold: withhold every count this table may change.
+            for index in range(len(table.values)):
+                if free[index] and not withheld[index] and table.values[index] > 0:
+                    withheld[index] = True
+            _withhold_children(table, withheld)
+            if problems(table, withheld):
+                raise CannotProtect("the table cannot be protected without changing counts published elsewhere")
+            return withheld
+
+
+def _withhold_one_more(table: Table, withheld: list[bool], near: list[set[int]], free: list[bool], start: int) -> bool:
+    """Withhold the smallest non-zero count still shown nearest to `start` (itself first). False if none is left."""
+    seen, ring = {start}, [start]
+    while ring:
+        candidates = [index for index in ring if free[index] and not withheld[index] and table.values[index] > 0]
+        if candidates:
+            chosen = min(candidates, key=lambda index: (table.values[index], index))
+            withheld[chosen] = True
+            return True
+        ring = sorted({other for index in ring for other in near[index]} - seen)
+        seen.update(ring)
+    return False
+
+
 @dataclass(frozen=True)
 class Breakdown:
-    """Counts that add up to a total, as published.
-
-    `withheld[i]` is True where cell i is shown as ``*`` (first because it is small, or second to
-    protect a small one); `total_withheld` when the total had to go too. Other figures on a withheld
-    row must be withheld with it.
-    """
+    """Counts that add up to a total, as published (a one-line :class:`Table`)."""
 
     cells: tuple[int | str, ...]
     total: int | str
@@ -82,26 +269,21 @@ class Breakdown:
     total_withheld: bool
 
 
-def breakdown(values: Sequence[int]) -> Breakdown:
-    """Publish counts that partition a total (each case in exactly one cell), with secondary suppression."""
-    if any(value < 0 for value in values):
-        raise ValueError("a count cannot be negative")
-    total = sum(values)
-    withheld = [is_small(value) for value in values]
-    total_withheld = is_small(total)
-    while not total_withheld:
-        hidden = [index for index, flag in enumerate(withheld) if flag]
-        if not hidden or (len(hidden) >= 2 and sum(values[index] for index in hidden) > len(hidden)):
-            break
-        shown = [index for index, value in enumerate(values) if value > 0 and not withheld[index]]
-        if not shown:
-            total_withheld = True
-            break
-        withheld[min(shown, key=lambda index: (values[index], index))] = True
-    cells = tuple(SUPPRESSED if flag else round_count(value) for value, flag in zip(values, withheld, strict=True))
+def publish_count(value: int, withheld: bool) -> int | str:
+    return SUPPRESSED if withheld else round_count(value)
+
+
+def breakdown(values: Iterable[int]) -> Breakdown:
+    """Publish counts that partition a total (each case in exactly one cell)."""
+    values = list(values)
+    table = Table()
+    cells = [table.add(value) for value in values]
+    total = table.add(sum(values))
+    table.sums.append((total, tuple(cells)))
+    withheld = protect(table)
     return Breakdown(
-        cells=cells,
-        total=SUPPRESSED if total_withheld else round_count(total),
-        withheld=tuple(withheld),
-        total_withheld=total_withheld,
+        cells=tuple(publish_count(values[index], withheld[index]) for index in cells),
+        total=publish_count(table.values[total], withheld[total]),
+        withheld=tuple(withheld[index] for index in cells),
+        total_withheld=withheld[total],
     )

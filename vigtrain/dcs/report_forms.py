@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
@@ -62,8 +62,6 @@ class ReportFilterForm(FlaskForm):
         choices=[("", "All relationships")] + [(key.value, label) for key, label in RELATIONSHIP_LABELS.items()],
         default="",
     )
-    service = FilterChoice("Service", invalid="Select a service from the list", default="")
-    region = FilterChoice("Region", invalid="Select a region from the list", default="")
     stage = FilterChoice(
         "Pathway stage when the case started",
         invalid="Select a stage from the list",
@@ -76,7 +74,7 @@ class ReportFilterForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if valid and self.pre_from.data and self.pre_to.data and self.pre_to.data < self.pre_from.data:
+        if valid and self._data("pre_from") and self._data("pre_to") and self.pre_to.data < self.pre_from.data:
             self.pre_to.errors = ["The last date must be the same as or after the first date"]
             valid = False
         return valid
@@ -84,48 +82,48 @@ class ReportFilterForm(FlaskForm):
     @property
     def filtered(self) -> bool:
         """Whether anything narrows the cases (the measure and the breakdown do not)."""
-        names = ("population", "relationship", "service", "region", "stage", "pre_from", "pre_to")
-        return any(name in self and self[name].data not in (None, "") for name in names)
+        return any(name in self and self[name].data not in (None, "") for name in FILTER_FIELDS)
+
+    def _data(self, name: str):
+        """A filter's value, or None where this level's form has no such filter."""
+        return self[name].data or None if name in self else None
 
     def filters(self) -> Filters:
         """The validated choices as report filters."""
         measure: Measure | None = get_measure(self.measure.data)
         assert measure is not None  # the choice was validated against the library
-        stage = self.stage.data or None
+        stage, population, relationship = self._data("stage"), self._data("population"), self._data("relationship")
         return Filters(
             measure=measure,
             breakdown=Breakdown(self.by.data),
-            population=Population(self.population.data) if self.population.data else None,
-            relationship=Relationship(self.relationship.data) if self.relationship.data else None,
-            service_id=int(self.service.data) if "service" in self and self.service.data else None,
-            region_id=int(self.region.data) if "region" in self and self.region.data else None,
+            population=Population(population) if population else None,
+            relationship=Relationship(relationship) if relationship else None,
             stage=stage if stage in (None, NOT_IN_TRAINING) else int(stage),
-            pre_from=self.pre_from.data,
-            pre_to=self.pre_to.data,
+            pre_from=self._data("pre_from"),
+            pre_to=self._data("pre_to"),
         )
 
 
-def filter_form(
-    level: Level,
-    args: Mapping,
-    services: Iterable[tuple[int, str]] = (),
-    regions: Iterable[tuple[int, str]] = (),
-) -> ReportFilterForm:
-    """The form for one level: a service filter only above service level, a region filter only nationally."""
+FILTER_FIELDS = ("population", "relationship", "stage", "pre_from", "pre_to")
+
+
+def filter_form(level: Level, args: Mapping) -> ReportFilterForm:
+    """The form for one level. Only a practitioner's own report narrows the cases by filters.
+
+    Above it, every page of a report covers the same cases and splits them one way at a time, so
+    pages share nothing but their "All cases" row, which disclosure control keeps the same on every
+    page. A filter would make each page a slice of a larger table (population by relationship, say)
+    whose other slices are other pages, and small counts could be worked out across them.
+    """
     form = ReportFilterForm(args)
     form.measure.choices = [(measure.code, measure.name) for measure in library().values()]
     breakdowns = LEVEL_BREAKDOWNS[level]
     form.by.choices = [(choice.value, BREAKDOWN_LABELS[choice]) for choice in breakdowns]
     if not form.by.data:
         form.by.data = breakdowns[0].value
-    if level in (Level.REGION, Level.NATIONAL):
-        form.service.choices = [("", "All services")] + [(str(key), name) for key, name in services]
-    else:
-        del form.service
-    if level is Level.NATIONAL:
-        form.region.choices = [("", "All regions")] + [(str(key), name) for key, name in regions]
-    else:
-        del form.region
+    if level is not Level.PRACTITIONER:
+        for name in FILTER_FIELDS:
+            delattr(form, name)
     return form
 
 

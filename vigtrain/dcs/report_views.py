@@ -39,10 +39,8 @@ def _attachment(body, filename: str, mimetype: str = "text/csv") -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _services(region_id: int | None = None) -> list[tuple[int, str]]:
+def _services() -> list[tuple[int, str]]:
     statement = select(Service.id, Service.name).order_by(Service.name)
-    if region_id is not None:
-        statement = statement.where(Service.region_id == region_id)
     return [(row.id, row.name) for row in db.session.execute(statement)]
 
 
@@ -50,12 +48,12 @@ def _regions() -> list[Region]:
     return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
-def _report(scope: Scope, title: str, slug: str, services=(), regions=()):
+def _report(scope: Scope, title: str, slug: str):
     """Validate the filters, build and publish the report, then answer with the page or its CSV."""
     output = request.args.get("format") or "html"
     if output not in ("html", "csv"):
         abort(400)
-    form = filter_form(scope.level, request.args, services, regions)
+    form = filter_form(scope.level, request.args)
     published = None
     if form.validate():
         published = reports.publish(reports.build_report(scope, form.filters()))
@@ -134,10 +132,7 @@ def regional_report(region_id: int):
     region = db.session.get(Region, region_id)
     require(region is not None, "no such region", 404)
     return _report(
-        Scope(Level.REGION, region_id=region.id),
-        f"Outcomes in {region.name}",
-        f"region-{region.code.lower()}",
-        services=_services(region.id),
+        Scope(Level.REGION, region_id=region.id), f"Outcomes in {region.name}", f"region-{region.code.lower()}"
     )
 
 
@@ -145,10 +140,7 @@ def regional_report(region_id: int):
 @login_required
 def national_report():
     require(can_view_national_report(current_user), "the national report is for administrators")
-    regions = [(region.id, region.name) for region in _regions()]
-    return _report(
-        Scope(Level.NATIONAL), "Outcomes across all services", "national", services=_services(), regions=regions
-    )
+    return _report(Scope(Level.NATIONAL), "Outcomes across all services", "national")
 
 
 # --- the research export --------------------------------------------------------------------------------

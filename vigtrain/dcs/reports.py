@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Literal
@@ -54,6 +54,7 @@ class Breakdown(enum.StrEnum):
     RELATIONSHIP = "relationship"
     SERVICE = "service"
     REGION = "region"
+    STAGE = "stage"
 
 
 BREAKDOWN_LABELS = {
@@ -61,14 +62,15 @@ BREAKDOWN_LABELS = {
     Breakdown.RELATIONSHIP: "Relationship",
     Breakdown.SERVICE: "Service",
     Breakdown.REGION: "Region",
+    Breakdown.STAGE: "Pathway stage when the case started",
 }
 
 # The breakdowns each level offers, the default first.
 LEVEL_BREAKDOWNS = {
-    Level.PRACTITIONER: (Breakdown.POPULATION, Breakdown.RELATIONSHIP),
-    Level.SERVICE: (Breakdown.POPULATION, Breakdown.RELATIONSHIP),
-    Level.REGION: (Breakdown.SERVICE, Breakdown.POPULATION, Breakdown.RELATIONSHIP),
-    Level.NATIONAL: (Breakdown.REGION, Breakdown.POPULATION, Breakdown.RELATIONSHIP),
+    Level.PRACTITIONER: (Breakdown.POPULATION, Breakdown.RELATIONSHIP, Breakdown.STAGE),
+    Level.SERVICE: (Breakdown.POPULATION, Breakdown.RELATIONSHIP, Breakdown.STAGE),
+    Level.REGION: (Breakdown.SERVICE, Breakdown.POPULATION, Breakdown.RELATIONSHIP, Breakdown.STAGE),
+    Level.NATIONAL: (Breakdown.REGION, Breakdown.POPULATION, Breakdown.RELATIONSHIP, Breakdown.STAGE),
 }
 
 NOT_IN_TRAINING = "none"
@@ -102,8 +104,6 @@ class Filters:
     breakdown: Breakdown
     population: Population | None = None
     relationship: Relationship | None = None
-    service_id: int | None = None
-    region_id: int | None = None
     stage: int | Literal["none"] | None = None
     pre_from: date | None = None
     pre_to: date | None = None
@@ -136,24 +136,6 @@ class EffectSize:
     value: float
     low: float | None
     high: float | None
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A group's figures before any disclosure control. Percentages are 0 to 100."""
-
-    cases: int
-    paired: int
-    at_caseness: int
-    completeness: float | None
-    mean_pre: float | None
-    mean_post: float | None
-    effect: EffectSize | None
-    improved: float | None
-    unchanged: float | None
-    deteriorated: float | None
-    recovery: float | None
-    reliable_recovery: float | None
 
 
 @dataclass(frozen=True)
@@ -199,10 +181,6 @@ def _conditions(scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(outcome.population == filters.population)
     if filters.relationship is not None:
         conditions.append(outcome.relationship_type == filters.relationship)
-    if filters.service_id is not None:
-        conditions.append(outcome.service_id == filters.service_id)
-    if filters.region_id is not None:
-        conditions.append(outcome.region_id == filters.region_id)
     if filters.stage == NOT_IN_TRAINING:
         conditions.append(outcome.stage_number.is_(None))
     elif filters.stage is not None:
@@ -222,6 +200,7 @@ GROUP_COLUMNS = {
     Breakdown.RELATIONSHIP: CaseOutcome.relationship_type,
     Breakdown.SERVICE: CaseOutcome.service_id + literal_column("0"),
     Breakdown.REGION: CaseOutcome.region_id + literal_column("0"),
+    Breakdown.STAGE: CaseOutcome.stage_number,
 }
 
 
@@ -262,6 +241,8 @@ def _labels(scope: Scope, filters: Filters, keys: Iterable[Any]) -> list[tuple[A
         return [(population, label) for population, label in POPULATION_LABELS.items()]
     if filters.breakdown is Breakdown.RELATIONSHIP:
         return [(relationship, label) for relationship, label in RELATIONSHIP_LABELS.items()]
+    if filters.breakdown is Breakdown.STAGE:
+        return [(None if key == NOT_IN_TRAINING else int(key), label) for key, label in STAGE_LABELS.items()]
     if filters.breakdown is Breakdown.REGION:
         return [(row.id, row.name) for row in db.session.execute(select(Region.id, Region.name).order_by(Region.name))]
     # By service: the services based in the region, and any others whose staff worked there.
@@ -292,8 +273,12 @@ def bias_correction(df: int) -> float:
     return math.exp(math.lgamma(df / 2) - 0.5 * math.log(df / 2) - math.lgamma((df - 1) / 2))
 
 
-def effect_size(sums: Sums, higher_is_better: bool) -> EffectSize | None:
-    """Becker's standardised mean change (SD before), positive for improvement, with its 95% CI."""
+def effect_size(sums: Sums, higher_is_better: bool, interval_n: int | None = None) -> EffectSize | None:
+    """Becker's standardised mean change (SD before), positive for improvement, with its 95% CI.
+
+    `interval_n` replaces the number of cases in the interval's variance (never in g itself): a
+    disclosure-controlled report passes the fewest cases its rounded count allows.
+    """
     n = sums.paired
     if n < MIN_EFFECT_CASES:
         return None
@@ -309,27 +294,9 @@ def effect_size(sums: Sums, higher_is_better: bool) -> EffectSize | None:
     if var_post <= 1e-9 * scale**2:
         return EffectSize(g, None, None)  # the correlation, and so the interval, is undefined
     r = min(1.0, max(-1.0, covariance / math.sqrt(var_pre * var_post)))
-    half_width = Z_95 * math.sqrt(2 * (1 - r) / n + g**2 / (2 * n))
+    m = interval_n or n
+    half_width = Z_95 * math.sqrt(2 * (1 - r) / m + g**2 / (2 * m))
     return EffectSize(g, g - half_width, g + half_width)
-
-
-def figures(sums: Sums, measure: Measure) -> Figures:
-    paired = sums.paired
-    caseness = measure.caseness is not None
-    return Figures(
-        cases=sums.cases,
-        paired=paired,
-        at_caseness=sums.at_caseness,
-        completeness=_percent(paired, sums.cases),
-        mean_pre=sums.pre / paired if paired else None,
-        mean_post=sums.post / paired if paired else None,
-        effect=effect_size(sums, measure.higher_is_better),
-        improved=_percent(sums.improved, paired),
-        unchanged=_percent(sums.unchanged, paired),
-        deteriorated=_percent(sums.deteriorated, paired),
-        recovery=_percent(sums.recovered, sums.at_caseness) if caseness else None,
-        reliable_recovery=_percent(sums.reliably_recovered, sums.at_caseness) if caseness else None,
-    )
 
 
 # --- publishing: what a page and its CSV show -------------------------------------------------------
@@ -352,56 +319,84 @@ class Value:
 WITHHELD = Value(None, disclosure.SUPPRESSED, withheld=True)
 NOT_AVAILABLE = Value(None, "")
 
+Kind = Literal["count", "percent", "mean", "effect"]
+
 
 @dataclass(frozen=True)
 class Column:
+    """One figure of a report. A percentage names its two counts: it is worked out from them as published."""
+
     key: str
     heading: str
-    base: Callable[[Figures], int]
-    value: Callable[[Figures], float | None]
-    format: Callable[[float], str]
+    kind: Kind
+    part: str | None = None  # a percentage's count, or the count a mean or effect size is over
+    whole: str | None = None  # a percentage's base
+    on_page: bool = True  # counts other than "Cases" are shown beside their percentage, not as columns
 
     @property
     def percent(self) -> bool:
-        return self.format is _percentage
+        return self.kind == "percent"
 
 
-def _whole(value: float) -> str:
-    return str(round(value))
-
-
-def _one_place(value: float) -> str:
-    return f"{value:.1f}"
-
-
-def _two_places(value: float) -> str:
-    return f"{value:.2f}".replace("-", "\u2212")
-
-
-def _percentage(value: float) -> str:
-    return f"{round(value)}%"
+# How the counts are tied together, for the disclosure table: (count, the count it is part of).
+PARENTS = {
+    "paired": "cases",
+    "improved_count": "paired",
+    "unchanged_count": "paired",
+    "deteriorated_count": "paired",
+    "at_caseness": "paired",
+    "recovered_count": "at_caseness",
+    "reliably_recovered_count": "recovered_count",
+}
+# Reliable recovery is recovery with a reliable improvement, so it is also among the improved.
+EXTRA_ORDERS = (("reliably_recovered_count", "improved_count"),)
+PARTITIONS = (("paired", ("improved_count", "unchanged_count", "deteriorated_count")),)
+SUM_FIELDS = {
+    "cases": "cases",
+    "paired": "paired",
+    "improved_count": "improved",
+    "unchanged_count": "unchanged",
+    "deteriorated_count": "deteriorated",
+    "at_caseness": "at_caseness",
+    "recovered_count": "recovered",
+    "reliably_recovered_count": "reliably_recovered",
+}
 
 
 def columns(measure: Measure) -> list[Column]:
     """The figures a report shows, in order; the same list makes the page's table and its CSV."""
-    paired: Callable[[Figures], int] = lambda f: f.paired  # noqa: E731
     items = [
-        Column("cases", "Cases", lambda f: f.cases, lambda f: f.cases, _whole),
-        Column("completeness", "With pre and post", lambda f: f.cases, lambda f: f.completeness, _percentage),
-        Column("mean_pre", "Mean before", paired, lambda f: f.mean_pre, _one_place),
-        Column("mean_post", "Mean after", paired, lambda f: f.mean_post, _one_place),
-        Column("effect", "Effect size", paired, lambda f: f.effect and f.effect.value, _two_places),
-        Column("effect_low", "95% CI from", paired, lambda f: f.effect and f.effect.low, _two_places),
-        Column("effect_high", "95% CI to", paired, lambda f: f.effect and f.effect.high, _two_places),
-        Column("improved", "Reliable improvement", paired, lambda f: f.improved, _percentage),
-        Column("unchanged", "No reliable change", paired, lambda f: f.unchanged, _percentage),
-        Column("deteriorated", "Reliable deterioration", paired, lambda f: f.deteriorated, _percentage),
+        Column("cases", "Cases", "count"),
+        Column("paired", "With pre and post", "count", on_page=False),
+        Column("completeness", "With pre and post", "percent", part="paired", whole="cases"),
+        Column("mean_pre", "Mean before", "mean", part="paired"),
+        Column("mean_post", "Mean after", "mean", part="paired"),
+        Column("effect", "Effect size", "effect", part="paired"),
+        Column("effect_low", "95% CI from", "effect", part="paired", on_page=False),
+        Column("effect_high", "95% CI to", "effect", part="paired", on_page=False),
     ]
-    if measure.caseness is not None:
-        at_caseness: Callable[[Figures], int] = lambda f: f.at_caseness  # noqa: E731
+    for key, heading in (
+        ("improved", "Reliable improvement"),
+        ("unchanged", "No reliable change"),
+        ("deteriorated", "Reliable deterioration"),
+    ):
         items += [
-            Column("recovery", "Recovery", at_caseness, lambda f: f.recovery, _percentage),
-            Column("reliable_recovery", "Reliable recovery", at_caseness, lambda f: f.reliable_recovery, _percentage),
+            Column(f"{key}_count", heading, "count", on_page=False),
+            Column(key, heading, "percent", part=f"{key}_count", whole="paired"),
+        ]
+    if measure.caseness is not None:
+        items += [
+            Column("at_caseness", "Starting at caseness", "count", on_page=False),
+            Column("recovered_count", "Recovery", "count", on_page=False),
+            Column("recovery", "Recovery", "percent", part="recovered_count", whole="at_caseness"),
+            Column("reliably_recovered_count", "Reliable recovery", "count", on_page=False),
+            Column(
+                "reliable_recovery",
+                "Reliable recovery",
+                "percent",
+                part="reliably_recovered_count",
+                whole="at_caseness",
+            ),
         ]
     return items
 
@@ -421,6 +416,7 @@ class Published:
     columns: list[Column]
     rows: list[Row]
     total: Row
+    breakdown_hidden: bool = False  # too few cases in too many groups to show the breakdown at all
 
     @property
     def controlled(self) -> bool:
@@ -434,23 +430,134 @@ class Published:
     def breakdown_label(self) -> str:
         return BREAKDOWN_LABELS[self.report.filters.breakdown]
 
+    @property
+    def page_columns(self) -> list[Column]:
+        return [column for column in self.columns if column.on_page]
 
-def _row(label: str, figures_: Figures, cols: list[Column], controlled: bool, withheld: bool, count: int | str) -> Row:
-    if withheld:
+
+def _count_keys(cols: list[Column]) -> list[str]:
+    return [column.key for column in cols if column.kind == "count"]
+
+
+def _add_row(table: disclosure.Table, sums: Sums, keys: list[str]) -> dict[str, int]:
+    """One row's counts in the disclosure table, with the ties between them."""
+    cells = {key: table.add(getattr(sums, SUM_FIELDS[key])) for key in keys}
+    for child, parent in PARENTS.items():
+        if child in cells:
+            table.parents[cells[child]] = cells[parent]
+            table.orders.append((cells[child], cells[parent]))
+    for smaller, larger in EXTRA_ORDERS:
+        if smaller in cells:
+            table.orders.append((cells[smaller], cells[larger]))
+    for whole, parts in PARTITIONS:
+        table.sums.append((cells[whole], tuple(cells[part] for part in parts)))
+    return cells
+
+
+def protect_counts(report: Report, keys: list[str]) -> tuple[list[dict[str, bool]] | None, dict[str, bool]]:
+    """Which counts to withhold, row by row (None: no row can be shown) and in the total row.
+
+    The total row is the same on every page of a report (whatever the breakdown), so it is
+    protected first on its own and then kept as it is while the rows are protected around it. When
+    even withholding every row's counts would say more about the total than it says itself (many
+    rows of one or two cases each: every * is at least 1), the breakdown is not shown at all.
+    """
+    alone = disclosure.Table()
+    cells = _add_row(alone, report.total, keys)
+    flags = disclosure.protect(alone)
+    total_withheld = {key: flags[index] for key, index in cells.items()}
+    low, high = disclosure.ranges(alone, flags)
+
+    table = disclosure.Table()
+    total = _add_row(table, report.total, keys)
+    table.fixed = {index: total_withheld[key] for key, index in total.items()}
+    table.limits = {index: (low[cells[key]], high[cells[key]]) for key, index in total.items()}
+    rows = [_add_row(table, group.sums, keys) for group in report.groups]
+    for key in keys:
+        table.sums.append((total[key], tuple(row[key] for row in rows)))
+    try:
+        flags = disclosure.protect(table)
+    except disclosure.CannotProtect:
+        return None, total_withheld
+    return [{key: flags[index] for key, index in row.items()} for row in rows], total_withheld
+
+
+def _mean_format(paired: int | None) -> Callable[[float], str]:
+    """Means to one decimal place, except over a published 10 (8 to 12 cases): there, whole numbers.
+
+    A mean of whole-number scores over n cases is a multiple of 1/n; to one place, some values are
+    impossible for 8 or 9 cases, so a mean to one place could rule out 8 or 9 and narrow a rounded
+    count. Over 10 or more every tenth is reachable, and to a whole number every n can reach it.
+    """
+    if paired is not None and paired <= 10:
+        return _whole
+    return _one_place
+
+
+def _whole(value: float) -> str:
+    return str(round(value))
+
+
+def _one_place(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _two_places(value: float) -> str:
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+def _percentage(value: float) -> str:
+    return f"{round(value)}%"
+
+
+def _number(value: float | None, format_: Callable[[float], str]) -> Value:
+    return NOT_AVAILABLE if value is None else Value(float(value), format_(float(value)))
+
+
+def _published_row(
+    label: str,
+    sums: Sums,
+    measure: Measure,
+    cols: list[Column],
+    controlled: bool,
+    withheld: Mapping[str, bool],
+) -> Row:
+    counts: dict[str, Value] = {}
+    published: dict[str, int | None] = {}  # a count as a reader sees it; None when withheld
+    for key in _count_keys(cols):
+        true = getattr(sums, SUM_FIELDS[key])
+        if controlled and withheld[key]:
+            counts[key], published[key] = WITHHELD, None
+        else:
+            shown = disclosure.round_count(true) if controlled else true
+            counts[key], published[key] = Value(float(shown), str(shown)), shown
+    if controlled and withheld["cases"]:
         return Row(label, {column.key: WITHHELD for column in cols}, withheld=True)
+
+    paired = published["paired"]
+    # A controlled report works the interval out as if there were the fewest cases the rounded count
+    # allows: never narrower than the true one, and saying nothing more about how many cases there are.
+    interval_n = sums.paired if not controlled else disclosure.least_count(paired) if paired else None
+    effect = effect_size(sums, measure.higher_is_better, interval_n) if paired else None
     values: dict[str, Value] = {}
     for column in cols:
-        if column.key == "cases":
-            values["cases"] = Value(float(count), str(count)) if isinstance(count, int) else WITHHELD
-            continue
-        raw = column.value(figures_)
-        shown = disclosure.statistic(raw, column.base(figures_)) if controlled else raw
-        if shown is None:
-            values[column.key] = NOT_AVAILABLE
-        elif shown == disclosure.SUPPRESSED:
+        if column.kind == "count":
+            values[column.key] = counts[column.key]
+        elif column.kind == "percent":
+            part, whole = published[column.part], published[column.whole]
+            if part is None or whole is None:
+                values[column.key] = WITHHELD
+            else:
+                values[column.key] = _number(_percent(part, whole), _percentage)
+        elif paired is None:
             values[column.key] = WITHHELD
+        elif column.kind == "mean":
+            total = sums.pre if column.key == "mean_pre" else sums.post
+            format_ = _mean_format(paired) if controlled else _one_place
+            values[column.key] = _number(total / sums.paired if sums.paired else None, format_)
         else:
-            values[column.key] = Value(float(shown), column.format(float(shown)))
+            part_of = {"effect": "value", "effect_low": "low", "effect_high": "high"}[column.key]
+            values[column.key] = _number(getattr(effect, part_of) if effect else None, _two_places)
     return Row(label, values)
 
 
@@ -458,17 +565,14 @@ def publish(report: Report) -> Published:
     """Apply disclosure control (above the practitioner's own level) to every figure of a report."""
     measure, controlled = report.measure, report.scope.controlled
     cols = columns(measure)
-    counts = [group.sums.cases for group in report.groups]
+    keys = _count_keys(cols)
     if controlled:
-        published = disclosure.breakdown(counts)
-        cells, withheld, total_count = published.cells, published.withheld, published.total
-        total_withheld = published.total_withheld
+        row_flags, total_flags = protect_counts(report, keys)
     else:
-        cells, withheld, total_count, total_withheld = tuple(counts), (False,) * len(counts), sum(counts), False
+        row_flags, total_flags = [dict.fromkeys(keys, False) for _ in report.groups], dict.fromkeys(keys, False)
     rows = [
-        _row(group.label, figures(group.sums, measure), cols, controlled, flag, cell)
-        for group, cell, flag in zip(report.groups, cells, withheld, strict=True)
+        _published_row(group.label, group.sums, measure, cols, controlled, flags)
+        for group, flags in zip(report.groups, row_flags or [], strict=False)
     ]
-    total_withheld = total_withheld or total_count == disclosure.SUPPRESSED
-    total = _row("All cases", figures(report.total, measure), cols, controlled, total_withheld, total_count)
-    return Published(report=report, columns=cols, rows=rows, total=total)
+    total = _published_row("All cases", report.total, measure, cols, controlled, total_flags)
+    return Published(report=report, columns=cols, rows=rows, total=total, breakdown_hidden=row_flags is None)
