@@ -164,7 +164,9 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.certificates.views import admin_bp as certificate_admin_bp
     from vigtrain.certificates.views import bp as certificates_bp
     from vigtrain.core.views import bp as core_bp
+    from vigtrain.dcs.invitation_views import bp as invitations_bp
     from vigtrain.dcs.report_views import bp as reports_bp
+    from vigtrain.dcs.respond_views import bp as respond_bp
     from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
@@ -186,6 +188,8 @@ def _register_blueprints(app: Flask) -> None:
         certificates_bp,
         certificate_admin_bp,
         dcs_bp,
+        invitations_bp,
+        respond_bp,
         reports_bp,
         supervision_bp,
         api_bp,
@@ -198,6 +202,7 @@ def _connect_domain_answers() -> None:
     asks accounts). The blueprints import them too; naming them here keeps that from being an accident,
     and the signals refuse to run unanswered."""
     import vigtrain.accounts.services
+    import vigtrain.dcs.invitation_views  # (the case page's links for the client)
     import vigtrain.dcs.services
     import vigtrain.dcs.views  # noqa: F401  (the case page's outcome figures)
 
@@ -231,8 +236,9 @@ def _register_request_hooks(app: Flask) -> None:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         # One-time links carry their token in the path: never send it to another site. Same-origin
-        # referrers stay, because CSRF protection over HTTPS checks them.
-        headers["Referrer-Policy"] = "same-origin"
+        # referrers stay, because CSRF protection over HTTPS checks them. (The client's answer pages
+        # send none at all, and check their forms' tokens without it: see dcs/respond_views.py.)
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if app.config.get("HSTS"):

@@ -44,6 +44,16 @@ def instance_secret(filename: str, nbytes: int = 48) -> str:
     return value
 
 
+DEFAULT_CRISIS_SIGNPOSTING = "\n".join(
+    [
+        "If you are in danger now, or might act on thoughts of harming yourself, call 999 or go to A&E.",
+        "For urgent help with your mental health, call NHS 111 and choose the mental health option "
+        "(option 2 in England and Wales), or contact your GP.",
+        "You can talk to Samaritans for free, day or night: call 116 123.",
+    ]
+)
+
+
 class Config:
     """Shared settings; subclasses change what differs between environments."""
 
@@ -113,6 +123,17 @@ class Config:
     BULK_ISSUE_IN_BACKGROUND = True
     # JSON API: requests per token (per address without one), counted in RATELIMIT_STORAGE_URI.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+
+    # Clients answering outcome measures on their own phone: how long a link works, in days from the
+    # day it is made (it works until the end of the last day, UK time).
+    SELF_COMPLETION_DAYS = int(os.environ.get("SELF_COMPLETION_DAYS", "14"))
+    # What the client is shown when they answer a risk item (one paragraph a line); services replace it
+    # with their own crisis contacts.
+    CRISIS_SIGNPOSTING = os.environ.get("CRISIS_SIGNPOSTING", DEFAULT_CRISIS_SIGNPOSTING)
+    # The public answer pages, per address: every request, and (far fewer) links that match nothing,
+    # so nobody can try tokens until one works.
+    RESPOND_RATE_LIMIT = "60 per minute"
+    RESPOND_MISS_LIMIT = "10 per hour"
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url()

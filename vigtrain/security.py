@@ -190,6 +190,16 @@ def can_change_case(user: User | None, case: Case) -> bool:
     return bool(user is not None and user.is_authenticated and user.id == case.practitioner_id)
 
 
+def can_invite_client(user: User | None, case: Case) -> bool:
+    """Give the client a link to answer measures on their phone, or revoke one: only the case's practitioner.
+
+    The answers land in their case and a risk answered alone reaches them first, so nobody else hands
+    out links, a reading supervisor included. Whether the case is open and consented is the service's
+    rule, refused with a reason.
+    """
+    return can_change_case(user, case) and bool(user.is_active_flag)
+
+
 def can_keep_cases(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_role(Role.PRACTITIONER, Role.TRAINEE))
 

@@ -19,6 +19,24 @@ for (const button of document.querySelectorAll('[data-app-print]')) {
   })
 }
 
+// <button type="button" data-app-copy="ID" data-app-copy-status="STATUS-ID" hidden>Copy</button>
+// copies the text of element ID; the button stays hidden where the clipboard cannot be written
+// (the text itself is always on the page to select by hand).
+for (const button of document.querySelectorAll('[data-app-copy]')) {
+  const source = document.getElementById(button.dataset.appCopy)
+  const status = document.getElementById(button.dataset.appCopyStatus)
+  if (!source || !navigator.clipboard) continue
+  button.hidden = false
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim())
+      if (status) status.textContent = 'Link copied.'
+    } catch (error) {
+      if (status) status.textContent = 'The link could not be copied: select it and copy it instead.'
+    }
+  })
+}
+
 // Outcome measure entry: keep answers safe while they are given (see measure-entry.js).
 const measureForm = document.querySelector('[data-measure-entry]')
 const measureSaved = document.querySelector('[data-measure-saved]')

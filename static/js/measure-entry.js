@@ -2,8 +2,9 @@
 //
 // Answers are kept in this browser's storage as they are given, so a dropped connection, a
 // reload or a closed tab loses nothing: reopening the same measure for the same case puts
-// them back. They hold no identifiers (the case is known only by its code), expire after a day,
-// and are removed as soon as the server has saved the measure.
+// them back. They hold no identifiers (the case is known only by its code; a client's link by
+// its invitation's number, never its token), expire after a day, and are removed as soon as
+// the server has saved the measure.
 const PREFIX = 'vigtrain:measure:'
 const LIFETIME_MS = 24 * 60 * 60 * 1000
 
@@ -83,10 +84,14 @@ export function initMeasureEntry (form) {
   form.addEventListener('input', () => write(key, formValues(form)))
 }
 
+// `data-measure-saved` names one key, or several separated by spaces (a client's link sends
+// every questionnaire it asked for at once).
 export function forgetSavedMeasure (element) {
-  try {
-    window.localStorage.removeItem(PREFIX + element.dataset.measureSaved)
-  } catch (error) {
-    // nothing stored, or storage unavailable
+  for (const key of element.dataset.measureSaved.split(/\s+/).filter(Boolean)) {
+    try {
+      window.localStorage.removeItem(PREFIX + key)
+    } catch (error) {
+      // nothing stored, or storage unavailable
+    }
   }
 }

@@ -66,10 +66,13 @@ class Api:
     def post(self, path, json=None, token=None, authorization=None, headers=None, **kwargs):
         return self.client.post(path, json=json, headers=self._headers(token, authorization, headers), **kwargs)
 
+    def delete(self, path, token=None, authorization=None, headers=None, **kwargs):
+        return self.client.delete(path, headers=self._headers(token, authorization, headers), **kwargs)
+
     def request(self, method, path, json=None, **kwargs):
-        return (
-            getattr(self, method.lower())(path, json=json, **kwargs) if method == "POST" else self.get(path, **kwargs)
-        )
+        if method == "POST":
+            return self.post(path, json=json, **kwargs)
+        return self.delete(path, **kwargs) if method == "DELETE" else self.get(path, **kwargs)
 
     def as_user(self, user, *scopes: str) -> Api:
         return Api(self.client, issue_token(user, *scopes))

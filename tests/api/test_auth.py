@@ -20,6 +20,7 @@ from vigtrain.extensions import db
 CASE = {"relationship": "parent_child", "age_band": "3-4y", "population": "early_years", "region": "E12000007"}
 ADMINISTRATION = {"measure": "GAD-7", "timepoint": "pre", "date": "2026-03-02", "responses": {"1": 0}}
 SESSION = {"duration_minutes": 60}
+INVITATION = {"measures": ["PHQ-9"], "timepoint": "post"}
 
 # Every operation that needs a token: method, path, the scope it needs (None: any token), a body.
 ENDPOINTS = [
@@ -31,6 +32,9 @@ ENDPOINTS = [
     ("GET", "/api/v1/cases/VC-0000-0000", "cases:read", None),
     ("POST", "/api/v1/cases/VC-0000-0000/administrations", "cases:write", ADMINISTRATION),
     ("GET", "/api/v1/cases/VC-0000-0000/outcomes", "cases:read", None),
+    ("GET", "/api/v1/cases/VC-0000-0000/invitations", "cases:read", None),
+    ("POST", "/api/v1/cases/VC-0000-0000/invitations", "cases:write", INVITATION),
+    ("DELETE", "/api/v1/cases/VC-0000-0000/invitations/1", "cases:write", None),
     ("GET", "/api/v1/supervision-sessions", "supervision:read", None),
     ("POST", "/api/v1/supervision-sessions", "supervision:write", SESSION),
     ("POST", "/api/v1/supervision-sessions/1/confirm", "supervision:write", {"version": 1}),
@@ -48,7 +52,7 @@ def owner(app):
 
 
 def _call(api: Api, method: str, path: str, body, **kwargs):
-    return api.post(path, json=body, **kwargs) if method == "POST" else api.get(path, **kwargs)
+    return api.request(method, path, json=body, **kwargs)
 
 
 def _cases() -> int:

@@ -18,6 +18,7 @@ PROBLEM = "application/problem+json"
 BODIES = {
     ("post", "/api/v1/cases"): schemas.CaseCreate,
     ("post", "/api/v1/cases/{code}/administrations"): schemas.AdministrationCreate,
+    ("post", "/api/v1/cases/{code}/invitations"): schemas.InvitationCreate,
     ("post", "/api/v1/supervision-sessions"): schemas.SessionCreate,
     ("post", "/api/v1/supervision-sessions/{session_id}/confirm"): schemas.SessionConfirm,
 }
@@ -72,7 +73,7 @@ def test_every_api_route_is_in_the_document(app, spec):
         if rule.endpoint.startswith("api.") and rule.endpoint not in ("api.openapi_document", "api.show_docs"):
             routed |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
-    assert len(documented) == 13
+    assert len(documented) == 16
 
 
 def test_every_operation_documents_its_errors_as_problems(spec):
@@ -94,6 +95,8 @@ def test_every_operation_documents_its_errors_as_problems(spec):
                 assert list(response["content"]) == [PROBLEM], label
                 expected = "ValidationProblem" if code == 422 else "Problem"
                 assert response["content"][PROBLEM]["schema"] == {"$ref": f"#/components/schemas/{expected}"}
+            elif code == 204:
+                assert "content" not in response, label
             else:
                 assert list(response["content"]) == ["application/json"], label
         successes = [code for code in responses if code < 400]

@@ -5,7 +5,7 @@ wrong-typed fields, other methods, no token) with a token holding every scope, a
 app never answers 5xx, answers only statuses the document lists, with the documented content type
 and a body that matches the documented schema. The token's owner is a trainee who is also a
 practitioner and a supervisor, with cases, outcome data, sessions to confirm and a certificate to
-look up, so that generated requests reach the happy paths as well as the refusals.
+look up, and a link for a case's client, so that generated requests reach the happy paths as well as the refusals.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tests.factories import make_case, make_cycles, make_enrolment, make_service
 from vigtrain import create_app
 from vigtrain.accounts.models import Role
 from vigtrain.api.openapi import document
+from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
@@ -54,9 +55,11 @@ def seeded(app) -> dict:
     sessions = [make_supervision(supervised, owner, 1, date(2025, 10, day), confirmed=False) for day in (1, 8)]
     (case,) = make_cycles(owner, 2, 1, date(2025, 10, 1))
     case.started_on = date(2025, 9, 15)
+    case.consent_dcs, case.consent_dcs_on = True, date(2025, 9, 15)
     record_administration(
         owner, case, "GAD-7", Timepoint.PRE, date(2025, 9, 20), dict.fromkeys("1234567", 2), date.today()
     )
+    invitation, _token = create_invitation(owner, case, ["GAD-7"], Timepoint.POST)
     make_case(owner)
     certificate = insert_certificate()
     db.session.commit()
@@ -67,6 +70,7 @@ def seeded(app) -> dict:
             "enrolment_id": own.id,
             "session_id": sessions[0].id,
             "number": certificate.number,
+            "invitation_id": invitation.id,
         },
     }
 

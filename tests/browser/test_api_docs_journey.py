@@ -19,7 +19,7 @@ def test_a_developer_reads_the_reference_and_tries_an_operation(browse):
     page = browse.page
     expect(page.get_by_role("heading", name="The vigtrain API", level=1)).to_be_visible()
     # The viewer read the OpenAPI document and lists every operation.
-    expect(page.locator(".opblock")).to_have_count(13)
+    expect(page.locator(".opblock")).to_have_count(16)
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/cases/{code}/administrations")).to_be_visible()
 
     page.locator(".opblock-summary", has_text="/api/v1/me").first.click()

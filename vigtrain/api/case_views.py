@@ -1,4 +1,4 @@
-"""Cases, the outcome measures recorded on them, and the outcomes they show."""
+"""Cases, the outcome measures recorded on them, the outcomes they show, and links for the client."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ from vigtrain.api.schemas import (
     CaseQuery,
     ConsentsOut,
     FlagOut,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationOut,
+    InvitationPage,
     MeasureOutcome,
+    Paging,
     RegionRef,
     Scores,
     ServiceRef,
@@ -33,12 +38,14 @@ from vigtrain.api.schemas import (
 from vigtrain.api.views import person
 from vigtrain.casework import services
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.dates import today
-from vigtrain.dcs.models import Administration, Timepoint
+from vigtrain.dates import today, utcnow
+from vigtrain.dcs import invitations
+from vigtrain.dcs.models import Administration, MeasureInvitation, Timepoint
+from vigtrain.dcs.respond_views import client_link
 from vigtrain.dcs.services import MeasureFeedback, case_feedback, record_administration
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
-from vigtrain.security import can_change_case, can_keep_cases, can_view_case, require
+from vigtrain.security import can_change_case, can_invite_client, can_keep_cases, can_view_case, require
 
 # Where a service names a field differently from the request body.
 CASE_FIELDS = {"consented_on": "consents"}
@@ -229,3 +236,77 @@ def show_outcomes(code: str):
     """
     case = _load_case(code)
     return CaseOutcomes(case=case.code, measures=[_measure_outcome(item) for item in case_feedback(case)])
+
+
+# --- links for the client -----------------------------------------------------------------------------
+
+
+def _invitation_fields(invitation: MeasureInvitation) -> dict:
+    return {
+        "id": invitation.id,
+        "measures": list(invitation.measure_codes),
+        "timepoint": invitation.timepoint,
+        "status": invitation.status(utcnow()),
+        "created_at": invitation.created_at,
+        "expires_at": invitation.expires_at,
+        "used_at": invitation.used_at,
+        "revoked_at": invitation.revoked_at,
+    }
+
+
+@bp.get("/cases/<code>/invitations")
+@operation("Cases", InvitationPage, scope="cases:read", errors=(404,), paginated=True)
+def list_invitations(code: str, query: Paging):
+    """Links made for the client to answer on their phone, newest first
+
+    Each link's status and dates, never the link itself: vigtrain keeps only a digest of it, so the
+    `url` is returned once, when the link is made, and no request can return it again.
+    """
+    case = _load_case(code)
+    statement = (
+        select(MeasureInvitation)
+        .where(MeasureInvitation.case_id == case.id)
+        .order_by(MeasureInvitation.created_at.desc(), MeasureInvitation.id.desc())
+    )
+    fields, headers = page_of(statement, query, lambda rows: [InvitationOut(**_invitation_fields(row)) for row in rows])
+    return InvitationPage(**fields), 200, headers
+
+
+@bp.post("/cases/<code>/invitations")
+@operation("Cases", InvitationCreated, scope="cases:write", status=201, errors=(403, 404, 409))
+def create_invitation(code: str, json: InvitationCreate):
+    """Invite the client to answer measures on their own phone
+
+    The answer holds the link (`url`) for the client, once: show it as a QR code or send it in the
+    way your service allows (vigtrain sends the client nothing). The client answers each measure on
+    their phone without signing in, and the answers are recorded on the case, scored, dated the day
+    they are sent; a risk item answered alerts the practitioner and their supervisor by email. The
+    link works once, until the end of its last day. Refused (422, on `measures`) for a measure whose
+    wording may not be shown, one listed twice, or one already recorded at that timepoint; refused
+    (409) while the case is closed or the client has not consented to the Data Collection System.
+    """
+    user = api_user()
+    case = _load_case(code)
+    require(can_invite_client(user, case), "only the practitioner invites the client")
+    invitation, token = transactions.run(
+        lambda: invitations.create_invitation(user, case, list(json.measures), json.timepoint),
+        refusal=domain_problem,
+    )
+    return InvitationCreated(url=client_link(token), **_invitation_fields(invitation)), 201
+
+
+@bp.delete("/cases/<code>/invitations/<int:invitation_id>")
+@operation("Cases", None, scope="cases:write", status=204, errors=(403, 404, 409))
+def revoke_invitation(code: str, invitation_id: int):
+    """Revoke a link the client has not used
+
+    It stops working at once; a client who opens it is told it was cancelled. Only a `pending` link
+    can be revoked (409 otherwise).
+    """
+    user = api_user()
+    case = _load_case(code)
+    invitation = db.session.get(MeasureInvitation, invitation_id)
+    require(invitation is not None and invitation.case_id == case.id, "no such invitation on this case", 404)
+    require(can_invite_client(user, case), "only the practitioner revokes the client's links")
+    transactions.run(lambda: invitations.revoke_invitation(user, invitation), refusal=domain_problem)
+    return "", 204

@@ -167,7 +167,7 @@ OPERATIONS: dict[str, Operation] = {}
 
 def operation(
     tag: str,
-    ok: type[BaseModel],
+    ok: type[BaseModel] | None,
     *,
     scope: str | None = None,
     public: bool = False,
@@ -177,6 +177,8 @@ def operation(
     created: bool = False,
 ) -> Callable[[F], F]:
     """Make a view an API operation: its `query`/`json` parameters' models validate the request.
+
+    `ok` is the success answer's model; None for one with no body (204).
 
     `scope` is what the token needs (None: any valid token); `public` needs none at all. `errors`
     lists the statuses the view itself can answer (403 from a permission rule, 404, 409, 422).

@@ -17,7 +17,7 @@ from vigtrain.accounts.models import Role
 from vigtrain.casework.models import AgeBand, CaseStatus, EndReason, Population, Relationship
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
 from vigtrain.dcs.measures import library
-from vigtrain.dcs.models import Timepoint
+from vigtrain.dcs.models import InvitationStatus, Timepoint
 from vigtrain.dcs.outcomes import Classification
 from vigtrain.extensions import MAX_ID
 from vigtrain.organisations.regions import UK_REGIONS
@@ -400,6 +400,47 @@ class MeasureOutcome(_Out):
 class CaseOutcomes(_Out):
     case: str
     measures: list[MeasureOutcome]
+
+
+# --- links for the client -------------------------------------------------------------------------
+
+
+class InvitationCreate(_Body):
+    """Measures for the client to answer on their own phone, at one timepoint of the work."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"measures": ["PHQ-9", "GAD-7"], "timepoint": "post"}]})
+
+    measures: list[MeasureCode] = Field(
+        min_length=1,
+        max_length=len(library()),
+        description="Measure codes, each once. Only measures whose wording may be shown (`item_text_allowed`) "
+        "can be sent to a client; the client answers them in the library's order.",
+    )
+    timepoint: Timepoint = Field(description="The answers are dated the day the client sends them.")
+
+
+class InvitationOut(_Out):
+    id: int
+    measures: list[str]
+    timepoint: Timepoint
+    status: InvitationStatus = Field(
+        description="`pending` (waiting for the client), `used` (answered), `expired` or `revoked`."
+    )
+    created_at: dt.datetime
+    expires_at: dt.datetime = Field(description="The link works until then: the end of its last day, UK time.")
+    used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class InvitationCreated(InvitationOut):
+    url: str = Field(
+        description="The link for the client (show it as a QR code, or send it yourself: vigtrain sends nothing). "
+        "Returned in this answer only: vigtrain keeps just a digest of it, so no later request can return it."
+    )
+
+
+class InvitationPage(_Page):
+    items: list[InvitationOut]
 
 
 # --- supervision ----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.services import count_users, invited_count
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import case_count
+from vigtrain.dcs.queries import completeness
 from vigtrain.extensions import db
+from vigtrain.forms import ActionForm
 from vigtrain.notifications.services import held_count
 from vigtrain.pagination import paginate
 from vigtrain.pathways.queries import supervised_enrolments
@@ -48,6 +50,8 @@ def home():
         admin_figures=admin_figures,
         training=_own_training(user) if user.has_role(Role.TRAINEE) else None,
         case_count=case_count(user) if can_keep_cases(user) else None,
+        outcome_data=completeness(user, HOME_LIST_LIMIT) if can_keep_cases(user) else None,
+        invite_form=ActionForm(),
         supervising=_supervising(user) if user.has_role(Role.SUPERVISOR) else None,
         accrediting=_accrediting(user) if user.has_role(Role.ACCREDITING_SUPERVISOR) else None,
         can_enrol=can_enrol(user),

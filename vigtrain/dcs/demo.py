@@ -1,4 +1,5 @@
-"""Demo outcome data: realistic measures, with plausible improvement, on every demo case.
+"""Demo outcome data: realistic measures, with plausible improvement, on every demo case, and one
+link waiting for a client to answer on their phone.
 
 Recorded through the same services as live entry, so scores, outcomes and risk alerts are real.
 A seeded random generator keeps the figures the same on every load.
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 from vigtrain.casework import services as casework
 from vigtrain.casework.models import Case, CaseStatus, Cycle, Population
 from vigtrain.dates import today
-from vigtrain.dcs import services
+from vigtrain.dcs import invitations, services
 from vigtrain.dcs.measures import Measure, get_measure
 from vigtrain.dcs.models import Timepoint
+from vigtrain.dcs.queries import post_measures_to_invite
 from vigtrain.extensions import db
 
 # Which measures a service would use, by area of work (the published VIG studies' outcomes).
@@ -98,3 +100,17 @@ def load_outcomes_demo(rng: random.Random | None = None) -> None:
                     _record(case, measure, Timepoint.FOLLOW_UP, follow_on, max(0.0, pre_severity - effect), rng)
         if has_post:
             casework.close_case(case.practitioner, case, CaseStatus.COMPLETED, closed_on, None, None, now)
+    _invite_one_client(cases)
+
+
+def _invite_one_client(cases: list[Case]) -> None:
+    """One open case shows a link waiting for its client to answer the post measures on their phone.
+
+    Only the link's digest is stored, so the demo cannot show the link itself: the case page lists it.
+    """
+    for case in cases:
+        if case.is_open and case.consent_dcs and (measures := post_measures_to_invite(case)):
+            invitations.create_invitation(
+                case.practitioner, case, [measure.code for measure in measures], Timepoint.POST
+            )
+            return

@@ -1,10 +1,11 @@
-"""Forms for recording outcome measures: choose a measure and timepoint, then answer it on one screen."""
+"""Forms for recording outcome measures: choose a measure and timepoint, then answer it on one screen;
+and for inviting the client to answer on their own phone."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SelectMultipleField, SubmitField
 from wtforms.validators import StopValidation
 
 from vigtrain.dcs.measures import Measure, library
@@ -54,8 +55,9 @@ class _ItemField(RadioField):
         return None if self.data in (None, "") else int(self.data)
 
 
-class _EntryForm(FlaskForm):
-    administered_on = DateInputField("Date completed", subject="the date the measure was completed")
+class _AnswersForm(FlaskForm):
+    """One radio group per item: what a client answering on their own phone sees (no date: it is today)."""
+
     submit = SubmitField("Save answers", widget=GovSubmitInput())
     measure: Measure
 
@@ -66,8 +68,13 @@ class _EntryForm(FlaskForm):
         return {field.number: field.position for field in self.item_fields()}
 
 
-def entry_form(measure: Measure, **kwargs) -> _EntryForm:
-    """A form with one radio group per item, built from the measure's data file."""
+class _EntryForm(_AnswersForm):
+    """Live entry by the practitioner, who says when the measure was completed."""
+
+    administered_on = DateInputField("Date completed", subject="the date the measure was completed")
+
+
+def _items_form(base: type[_AnswersForm], measure: Measure, **kwargs) -> _AnswersForm:
     fields = {
         item_field_name(item.number): _ItemField(
             item.title,
@@ -76,5 +83,35 @@ def entry_form(measure: Measure, **kwargs) -> _EntryForm:
         )
         for item in measure.items
     }
-    form_class = type(f"{measure.code.replace('-', '')}EntryForm", (_EntryForm,), {"measure": measure, **fields})
+    form_class = type(f"{measure.code.replace('-', '')}{base.__name__[1:]}", (base,), {"measure": measure, **fields})
     return form_class(**kwargs)
+
+
+def entry_form(measure: Measure, **kwargs) -> _EntryForm:
+    """A form with one radio group per item, built from the measure's data file."""
+    return _items_form(_EntryForm, measure, **kwargs)
+
+
+def answers_form(measure: Measure, **kwargs) -> _AnswersForm:
+    """The same items without the date, for a client answering through a link."""
+    return _items_form(_AnswersForm, measure, **kwargs)
+
+
+class MeasuresField(SelectMultipleField):
+    """Checkboxes of measure codes; which may be chosen is the service's rule, refused beside the field."""
+
+    widget = GovCheckboxesInput()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, validate_choice=False, **kwargs)
+
+
+class InvitationForm(FlaskForm):
+    measures = MeasuresField("Which questionnaires should the client answer?", choices=[])
+    timepoint = RequiredRadioField(
+        "When in the work is it?",
+        choices=[(value.value, label) for value, label in TIMEPOINT_LABELS.items()],
+        missing="Select when in the work the client is answering",
+        invalid="Select a timepoint from the list",
+    )
+    submit = SubmitField("Create the link", widget=GovSubmitInput())

@@ -1,4 +1,5 @@
-"""Outcome data for the Data Collection System: measure administrations and per-case outcomes."""
+"""Outcome data for the Data Collection System: measure administrations, per-case outcomes, and the
+links that let a client answer measures on their own phone."""
 
 from __future__ import annotations
 
@@ -54,7 +55,12 @@ class Administration(db.Model):
     band: Mapped[str | None] = mapped_column(String(60))
     flags: Mapped[list] = mapped_column(JSON, default=list)
     prorated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who is answerable for the record: whoever entered it, or the practitioner who sent the client the link.
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Set when the client answered on their own phone through a link (MeasureInvitation).
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measure_invitation.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship()
@@ -63,6 +69,11 @@ class Administration(db.Model):
     @property
     def timepoint_label(self) -> str:
         return TIMEPOINT_LABELS[self.timepoint]
+
+    @property
+    def self_completed(self) -> bool:
+        """The client answered it alone, on their own phone, rather than with the practitioner."""
+        return self.invitation_id is not None
 
 
 class CaseOutcome(db.Model):
@@ -118,3 +129,60 @@ class CaseOutcome(db.Model):
     @property
     def paired(self) -> bool:
         return self.pre is not None and self.post is not None
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+INVITATION_STATUS_LABELS = {
+    InvitationStatus.PENDING: "Waiting for answers",
+    InvitationStatus.USED: "Answered",
+    InvitationStatus.EXPIRED: "Expired",
+    InvitationStatus.REVOKED: "Revoked",
+}
+
+
+class MeasureInvitation(db.Model):
+    """A one-time link for the client to answer outcome measures on their own phone.
+
+    Only a SHA-256 digest of the link's token is kept, so nobody (the practitioner included) can
+    read a working link back out of the database: it is shown once, when it is made.
+    """
+
+    __tablename__ = "measure_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    timepoint: Mapped[Timepoint] = mapped_column(str_enum(Timepoint, 10))
+    # Measure codes in the library's order: the order the client answers them in.
+    measure_codes: Mapped[list] = mapped_column(JSON)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def __repr__(self) -> str:
+        return f"<MeasureInvitation {self.id} case={self.case_id} {self.timepoint.value}>"
+
+    def status(self, now: datetime) -> InvitationStatus:
+        """Answered wins over everything; a revoked link says so even after it would have expired."""
+        if self.used_at is not None:
+            return InvitationStatus.USED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        return InvitationStatus.EXPIRED if now >= self.expires_at else InvitationStatus.PENDING
+
+    @property
+    def timepoint_label(self) -> str:
+        return TIMEPOINT_LABELS[self.timepoint]

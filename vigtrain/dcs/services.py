@@ -13,7 +13,7 @@ from vigtrain.accounts.models import User
 from vigtrain.casework import signals
 from vigtrain.casework.models import Case
 from vigtrain.dcs.measures import Measure, get_measure, library
-from vigtrain.dcs.models import TIMEPOINT_ORDER, Administration, CaseOutcome, Timepoint
+from vigtrain.dcs.models import TIMEPOINT_ORDER, Administration, CaseOutcome, MeasureInvitation, Timepoint
 from vigtrain.dcs.outcomes import Change, classify
 from vigtrain.dcs.scoring import score
 from vigtrain.errors import DomainError
@@ -21,7 +21,16 @@ from vigtrain.extensions import db
 from vigtrain.notifications.services import send_email
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 
-ADMINISTRATION_FIELDS = ("case_id", "measure_code", "measure_version", "timepoint", "administered_on", "total", "band")
+ADMINISTRATION_FIELDS = (
+    "case_id",
+    "measure_code",
+    "measure_version",
+    "timepoint",
+    "administered_on",
+    "total",
+    "band",
+    "invitation_id",
+)
 CONTEXT_FIELDS = (
     "practitioner_id",
     "service_id",
@@ -91,8 +100,16 @@ def record_administration(
     administered_on: date,
     responses: Mapping[str, int | None],
     today: date,
+    *,
+    invitation: MeasureInvitation | None = None,
 ) -> Administration:
-    """Score and keep one completed measure; a positive risk item alerts the practitioner's supervisor."""
+    """Score and keep one completed measure; a positive risk item alerts the practitioner's supervisor.
+
+    With `invitation`, the client answered alone on their own phone through that link: `actor` is the
+    practitioner who sent it (answerable for the record, and its `entered_by`), the audit trail names
+    no person (the client has no account), and the practitioner is alerted too, as nobody was there to
+    see the flag.
+    """
     measure = measure_or_error(measure_code)
     check_date(case, timepoint, administered_on, today)
     existing = {row.timepoint: row.administered_on for row in _administrations(case, measure)}
@@ -118,15 +135,19 @@ def record_administration(
         flags=[{"code": flag.code, "message": flag.message, "item": flag.item} for flag in result.flags],
         prorated=result.prorated,
         entered_by_id=actor.id,
+        invitation_id=invitation.id if invitation is not None else None,
     )
     db.session.add(administration)
     db.session.flush()
     audit.record(
-        actor, "administration.recorded", administration, after=audit.snapshot(administration, *ADMINISTRATION_FIELDS)
+        actor if invitation is None else None,
+        "administration.recorded",
+        administration,
+        after=audit.snapshot(administration, *ADMINISTRATION_FIELDS),
     )
     refresh_outcome(case, measure)
     if result.flags:
-        _alert_supervisors(case, administration, measure)
+        _alert_risk(case, administration, measure)
     return administration
 
 
@@ -153,20 +174,51 @@ def supervisors_to_alert(case: Case) -> list[User]:
     )
 
 
-def _alert_supervisors(case: Case, administration: Administration, measure: Measure) -> None:
-    """Tell each active personal supervisor, by case code only, so they can support the practitioner."""
-    supervisors = supervisors_to_alert(case)
+def _alert_risk(case: Case, administration: Administration, measure: Measure) -> None:
+    """Tell each active personal supervisor, by case code only, so they can support the practitioner.
+
+    When the client answered alone through a link, tell the practitioner as well: in a session they
+    see the flag on the screen, but here nobody saw it.
+    """
     items = ", ".join(flag["message"] for flag in administration.flags)
+    practitioner = case.practitioner
+    supervisors = supervisors_to_alert(case)
+    on = f"{administration.administered_on:%-d %B %Y}"
+    answered = f"{measure.code} ({administration.timepoint.value}) for case {case.code} on {on}"
+    if administration.self_completed and practitioner.is_active_flag:
+        told = ""
+        if supervisors:
+            names = " and ".join(supervisor.display_name for supervisor in supervisors)
+            told = f"{names} {'has' if len(supervisors) == 1 else 'have'} been told as well.\n\n"
+        send_email(
+            practitioner.email,
+            f"Risk item answered on case {case.code}: act now",
+            (
+                f"Dear {practitioner.display_name},\n\n"
+                f"The client answered {answered} on their own phone, using the link you gave them, and a risk "
+                f"item was answered:\n\n{items}\n\n"
+                "Follow your service's safeguarding procedure now. vigtrain showed the client where to get urgent "
+                f"help, and sent them nothing else.\n\n{told}"
+                "Sign in to vigtrain to see the case's outcomes.\n"
+            ),
+        )
+    if administration.self_completed:
+        what = (
+            f"The client of {practitioner.display_name}'s case answered {answered} on their own phone, using a "
+            f"link {practitioner.display_name} gave them"
+        )
+        asked = "has been told by email and asked"
+    else:
+        what, asked = f"{practitioner.display_name} recorded {answered}", "has been asked"
     for supervisor in supervisors:
         send_email(
             supervisor.email,
             f"Risk item answered on case {case.code}",
             (
                 f"Dear {supervisor.display_name},\n\n"
-                f"{case.practitioner.display_name} recorded {measure.code} ({administration.timepoint.value}) for case "
-                f"{case.code} on {administration.administered_on:%-d %B %Y}, and a risk item was answered:\n\n"
+                f"{what}, and a risk item was answered:\n\n"
                 f"{items}\n\n"
-                "The practitioner has been asked to follow their service's safeguarding procedure. You may want to "
+                f"The practitioner {asked} to follow their service's safeguarding procedure. You may want to "
                 "check in with them and make sure they are supported.\n\n"
                 "Sign in to vigtrain to see the case's outcomes.\n"
             ),
