@@ -78,6 +78,7 @@ def outcome_rows(
     stage_number: int | None = None,
     measure: str = "PHQ-9",
     pre_on: date = START,
+    status: CaseStatus = CaseStatus.OPEN,
 ) -> list[Case]:
     """One case per (pre, post) pair, with its case_outcome row as the services would keep it."""
     definition = get_measure(measure)
@@ -97,7 +98,8 @@ def outcome_rows(
             consent_dcs=consent,
             consent_dcs_on=pre_on if consent else None,
             started_on=pre_on,
-            status=CaseStatus.OPEN,
+            status=status,
+            ended_on=None if status is CaseStatus.OPEN else pre_on,
         )
         db.session.add(case)
         db.session.flush()
@@ -114,6 +116,7 @@ def outcome_rows(
                 child_age_band=AgeBand.THREE_TO_4,
                 stage_number=stage_number,
                 consent_dcs=consent,
+                status=status,
                 pre=pre,
                 pre_on=pre_on if pre is not None else None,
                 post=post,

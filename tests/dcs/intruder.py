@@ -8,7 +8,8 @@ given away if its range is a single value other than 0, or if it is non-zero and
 within 1 to 7.
 
 What the intruder knows, besides the published figures:
-- the ties between counts: cases with pre and post are among the cases; they split into reliable
+- the ties between counts: cases with pre and post are among the cases, and so are closed cases;
+  closed cases with pre and post are among both; cases with pre and post split into reliable
   improvement, no reliable change and reliable deterioration; cases at caseness are among those
   with pre and post; recovery among those at caseness; reliable recovery among the recovered and
   among the improved; every column's rows add up to "All cases", which is the same on every page;
@@ -44,6 +45,8 @@ COUNTS = (
     "at_caseness",
     "recovered_count",
     "reliably_recovered_count",
+    "closed",
+    "closed_paired",
 )
 PARENT = {
     "paired": "cases",
@@ -53,9 +56,12 @@ PARENT = {
     "at_caseness": "paired",
     "recovered_count": "at_caseness",
     "reliably_recovered_count": "recovered_count",
+    "closed": "cases",
+    "closed_paired": "closed",
 }
 PERCENTAGES = {
     "completeness": ("paired", "cases"),
+    "closed_completeness": ("closed_paired", "closed"),
     "improved": ("improved_count", "paired"),
     "unchanged": ("unchanged_count", "paired"),
     "deteriorated": ("deteriorated_count", "paired"),
@@ -68,6 +74,9 @@ CSV_HEADINGS = {
     "Cases": "cases",
     "With pre and post": "paired",
     "With pre and post (%)": "completeness",
+    "Closed cases": "closed",
+    "Closed with pre and post": "closed_paired",
+    "Closed with pre and post (%)": "closed_completeness",
     "Mean before": "mean_pre",
     "Mean after": "mean_post",
     "Reliable improvement": "improved_count",
@@ -221,6 +230,9 @@ def attack(
                 counts.append(Count(number, label, name, {cells[label][name]: 1}, truth[name]))
             unpaired = {cells[label]["cases"]: 1, cells[label]["paired"]: -1}
             counts.append(Count(number, label, "without a pre and post", unpaired, truth["cases"] - truth["paired"]))
+            closed_unpaired = {cells[label]["closed"]: 1, cells[label]["closed_paired"]: -1}
+            closed_truth = truth["closed"] - truth["closed_paired"]
+            counts.append(Count(number, label, "closed without a pre and post", closed_unpaired, closed_truth))
     return _given_away(model, counts)
 
 
@@ -274,6 +286,7 @@ def _ties(model: Model, cell: Mapping[str, int]) -> None:
     for child, parent in PARENT.items():
         model.constrain({cell[child]: 1, cell[parent]: -1}, high=0)
     model.constrain({cell["reliably_recovered_count"]: 1, cell["improved_count"]: -1}, high=0)
+    model.constrain({cell["closed_paired"]: 1, cell["paired"]: -1}, high=0)
     parts = ("improved_count", "unchanged_count", "deteriorated_count")
     model.constrain({**{cell[part]: 1 for part in parts}, cell["paired"]: -1}, 0, 0)
 
@@ -338,6 +351,8 @@ def truths_of(report, names: Iterable[str] = COUNTS) -> dict[str, dict[str, int]
         "at_caseness": "at_caseness",
         "recovered_count": "recovered",
         "reliably_recovered_count": "reliably_recovered",
+        "closed": "closed",
+        "closed_paired": "closed_paired",
     }
     rows = [(group.label, group.sums) for group in report.groups] + [(TOTAL, report.total)]
     return {label: {name: getattr(sums, fields[name]) for name in names} for label, sums in rows}

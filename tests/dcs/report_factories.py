@@ -10,8 +10,18 @@ PHQ9 = get_measure("PHQ-9")
 WEMWBS = get_measure("WEMWBS")
 
 
-def sums_of(measure: Measure, pairs: list[tuple[float, float]], unpaired: int = 0) -> Sums:
-    """What the SQL aggregate returns for these cases, worked out one case at a time."""
+def sums_of(
+    measure: Measure,
+    pairs: list[tuple[float, float]],
+    unpaired: int = 0,
+    closed_paired: int = 0,
+    closed_unpaired: int = 0,
+) -> Sums:
+    """What the SQL aggregate returns for these cases, worked out one case at a time.
+
+    The first `closed_paired` of the pairs and `closed_unpaired` of the unpaired cases are closed.
+    """
+    assert closed_paired <= len(pairs) and closed_unpaired <= unpaired
     changes = [classify(measure, pre, post) for pre, post in pairs]
     return Sums(
         cases=len(pairs) + unpaired,
@@ -27,6 +37,8 @@ def sums_of(measure: Measure, pairs: list[tuple[float, float]], unpaired: int = 
         at_caseness=sum(bool(measure.is_case(pre)) for pre, _ in pairs),
         recovered=sum(bool(c.recovery) for c in changes),
         reliably_recovered=sum(bool(c.reliable_recovery) for c in changes),
+        closed=closed_paired + closed_unpaired,
+        closed_paired=closed_paired,
     )
 
 

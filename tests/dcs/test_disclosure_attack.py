@@ -29,6 +29,7 @@ class Case:
     stage: str
     pre: int | None
     post: int | None
+    closed: bool = False
 
 
 def generate(seed: int, measure: Measure) -> list[Case]:
@@ -53,6 +54,7 @@ def generate(seed: int, measure: Measure) -> list[Case]:
                 rng.choice(stages),
                 pre,
                 post,
+                rng.random() < 0.6,
             )
         )
     return cases
@@ -63,8 +65,12 @@ def _report(cases: list[Case], by: str, measure: Measure, level: Level):
     groups = []
     for label in labels:
         chosen = [case for case in cases if getattr(case, by) == label]
-        pairs = [(case.pre, case.post) for case in chosen if case.pre is not None and case.post is not None]
-        groups.append((label, sums_of(measure, pairs, unpaired=len(chosen) - len(pairs))))
+        paired = [case for case in chosen if case.pre is not None and case.post is not None]
+        paired.sort(key=lambda case: not case.closed)  # closed first, as sums_of counts them
+        pairs = [(case.pre, case.post) for case in paired]
+        closed_paired = sum(case.closed for case in paired)
+        closed_unpaired = sum(case.closed for case in chosen) - closed_paired
+        groups.append((label, sums_of(measure, pairs, len(chosen) - len(pairs), closed_paired, closed_unpaired)))
     return make_report(level, groups, measure, Breakdown.POPULATION)
 
 

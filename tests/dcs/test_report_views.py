@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from tests.factories import make_admin, make_service, make_user
-from tests.report_factories import outcome_rows, record_case, region
+from tests.report_factories import START, outcome_rows, record_case, region
 from vigtrain.accounts.models import Role
-from vigtrain.casework.models import Population, Relationship
-from vigtrain.casework.services import Consents, update_case
+from vigtrain.casework.models import CaseStatus, Population, Relationship
+from vigtrain.casework.services import Consents, close_case, reopen_case, update_case
 from vigtrain.extensions import db
 
 
@@ -335,3 +335,32 @@ def test_a_breakdown_a_level_does_not_offer_is_refused(client, people, sign_in):
 def test_an_unknown_output_format_is_a_bad_request(client, people):
     client.login("tia@example.org")
     assert client.get("/reports/practitioner?format=xlsx").status_code == 400
+
+
+def test_reports_show_how_complete_closed_cases_are_and_closing_a_case_counts_at_once(client, people, sign_in):
+    pat = people["pat"]
+    outcome_rows(pat, [(18, 8)] * 12 + [(17, None)] * 3, status=CaseStatus.COMPLETED)
+    outcome_rows(pat, [(16, None)] * 6)
+    open_case = outcome_rows(pat, [(15, 5)] * 9)
+    client.login("pat@example.org")
+    own = _rows(_csv(client.get("/reports/practitioner?format=csv")))["All cases"]
+    assert (own["Closed cases"], own["Closed with pre and post"], own["Closed with pre and post (%)"]) == (
+        "15",
+        "12",
+        "80",
+    )
+    assert own["With pre and post (%)"] == "70"  # 21 of 30, open cases included
+    page = client.get("/reports/practitioner").get_data(as_text=True)
+    assert "Closed with pre and post" in page and "80% (12 of 15)" in page
+    service = _rows(_csv(sign_in("tia@example.org").get(f"/reports/service/{people['north'].id}?format=csv")))
+    assert service["All cases"]["Closed cases"] == "15" and service["All cases"]["Closed with pre and post"] == "10"
+    assert service["All cases"]["Closed with pre and post (%)"] == "67"  # 10 of 15, as published
+
+    # Closing a case through the service moves it into the closed figures straight away.
+    close_case(pat, open_case[0], CaseStatus.COMPLETED, START, None, None, START)
+    db.session.commit()
+    own = _rows(_csv(client.get("/reports/practitioner?format=csv")))["All cases"]
+    assert (own["Closed cases"], own["Closed with pre and post"]) == ("16", "13")
+    reopen_case(pat, open_case[0])
+    db.session.commit()
+    assert _rows(_csv(client.get("/reports/practitioner?format=csv")))["All cases"]["Closed cases"] == "15"

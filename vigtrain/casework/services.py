@@ -220,6 +220,7 @@ def close_case(
     case.end_note = screen(text, "end_note") or None
     db.session.flush()
     audit.record(actor, "case.closed", case, before=before, after=audit.snapshot(case, *STATUS_FIELDS))
+    signals.tell(signals.case_changed, case)
 
 
 def reopen_case(actor: User, case: Case) -> None:
@@ -229,6 +230,7 @@ def reopen_case(actor: User, case: Case) -> None:
     case.status, case.ended_on, case.end_reason, case.end_note = CaseStatus.OPEN, None, None, None
     db.session.flush()
     audit.record(actor, "case.reopened", case, before=before, after=audit.snapshot(case, *STATUS_FIELDS))
+    signals.tell(signals.case_changed, case)
 
 
 def case_count(practitioner: User) -> int:

@@ -102,6 +102,8 @@ class Table:
     its parent is (a hidden parent's parts would otherwise give it back). `fixed` holds counts
     already published elsewhere (True: withheld), which this table keeps as they are; `limits` holds
     the ranges those counts have where they were published, which this table must not narrow.
+    `unpublished` counts are never shown but follow from the others (the cases without a post score
+    are the cases less those with both): they too must not be worked out.
     """
 
     values: list[int] = field(default_factory=list)
@@ -110,11 +112,14 @@ class Table:
     parents: dict[int, int] = field(default_factory=dict)
     fixed: dict[int, bool] = field(default_factory=dict)
     limits: dict[int, tuple[float, float]] = field(default_factory=dict)
+    unpublished: set[int] = field(default_factory=set)
 
-    def add(self, value: int) -> int:
+    def add(self, value: int, published: bool = True) -> int:
         if value < 0:
             raise ValueError("a count cannot be negative")
         self.values.append(value)
+        if not published:
+            self.unpublished.add(len(self.values) - 1)
         return len(self.values) - 1
 
     def neighbours(self) -> list[set[int]]:
@@ -132,6 +137,8 @@ class Table:
 
 def _own_range(table: Table, withheld: Sequence[bool], index: int) -> tuple[float, float]:
     """What the published figure alone says about a count."""
+    if index in table.unpublished:
+        return 0, UNBOUNDED
     if not withheld[index]:
         return shown_range(round_count(table.values[index]))
     parent = table.parents.get(index)
@@ -202,9 +209,9 @@ def problems(table: Table, withheld: Sequence[bool]) -> list[int]:
         # Subtraction gives back a lone withheld part to within the rounding: NHS Digital's rule
         # withholds a second part with it, whatever the ranges say.
         hidden = [part for part in parts if withheld[part]]
-        if withheld[total] or not hidden:
+        if withheld[total] or total in table.unpublished or not hidden:
             continue
-        if len(hidden) == 1 and is_small(table.values[hidden[0]]):
+        if len(hidden) == 1 and hidden[0] not in table.unpublished and is_small(table.values[hidden[0]]):
             found.append(hidden[0])
         elif len(hidden) > 1 and sum(table.values[part] for part in hidden) == len(hidden):
             # Even to someone who knew the other counts exactly, hidden parts that are all 1 are pinned
@@ -224,11 +231,11 @@ def _withhold_children(table: Table, withheld: list[bool]) -> None:
 
 def protect(table: Table) -> list[bool]:
     """Which counts to withhold so the intruder above can work out none of them (True: show ``*``)."""
-    withheld = [is_small(value) for value in table.values]
+    withheld = [is_small(value) or index in table.unpublished for index, value in enumerate(table.values)]
     for index, flag in table.fixed.items():
         withheld[index] = flag
     near = table.neighbours()
-    free = [index not in table.fixed for index in range(len(table.values))]
+    free = [index not in table.fixed and index not in table.unpublished for index in range(len(table.values))]
     while True:
         _withhold_children(table, withheld)
         found = problems(table, withheld)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
-from vigtrain.casework.models import AgeBand, Case, Population, Relationship
+from vigtrain.casework.models import AgeBand, Case, CaseStatus, Population, Relationship
 from vigtrain.dates import UTCDateTime, utcnow
 from vigtrain.extensions import db, str_enum
 
@@ -99,6 +99,7 @@ class CaseOutcome(db.Model):
             "pre_case",
             "recovery",
             "reliable_recovery",
+            "status",
         ),
     )
 
@@ -113,6 +114,8 @@ class CaseOutcome(db.Model):
     child_age_band: Mapped[AgeBand] = mapped_column(str_enum(AgeBand, 10))
     stage_number: Mapped[int | None] = mapped_column(Integer)
     consent_dcs: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The case's status, so reports can tell how complete the data of closed cases is.
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN, server_default="open")
     pre: Mapped[float | None] = mapped_column(Float)
     pre_on: Mapped[date | None] = mapped_column(Date)
     post: Mapped[float | None] = mapped_column(Float)

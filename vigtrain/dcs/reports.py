@@ -28,7 +28,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from vigtrain.casework.models import POPULATION_LABELS, RELATIONSHIP_LABELS, Population, Relationship
+from vigtrain.casework.models import POPULATION_LABELS, RELATIONSHIP_LABELS, CaseStatus, Population, Relationship
 from vigtrain.dcs import disclosure
 from vigtrain.dcs.measures import Measure
 from vigtrain.dcs.models import CaseOutcome
@@ -126,6 +126,8 @@ class Sums:
     at_caseness: int = 0
     recovered: int = 0
     reliably_recovered: int = 0
+    closed: int = 0  # cases whose work has ended (completed or ended early)
+    closed_paired: int = 0  # of those, the ones with a pre and a post score
 
     def __add__(self, other: Sums) -> Sums:
         return Sums(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -208,6 +210,7 @@ def aggregate(scope: Scope, filters: Filters) -> dict[Any, Sums]:
     """The sums for each group of the breakdown: one statement, however many cases there are."""
     outcome = CaseOutcome
     paired = and_(outcome.pre.is_not(None), outcome.post.is_not(None))
+    closed = outcome.status != CaseStatus.OPEN
     group = GROUP_COLUMNS[filters.breakdown]
     statement = (
         select(
@@ -225,6 +228,8 @@ def aggregate(scope: Scope, filters: Filters) -> dict[Any, Sums]:
             _when(and_(paired, outcome.pre_case.is_(True))),
             _when(and_(paired, outcome.recovery.is_(True))),
             _when(and_(paired, outcome.reliable_recovery.is_(True))),
+            _when(closed),
+            _when(and_(paired, closed)),
         )
         .where(*_conditions(scope, filters))
         .group_by(group)
@@ -347,9 +352,12 @@ PARENTS = {
     "at_caseness": "paired",
     "recovered_count": "at_caseness",
     "reliably_recovered_count": "recovered_count",
+    "closed": "cases",
+    "closed_paired": "closed",
 }
-# Reliable recovery is recovery with a reliable improvement, so it is also among the improved.
-EXTRA_ORDERS = (("reliably_recovered_count", "improved_count"),)
+# Reliable recovery is recovery with a reliable improvement, so it is also among the improved; closed
+# cases with pre and post are among all cases with pre and post.
+EXTRA_ORDERS = (("reliably_recovered_count", "improved_count"), ("closed_paired", "paired"))
 PARTITIONS = (("paired", ("improved_count", "unchanged_count", "deteriorated_count")),)
 SUM_FIELDS = {
     "cases": "cases",
@@ -360,6 +368,8 @@ SUM_FIELDS = {
     "at_caseness": "at_caseness",
     "recovered_count": "recovered",
     "reliably_recovered_count": "reliably_recovered",
+    "closed": "closed",
+    "closed_paired": "closed_paired",
 }
 
 
@@ -369,6 +379,9 @@ def columns(measure: Measure) -> list[Column]:
         Column("cases", "Cases", "count"),
         Column("paired", "With pre and post", "count", on_page=False),
         Column("completeness", "With pre and post", "percent", part="paired", whole="cases"),
+        Column("closed", "Closed cases", "count", on_page=False),
+        Column("closed_paired", "Closed with pre and post", "count", on_page=False),
+        Column("closed_completeness", "Closed with pre and post", "percent", part="closed_paired", whole="closed"),
         Column("mean_pre", "Mean before", "mean", part="paired"),
         Column("mean_post", "Mean after", "mean", part="paired"),
         Column("effect", "Effect size", "effect", part="paired"),
@@ -451,6 +464,12 @@ def _add_row(table: disclosure.Table, sums: Sums, keys: list[str]) -> dict[str, 
             table.orders.append((cells[smaller], cells[larger]))
     for whole, parts in PARTITIONS:
         table.sums.append((cells[whole], tuple(cells[part] for part in parts)))
+    # Never shown, but a reader can subtract: the cases without both scores, and the closed ones among them.
+    cells["unpaired"] = table.add(sums.cases - sums.paired, published=False)
+    cells["closed_unpaired"] = table.add(sums.closed - sums.closed_paired, published=False)
+    table.sums.append((cells["cases"], (cells["paired"], cells["unpaired"])))
+    table.sums.append((cells["closed"], (cells["closed_paired"], cells["closed_unpaired"])))
+    table.orders.append((cells["closed_unpaired"], cells["unpaired"]))
     return cells
 
 
@@ -465,21 +484,21 @@ def protect_counts(report: Report, keys: list[str]) -> tuple[list[dict[str, bool
     alone = disclosure.Table()
     cells = _add_row(alone, report.total, keys)
     flags = disclosure.protect(alone)
-    total_withheld = {key: flags[index] for key, index in cells.items()}
+    total_withheld = {key: flags[cells[key]] for key in keys}
     low, high = disclosure.ranges(alone, flags)
 
     table = disclosure.Table()
     total = _add_row(table, report.total, keys)
-    table.fixed = {index: total_withheld[key] for key, index in total.items()}
+    table.fixed = {index: total_withheld[key] for key, index in total.items() if key in keys}
     table.limits = {index: (low[cells[key]], high[cells[key]]) for key, index in total.items()}
     rows = [_add_row(table, group.sums, keys) for group in report.groups]
-    for key in keys:
+    for key in total:
         table.sums.append((total[key], tuple(row[key] for row in rows)))
     try:
         flags = disclosure.protect(table)
     except disclosure.CannotProtect:
         return None, total_withheld
-    return [{key: flags[index] for key, index in row.items()} for row in rows], total_withheld
+    return [{key: flags[row[key]] for key in keys} for row in rows], total_withheld
 
 
 def _mean_format(paired: int | None) -> Callable[[float], str]:

@@ -40,6 +40,7 @@ CONTEXT_FIELDS = (
     "child_age_band",
     "stage_number",
     "consent_dcs",
+    "status",
 )
 
 
