@@ -122,21 +122,18 @@ def test_every_published_count_follows_the_rule(values):
 def _possible_values(values: list[int], published, cell: int) -> set[int]:
     """Every value the intruder cannot rule out for withheld `cell`, by brute force over achievable sums.
 
-    The intruder is the worst case the rule is built against: they know every published count EXACTLY
-    (not just to within the rounding), know that each * is a count of at least 1, and that a * bigger than
-    7 (withheld to protect another) is never bigger than the smallest count still shown. So each * is
-    somewhere in 1..largest, and when the total is published the *s add up to the total minus the shown
-    cells. An intruder who only sees the rounded figures knows less, so cannot do better.
+    This intruder knows more than any reader: every published count EXACTLY (not just to within
+    the rounding), and that each * is a count of at least 1. So when the total is published the *s
+    add up to the total minus the shown cells. An intruder who only sees the rounded figures knows
+    less, so cannot do better.
     """
     shown = [value for value, withheld in zip(values, published.withheld, strict=True) if not withheld]
     hidden = [index for index, withheld in enumerate(published.withheld) if withheld]
-    nonzero_shown = [value for value in shown if value > 0]
     total = sum(values)
-    largest = max(7, min(nonzero_shown)) if nonzero_shown else (total if not published.total_withheld else 100)
-    candidates = range(1, largest + 1)
     if published.total_withheld:
-        return set(candidates)
+        return set(range(1, total + 2))
     remainder = total - sum(shown)
+    candidates = range(1, remainder + 1)
     reachable = {0}  # sums the other withheld cells can make together
     for _ in hidden[1:]:
         reachable = {partial + value for partial in reachable for value in candidates if partial + value <= remainder}

@@ -146,19 +146,6 @@ def _own_range(table: Table, withheld: Sequence[bool], index: int) -> tuple[floa
     return (0 if parent is not None and withheld[parent] else 1), UNBOUNDED
 
 
-def _others(bounds: Sequence[float], members: Sequence[int]) -> list[float]:
-    """For each member, the sum of the other members' bounds, safe with infinities."""
-    infinite = sum(1 for index in members if bounds[index] == UNBOUNDED)
-    finite = sum(bounds[index] for index in members if bounds[index] != UNBOUNDED)
-    result = []
-    for index in members:
-        if bounds[index] == UNBOUNDED:
-            result.append(UNBOUNDED if infinite > 1 else finite)
-        else:
-            result.append(UNBOUNDED if infinite else finite - bounds[index])
-    return result
-
-
 def ranges(table: Table, withheld: Sequence[bool]) -> tuple[list[float], list[float]]:
     """The intruder's ranges for every count: the published figures, tightened through every tie."""
     low = [0.0] * len(table.values)
@@ -176,10 +163,20 @@ def ranges(table: Table, withheld: Sequence[bool]) -> tuple[list[float], list[fl
                 high[index], changed = new_high, True
 
         for total, parts in table.sums:
-            tighten(total, sum(low[part] for part in parts), sum(high[part] for part in parts))
-            highs, lows = _others(high, parts), _others(low, parts)
-            for part, others_high, others_low in zip(parts, highs, lows, strict=True):
-                tighten(part, low[total] - others_high, high[total] - others_low)
+            # Lower bounds are always finite; an upper bound may be unbounded (a withheld count).
+            lows, highs = [low[part] for part in parts], [high[part] for part in parts]
+            sum_low, unbounded = sum(lows), highs.count(UNBOUNDED)
+            finite_high = sum(value for value in highs if value != UNBOUNDED)
+            tighten(total, sum_low, UNBOUNDED if unbounded else finite_high)
+            total_low, total_high = low[total], high[total]
+            for part, part_low, part_high in zip(parts, lows, highs, strict=True):
+                if not unbounded:
+                    others_high = finite_high - part_high
+                elif unbounded == 1 and part_high == UNBOUNDED:
+                    others_high = finite_high
+                else:
+                    others_high = UNBOUNDED
+                tighten(part, total_low - others_high, total_high - (sum_low - part_low))
         for small, large in table.orders:
             tighten(small, low[small], high[large])
             tighten(large, low[small], high[large])
@@ -188,8 +185,11 @@ def ranges(table: Table, withheld: Sequence[bool]) -> tuple[list[float], list[fl
     return low, high
 
 
-def problems(table: Table, withheld: Sequence[bool]) -> list[int]:
-    """Counts the intruder can work out: exactly, or (hidden) to within 1 to 7, or an anchor narrowed."""
+def problems(table: Table, withheld: Sequence[bool]) -> list[tuple[int, tuple[int, ...]]]:
+    """Counts the intruder can work out: exactly, or (hidden) to within 1 to 7, or an anchor narrowed.
+
+    Each comes with the counts that must give way for it where that is known (the other parts of a
+    sum a lone hidden part is given back by), else an empty tuple."""
     low, high = ranges(table, withheld)
     found = []
     for index, value in enumerate(table.values):
@@ -199,12 +199,12 @@ def problems(table: Table, withheld: Sequence[bool]) -> list[int]:
             # Raising the floor of a hidden count with no ceiling cannot pin it, on this page or with others.
             floor_matters = not (withheld[index] and most == UNBOUNDED)
             if high[index] < most or (floor_matters and low[index] > least):
-                found.append(index)
+                found.append((index, ()))
                 continue
         if value == 0:
             continue  # a zero is published exactly: there is nothing in it to protect
         if low[index] == high[index] or (withheld[index] and low[index] >= 1 and high[index] < SMALLEST_SHOWN):
-            found.append(index)
+            found.append((index, ()))
     for total, parts in table.sums:
         # Subtraction gives back a lone withheld part to within the rounding: NHS Digital's rule
         # withholds a second part with it, whatever the ranges say.
@@ -212,11 +212,11 @@ def problems(table: Table, withheld: Sequence[bool]) -> list[int]:
         if withheld[total] or total in table.unpublished or not hidden:
             continue
         if len(hidden) == 1 and hidden[0] not in table.unpublished and is_small(table.values[hidden[0]]):
-            found.append(hidden[0])
+            found.append((hidden[0], parts))
         elif len(hidden) > 1 and sum(table.values[part] for part in hidden) == len(hidden):
             # Even to someone who knew the other counts exactly, hidden parts that are all 1 are pinned
             # by their sum: keep the earlier rule's guarantee that they never are.
-            found.append(hidden[0])
+            found.append((hidden[0], parts))
     return found
 
 
@@ -241,8 +241,19 @@ def protect(table: Table) -> list[bool]:
         found = problems(table, withheld)
         if not found:
             return withheld
-        if not _withhold_one_more(table, withheld, near, free, found[0]):
-            # Nothing tied to it is left to withhold: withhold every count this table may change.
+        # One more count for each problem in this round, skipping problems next to a count just
+        # withheld (that may already have solved them): far fewer rounds on a large table.
+        touched: set[int] = set()
+        progress = False
+        for index, line in found:
+            if index in touched or near[index] & touched:
+                continue
+            before = withheld.copy()
+            if _withhold_one_more(table, withheld, near, free, index, line):
+                progress = True
+                touched |= {changed for changed, flag in enumerate(withheld) if flag and not before[changed]}
+        if not progress:
+            # Nothing tied to them is left to withhold: withhold every count this table may change.
             for index in range(len(table.values)):
                 if free[index] and not withheld[index] and table.values[index] > 0:
                     withheld[index] = True
@@ -252,9 +263,14 @@ def protect(table: Table) -> list[bool]:
             return withheld
 
 
-def _withhold_one_more(table: Table, withheld: list[bool], near: list[set[int]], free: list[bool], start: int) -> bool:
-    """Withhold the smallest non-zero count still shown nearest to `start` (itself first). False if none is left."""
-    seen, ring = {start}, [start]
+def _withhold_one_more(
+    table: Table, withheld: list[bool], near: list[set[int]], free: list[bool], start: int, line: tuple[int, ...]
+) -> bool:
+    """Withhold the smallest non-zero count still shown in `line`, else nearest to `start` (itself first).
+
+    False if none is left to withhold.
+    """
+    seen, ring = {start}, [*line] or [start]
     while ring:
         candidates = [index for index in ring if free[index] and not withheld[index] and table.values[index] > 0]
         if candidates:
