@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import LinearConstraint, milp
 
+from vigtrain.dcs.reports import SUM_FIELDS
+
 COUNTS = (
     "cases",
     "paired",
@@ -342,17 +344,5 @@ def _read(
 
 def truths_of(report, names: Iterable[str] = COUNTS) -> dict[str, dict[str, int]]:
     """The true counts behind a report's rows and its total, keyed as the intruder keys them."""
-    fields = {
-        "cases": "cases",
-        "paired": "paired",
-        "improved_count": "improved",
-        "unchanged_count": "unchanged",
-        "deteriorated_count": "deteriorated",
-        "at_caseness": "at_caseness",
-        "recovered_count": "recovered",
-        "reliably_recovered_count": "reliably_recovered",
-        "closed": "closed",
-        "closed_paired": "closed_paired",
-    }
     rows = [(group.label, group.sums) for group in report.groups] + [(TOTAL, report.total)]
-    return {label: {name: getattr(sums, fields[name]) for name in names} for label, sums in rows}
+    return {label: {name: getattr(sums, SUM_FIELDS[name]) for name in names} for label, sums in rows}

@@ -12,14 +12,16 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from vigtrain.accounts.models import User
 from vigtrain.casework import services as casework
-from vigtrain.casework.models import Case, CaseStatus, Cycle, Population
+from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today
 from vigtrain.dcs import invitations, services
 from vigtrain.dcs.measures import Measure, get_measure
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.queries import post_measures_to_invite
 from vigtrain.extensions import db
+from vigtrain.organisations.models import Region
 
 # Which measures a service would use, by area of work (the published VIG studies' outcomes).
 MEASURES_BY_POPULATION = {
@@ -100,7 +102,50 @@ def load_outcomes_demo(rng: random.Random | None = None) -> None:
                     _record(case, measure, Timepoint.FOLLOW_UP, follow_on, max(0.0, pre_severity - effect), rng)
         if has_post:
             casework.close_case(case.practitioner, case, CaseStatus.COMPLETED, closed_on, None, None, now)
+    _earlier_caseload(rng)
     _invite_one_client(cases)
+
+
+EARLIER_CASES = 16  # per practitioner: enough for the reports above a practitioner to show figures
+EARLIER_POPULATIONS = (Population.EARLY_YEARS, Population.FAMILY_SUPPORT, Population.MENTAL_HEALTH)
+
+
+def _earlier_caseload(rng: random.Random) -> None:
+    """Closed work from the year before, for the practitioners with cases, so that the service, regional
+    and national reports have enough cases to show their figures rather than mostly *.
+    """
+    now = today()
+    practitioners = db.session.scalars(
+        select(User).where(User.id.in_(select(Case.practitioner_id).distinct())).order_by(User.id)
+    ).all()
+    regions = {region.code: region for region in db.session.scalars(select(Region))}
+    for practitioner in practitioners:
+        region = practitioner.service.region if practitioner.service else regions["E12000003"]
+        for number in range(EARLIER_CASES):
+            started = now - timedelta(days=rng.randrange(330, 560))
+            population = EARLIER_POPULATIONS[number % len(EARLIER_POPULATIONS)]
+            case = casework.create_case(
+                practitioner,
+                rng.choice([Relationship.PARENT_CHILD, Relationship.PARENT_CHILD, Relationship.PARENT_ADOLESCENT]),
+                rng.choice(list(AgeBand)),
+                population,
+                region,
+                started,
+                casework.Consents(filming=started, supervision=started, dcs=started),
+            )
+            effect = rng.choice([0.35, 0.3, 0.25, 0.2, 0.15, 0.05, 0.0, -0.1])
+            ended = started + timedelta(days=rng.randrange(70, 140))
+            completed = number % 6 != 5  # one in six has no post measure
+            for code in MEASURES_BY_POPULATION[population]:
+                measure = get_measure(code)
+                severity = rng.uniform(*PRE_SEVERITY.get(code, (0.4, 0.75)))
+                _record(case, measure, Timepoint.PRE, started, severity, rng)
+                if completed:
+                    _record(case, measure, Timepoint.POST, ended, max(0.0, severity - effect), rng)
+            status, reason = (
+                (CaseStatus.COMPLETED, None) if completed else (CaseStatus.ENDED_EARLY, rng.choice(list(EndReason)))
+            )
+            casework.close_case(practitioner, case, status, ended, reason, None, now)
 
 
 def _invite_one_client(cases: list[Case]) -> None:
