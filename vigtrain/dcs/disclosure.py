@@ -245,6 +245,9 @@ def protect(table: Table) -> list[bool]:
         # withheld (that may already have solved them): far fewer rounds on a large table.
         touched: set[int] = set()
         progress = False
+        # A problem that names the counts that must give way is fixed first, there: the same count's
+        # other problems may then be solved already.
+        found.sort(key=lambda problem: not problem[1])
         for index, line in found:
             if index in touched or near[index] & touched:
                 continue
