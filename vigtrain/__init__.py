@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.dcs.report_views import bp as reports_bp
     from vigtrain.dcs.respond_views import bp as respond_bp
     from vigtrain.dcs.views import bp as dcs_bp
+    from vigtrain.dcs.wording_views import bp as wording_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
     from vigtrain.pathways.views import bp as pathways_bp
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
         invitations_bp,
         respond_bp,
         reports_bp,
+        wording_bp,
         supervision_bp,
         api_bp,
     ):

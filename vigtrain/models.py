@@ -5,7 +5,7 @@ from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
-from vigtrain.dcs.models import Administration, CaseOutcome, MeasureInvitation
+from vigtrain.dcs.models import Administration, CaseOutcome, LicensedWording, MeasureInvitation
 from vigtrain.notifications.models import OutboxMessage
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
@@ -23,6 +23,7 @@ __all__ = [
     "Certificate",
     "Cycle",
     "Enrolment",
+    "LicensedWording",
     "MeasureInvitation",
     "OutboxMessage",
     "PathwayVersion",

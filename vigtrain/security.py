@@ -314,6 +314,11 @@ def can_export_dcs(user: User | None) -> bool:
     return is_administrator(user)
 
 
+def can_manage_licensed_wording(user: User | None) -> bool:
+    """Enter or remove a service's licensed measure wording: it is shown to clients on that licence's terms."""
+    return is_administrator(user)
+
+
 # --- API tokens ---------------------------------------------------------------------------------
 # Any active person may make tokens for their own account: a token never does more than its owner
 # could do on the pages, because the API asks these same questions. Nobody makes a token for anyone

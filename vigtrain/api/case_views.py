@@ -282,7 +282,8 @@ def create_invitation(code: str, json: InvitationCreate):
     their phone without signing in, and the answers are recorded on the case, scored, dated the day
     they are sent; a risk item answered alerts the practitioner and their supervisor by email. The
     link works once, until the end of its last day. Refused (422, on `measures`) for a measure whose
-    wording may not be shown, one listed twice, or one already recorded at that timepoint; refused
+    wording may not be shown (unless the case's service holds live licensed wording for it), one
+    listed twice, or one already recorded at that timepoint; refused
     (409) while the case is closed or the client has not consented to the Data Collection System.
     """
     user = api_user()

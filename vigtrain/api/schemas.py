@@ -413,8 +413,9 @@ class InvitationCreate(_Body):
     measures: list[MeasureCode] = Field(
         min_length=1,
         max_length=len(library()),
-        description="Measure codes, each once. Only measures whose wording may be shown (`item_text_allowed`) "
-        "can be sent to a client; the client answers them in the library's order.",
+        description="Measure codes, each once. Only measures whose wording may be shown (`item_text_allowed`, "
+        "or licensed wording the case's service holds) can be sent to a client; the client answers them in "
+        "the library's order.",
     )
     timepoint: Timepoint = Field(description="The answers are dated the day the client sends them.")
 

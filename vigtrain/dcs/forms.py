@@ -1,16 +1,23 @@
 """Forms for recording outcome measures: choose a measure and timepoint, then answer it on one screen;
-and for inviting the client to answer on their own phone."""
+for inviting the client to answer on their own phone; and for a service's licensed measure wording."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SelectMultipleField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import StopValidation
 
+from vigtrain.dcs import wording
 from vigtrain.dcs.measures import Measure, library
 from vigtrain.dcs.models import TIMEPOINT_LABELS
-from vigtrain.forms import DateInputField, RequiredRadioField
+from vigtrain.forms import DateInputField, RequiredRadioField, strip
 
 
 class ChooseMeasureForm(FlaskForm):
@@ -115,3 +122,60 @@ class InvitationForm(FlaskForm):
         invalid="Select a timepoint from the list",
     )
     submit = SubmitField("Create the link", widget=GovSubmitInput())
+
+
+class _WordingForm(FlaskForm):
+    """Licensed wording for one measure: a box per question (and per printed answer), instructions, licence."""
+
+    stem = TextAreaField(
+        "Instructions for the client (optional)",
+        description="The instructions printed above the questions, as the licence gives them. Left blank, the "
+        "client is asked to choose the answer that fits them best over the measure's recall period.",
+        filters=[strip],
+        widget=GovTextArea(),
+    )
+    licence_reference = StringField(
+        "Licence reference",
+        description="Who granted the licence, its number and when it was registered, for example: Warwick Medical "
+        "School licence WMS-1234, registered 1 March 2026.",
+        filters=[strip],
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Add the wording", widget=GovSubmitInput())
+    measure: Measure
+
+    def item_rows(self) -> list[tuple[str, TextAreaField, list[StringField]]]:
+        """Each item's number, its question box, and its printed answers' boxes (if any), in order."""
+        return [
+            (
+                number,
+                self[wording.question_field(number)],
+                [self[wording.answer_field(number, p)] for p in wording.printed_positions(self.measure, number)],
+            )
+            for number in self.measure.item_numbers
+        ]
+
+    def texts(self) -> dict[str, str | None]:
+        return {number: question.data for number, question, _answers in self.item_rows()}
+
+    def answers(self) -> dict[str, dict[int, str | None]]:
+        return {
+            number: {position: self[wording.answer_field(number, position)].data for position in positions}
+            for number in self.measure.item_numbers
+            if (positions := wording.printed_positions(self.measure, number))
+        }
+
+
+def wording_form(measure: Measure, **kwargs) -> _WordingForm:
+    """A wording form with a box for each of the measure's questions and printed answers."""
+    fields: dict[str, object] = {}
+    for number in measure.item_numbers:
+        fields[wording.question_field(number)] = TextAreaField(
+            f"Question {number}", filters=[strip], widget=GovTextArea()
+        )
+        for position in wording.printed_positions(measure, number):
+            fields[wording.answer_field(number, position)] = StringField(
+                f"Answer {position + 1} as printed", filters=[strip], widget=GovTextInput()
+            )
+    form_class = type(f"{measure.code.replace('-', '')}WordingForm", (_WordingForm,), {"measure": measure, **fields})
+    return form_class(**kwargs)

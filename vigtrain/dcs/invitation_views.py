@@ -95,7 +95,8 @@ def _created(case: Case, invitation: MeasureInvitation, token: str):
 def invite_client(code: str):
     case = _load_case_to_invite(code)
     form = InvitationForm()
-    form.measures.choices = [(measure.code, measure.name) for measure in invitations.client_measures()]
+    measures = invitations.client_measures(case)
+    form.measures.choices = [(measure.code, measure.name) for measure in measures]
     if form.validate_on_submit():
         created = transactions.submit(
             form,
@@ -111,8 +112,8 @@ def invite_client(code: str):
         form=form,
         case=case,
         refusal=invitations.case_refusal(case),
-        measures=invitations.client_measures(),
-        withheld=invitations.withheld_measures(),
+        measures=measures,
+        withheld=invitations.withheld_measures(case),
         withheld_reason=invitations.WITHHELD_REASON,
         recorded=services.recorded_timepoints(case),
     ), form_status(form)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
@@ -24,7 +24,7 @@ from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case
 from vigtrain.dates import UK, utcnow
 from vigtrain.dates import today as uk_today
-from vigtrain.dcs import services
+from vigtrain.dcs import services, wording
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.dcs.models import (
     TIMEPOINT_ORDER,
@@ -105,22 +105,29 @@ def last_day(invitation: MeasureInvitation) -> date:
 # --- which measures a client may answer alone ----------------------------------------------------
 
 
-def shown_to_clients(measure: Measure) -> bool:
-    """Only measures whose wording may be shown: a client alone cannot answer numbered items."""
-    return measure.item_text_allowed
+def shown_to_clients(measure: Measure, licensed: Collection[str]) -> bool:
+    """Only measures whose wording may be shown: a client alone cannot answer numbered items.
+
+    `licensed` holds the codes of measures whose wording the case's service holds a licence for
+    (`wording.licensed_codes(case.service_id)`): those are shown in the licence's words.
+    """
+    return measure.item_text_allowed or measure.code in licensed
 
 
-def client_measures() -> list[Measure]:
-    return [measure for measure in library().values() if shown_to_clients(measure)]
+def client_measures(case: Case) -> list[Measure]:
+    licensed = wording.licensed_codes(case.service_id)
+    return [measure for measure in library().values() if shown_to_clients(measure, licensed)]
 
 
-def withheld_measures() -> list[Measure]:
-    return [measure for measure in library().values() if not shown_to_clients(measure)]
+def withheld_measures(case: Case) -> list[Measure]:
+    licensed = wording.licensed_codes(case.service_id)
+    return [measure for measure in library().values() if not shown_to_clients(measure, licensed)]
 
 
 WITHHELD_REASON = (
     "its licence does not allow its wording to be shown in vigtrain, so the client would see only item "
-    "numbers. Use the printed form with the client and record the answers yourself."
+    "numbers. Use the printed form with the client and record the answers yourself. If your service holds "
+    "a licence for it, an administrator can add its wording to vigtrain for your service."
 )
 
 
@@ -147,13 +154,14 @@ def _chosen_measures(case: Case, codes: Sequence[str], timepoint: Timepoint) -> 
     if not codes:
         raise DomainError("Select at least one questionnaire", field="measures")
     chosen: list[Measure] = []
+    licensed = wording.licensed_codes(case.service_id)
     for code in codes:
         measure = get_measure(code) if isinstance(code, str) else None
         if measure is None:
             raise DomainError("Select questionnaires from the list", field="measures")
         if measure in chosen:
             raise DomainError(f"{measure.code} is listed more than once", field="measures")
-        if not shown_to_clients(measure):
+        if not shown_to_clients(measure, licensed):
             raise DomainError(f"{measure.code} cannot be sent to the client: {WITHHELD_REASON}", field="measures")
         chosen.append(measure)
     recorded = services.recorded_timepoints(case)
@@ -245,20 +253,25 @@ def _still_open(now: datetime) -> tuple:
 
 
 def measures_to_answer(invitation: MeasureInvitation) -> list[Measure]:
-    """The invitation's measures still to be answered at its timepoint.
+    """The invitation's measures still to be answered at its timepoint, as the client sees them.
 
     A measure the practitioner has recorded some other way since (in a session, say), or that now has a
     later timepoint recorded, is left out: the client is never asked for answers that cannot be kept.
+    So is one shown in licensed wording that the service no longer has live: without it the client
+    would see item numbers. Licensed measures come back with their wording in place.
     """
     recorded = services.recorded_timepoints(invitation.case)
+    licensed = wording.live_wordings(invitation.case.service_id)
     left = []
     for code in invitation.measure_codes:
         measure = get_measure(code)
         points = recorded.get(code, set())
-        if measure is None or invitation.timepoint in points:
+        if measure is None or invitation.timepoint in points or _later_than(invitation.timepoint, points) is not None:
             continue
-        if _later_than(invitation.timepoint, points) is None:
+        if measure.item_text_allowed:
             left.append(measure)
+        elif wording.applies(licensed.get(code), measure):
+            left.append(wording.worded(measure, licensed[code]))
     return left
 
 

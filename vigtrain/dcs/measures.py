@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -395,6 +395,34 @@ class Measure(_Strict):
 
     def checksum(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def with_wording(self, texts: Mapping[str, str], answers: Mapping[str, Sequence[str]], stem: str) -> Measure:
+        """This measure as a service holding its licence shows it: questions (and printed answers) in words.
+
+        Options' order and scores and every other fact stay the data file's. The copy is not validated
+        again, since the data file itself still may not hold the wording; what was worked out from the
+        original's items is forgotten, so the copy works it out from its own.
+        """
+        items = tuple(
+            item.model_copy(update={"text": texts.get(item.number, item.text), **self._worded_options(item, answers)})
+            for item in self.items
+        )
+        copy = self.model_copy(update={"items": items, "stem": stem})
+        for name, value in vars(Measure).items():
+            if isinstance(value, cached_property):
+                copy.__dict__.pop(name, None)
+        return copy
+
+    def _worded_options(self, item: Item, answers: Mapping[str, Sequence[str]]) -> dict:
+        labels = answers.get(item.number)
+        if labels is None:
+            return {}
+        options = self.options_for(item.number)
+        return {
+            "options": tuple(
+                option.model_copy(update={"label": label}) for option, label in zip(options, labels, strict=True)
+            )
+        }
 
 
 class MeasureFileError(ValueError):

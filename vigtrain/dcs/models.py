@@ -1,18 +1,32 @@
-"""Outcome data for the Data Collection System: measure administrations, per-case outcomes, and the
-links that let a client answer measures on their own phone."""
+"""Outcome data for the Data Collection System: measure administrations, per-case outcomes, the links
+that let a client answer measures on their own phone, and measure wording a service holds a licence for."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Population, Relationship
 from vigtrain.dates import UTCDateTime, utcnow
 from vigtrain.extensions import db, str_enum
+from vigtrain.organisations.models import Service
 
 
 class Timepoint(enum.StrEnum):
@@ -189,3 +203,51 @@ class MeasureInvitation(db.Model):
     @property
     def timepoint_label(self) -> str:
         return TIMEPOINT_LABELS[self.timepoint]
+
+
+class LicensedWording(db.Model):
+    """A measure's licensed wording, entered by an administrator for a service that holds the licence.
+
+    Only that service's clients see it (when answering on their own phone, and its practitioners during
+    live entry); everyone else keeps item numbers. Removing it only stamps `removed_at`, so what was
+    shown, and on whose licence, stays on record.
+    """
+
+    __tablename__ = "licensed_wording"
+    # One live wording per service and measure: a partial unique index, which SQLite and PostgreSQL both keep.
+    __table_args__ = (
+        Index(
+            "ix_licensed_wording_live",
+            "service_id",
+            "measure_code",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    measure_code: Mapped[str] = mapped_column(String(16))
+    # The data file version the wording was entered for: a new version needs its wording checked again.
+    measure_version: Mapped[str] = mapped_column(String(16))
+    # {item number: question}; and, for measures recorded by printed answer position, {item number: [answers]}.
+    item_texts: Mapped[dict] = mapped_column(JSON)
+    answer_texts: Mapped[dict] = mapped_column(JSON, default=dict)
+    stem: Mapped[str | None] = mapped_column(Text)
+    licence_reference: Mapped[str] = mapped_column(String(300))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    service: Mapped[Service] = relationship()
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+    def __repr__(self) -> str:
+        return f"<LicensedWording {self.id} service={self.service_id} {self.measure_code} v{self.measure_version}>"
+
+    @property
+    def is_live(self) -> bool:
+        return self.removed_at is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,7 +13,7 @@ from sqlalchemy import exists, func, select
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case, CaseStatus
 from vigtrain.dates import utcnow
-from vigtrain.dcs import invitations, services
+from vigtrain.dcs import invitations, services, wording
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.dcs.models import Administration, CaseOutcome, MeasureInvitation, Timepoint
 from vigtrain.extensions import db
@@ -25,18 +26,21 @@ def _waiting_for_post(points: set[Timepoint]) -> bool:
     return Timepoint.PRE in points and Timepoint.POST not in points and Timepoint.FOLLOW_UP not in points
 
 
-def _post_measures(recorded: dict[str, set[Timepoint]]) -> list[Measure]:
-    """Of a case's measures, those waiting for a post that the client may answer alone, in library order."""
+def _post_measures(recorded: dict[str, set[Timepoint]], licensed: Collection[str]) -> list[Measure]:
+    """Of a case's measures, those waiting for a post that the client may answer alone, in library order.
+
+    `licensed`: the measures whose wording the case's service holds a licence for.
+    """
     return [
         measure
         for code, measure in library().items()
-        if _waiting_for_post(recorded.get(code, set())) and invitations.shown_to_clients(measure)
+        if _waiting_for_post(recorded.get(code, set())) and invitations.shown_to_clients(measure, licensed)
     ]
 
 
 def post_measures_to_invite(case: Case) -> list[Measure]:
     """What the home page's one-click invitation asks the client to answer at post."""
-    return _post_measures(services.recorded_timepoints(case))
+    return _post_measures(services.recorded_timepoints(case), wording.licensed_codes(case.service_id))
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,13 @@ def _waiting_rows(cases: list[Case]) -> list[WaitingCase]:
     ):
         last = invitations.last_day(invitation)
         pending[invitation.case_id] = max(last, pending.get(invitation.case_id, last))
+    # One question per service, not per case: a practitioner's cases are nearly always in one service.
+    licensed = {service_id: wording.licensed_codes(service_id) for service_id in {case.service_id for case in cases}}
     rows = []
     for case in cases:
         points = recorded[case.id]
         missing = [code for code in library() if Timepoint.PRE in points[code] and Timepoint.POST not in points[code]]
-        to_invite = _post_measures(points)
+        to_invite = _post_measures(points, licensed[case.service_id])
         refusal = invitations.case_refusal(case)
         if refusal is None and not to_invite:
             names = ", ".join(measure.code for code in missing if (measure := get_measure(code)) is not None)

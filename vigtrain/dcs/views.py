@@ -10,7 +10,7 @@ from vigtrain.casework import signals
 from vigtrain.casework.models import Case
 from vigtrain.casework.views import load_case
 from vigtrain.dates import today
-from vigtrain.dcs import services
+from vigtrain.dcs import services, wording
 from vigtrain.dcs.forms import ChooseMeasureForm, entry_form, item_field_name
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.dcs.models import TIMEPOINT_LABELS, Administration, Timepoint
@@ -92,7 +92,10 @@ def choose_measure(code: str):
 def enter_measure(code: str, measure: str, timepoint: str):
     case = _load_case(code, change=True)
     definition, point = _load_measure(measure), _timepoint(timepoint)
-    form = entry_form(definition, data={"administered_on": today()})
+    # Where the case's service holds the measure's licence, the practitioner reads it in words too.
+    licensed = wording.wording_for(case.service_id, definition)
+    shown = definition if licensed is None else wording.worded(definition, licensed)
+    form = entry_form(shown, data={"administered_on": today()})
     if form.validate_on_submit():
         recorded = transactions.submit(
             form,
@@ -112,7 +115,8 @@ def enter_measure(code: str, measure: str, timepoint: str):
         "dcs/enter_measure.html",
         form=form,
         case=case,
-        measure=definition,
+        measure=shown,
+        licensed=licensed,
         timepoint=point,
         timepoint_label=TIMEPOINT_LABELS[point],
     ), form_status(form)
