@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.dcs.report_factories import PHQ9, WEMWBS, make_report, sums_of
+from vigtrain.dcs import disclosure
 from vigtrain.dcs.reports import (
     Level,
     Sums,
@@ -181,3 +182,15 @@ def test_csv_values_are_plain():
     assert effect.text.startswith("\u2212") and effect.csv.startswith("-")
     assert published.total.values["improved"].csv == "0"
     assert published.total.values["recovery"].csv == ""  # nobody started at caseness
+
+
+def test_if_nothing_can_protect_a_report_nothing_of_it_is_shown(monkeypatch):
+    """Never seen with real counts, but a table that cannot be protected must fail closed, not open."""
+
+    def refuse(table):
+        raise disclosure.CannotProtect("no")
+
+    monkeypatch.setattr(disclosure, "protect", refuse)
+    published = publish(make_report(Level.SERVICE, [("a", _case_rows(20, 12)), ("b", _case_rows(30, 25))]))
+    assert published.breakdown_hidden and published.rows == []
+    assert published.total.withheld and {value.text for value in published.total.values.values()} == {"*"}

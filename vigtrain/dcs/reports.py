@@ -483,7 +483,10 @@ def protect_counts(report: Report, keys: list[str]) -> tuple[list[dict[str, bool
     """
     alone = disclosure.Table()
     cells = _add_row(alone, report.total, keys)
-    flags = disclosure.protect(alone)
+    try:
+        flags = disclosure.protect(alone)
+    except disclosure.CannotProtect:  # a row with no anchors always can be; if not, show none of it
+        flags = [True] * len(alone.values)
     total_withheld = {key: flags[cells[key]] for key in keys}
     low, high = disclosure.ranges(alone, flags)
 
