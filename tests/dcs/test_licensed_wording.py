@@ -169,6 +169,16 @@ def test_bad_wording_is_refused_beside_its_field_and_nothing_is_saved(admin, peo
     assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("licensed_wording.%"))).all()
 
 
+def test_every_empty_box_is_shown_at_once(admin, people):
+    """An administrator copying a licensed form fixes every empty box in one go, not one per submit."""
+    data = {**_form(SWEMWBS), "question_2": "", "question_6": "", "licence_reference": ""}
+    response = _add(admin, people["north"], data=data)
+    assert response.status_code == 422
+    for field in ("question_2", "question_6", "licence_reference"):
+        assert f'id="{field}-error"' in response.text and f'href="#{field}"' in response.text
+    assert _count(LicensedWording) == 0
+
+
 def test_a_missing_question_field_is_refused_too(admin, people):
     texts = dict(SWEMWBS)
     del texts["5"]

@@ -12,7 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import StopValidation
+from wtforms.validators import InputRequired, StopValidation
 
 from vigtrain.dcs import wording
 from vigtrain.dcs.measures import Measure, library
@@ -138,6 +138,7 @@ class _WordingForm(FlaskForm):
         "Licence reference",
         description="Who granted the licence, its number and when it was registered, for example: Warwick Medical "
         "School licence WMS-1234, registered 1 March 2026.",
+        validators=[InputRequired(wording.REFERENCE_MISSING)],
         filters=[strip],
         widget=GovTextInput(),
     )
@@ -170,12 +171,19 @@ def wording_form(measure: Measure, **kwargs) -> _WordingForm:
     """A wording form with a box for each of the measure's questions and printed answers."""
     fields: dict[str, object] = {}
     for number in measure.item_numbers:
+        # Every box is checked here, so all that are empty are shown at once; the service checks again.
         fields[wording.question_field(number)] = TextAreaField(
-            f"Question {number}", filters=[strip], widget=GovTextArea()
+            f"Question {number}",
+            validators=[InputRequired(wording.question_missing(number))],
+            filters=[strip],
+            widget=GovTextArea(),
         )
         for position in wording.printed_positions(measure, number):
             fields[wording.answer_field(number, position)] = StringField(
-                f"Answer {position + 1} as printed", filters=[strip], widget=GovTextInput()
+                f"Answer {position + 1} as printed",
+                validators=[InputRequired(wording.answer_missing(number, position))],
+                filters=[strip],
+                widget=GovTextInput(),
             )
     form_class = type(f"{measure.code.replace('-', '')}WordingForm", (_WordingForm,), {"measure": measure, **fields})
     return form_class(**kwargs)

@@ -40,6 +40,17 @@ WORDING_FIELDS = (
 )
 
 
+REFERENCE_MISSING = "Enter the licence reference: who granted it, its number and when it was registered"
+
+
+def question_missing(number: str) -> str:
+    return f"Enter the wording of question {number}"
+
+
+def answer_missing(number: str, position: int) -> str:
+    return f"Enter answer {position + 1} of question {number} as printed"
+
+
 def question_field(number: str) -> str:
     """The form field, and so the refusal's `field`, for an item's question."""
     return f"question_{number}"
@@ -166,7 +177,7 @@ def _questions(measure: Measure, texts: Mapping[str, object]) -> dict[str, str]:
     for number in measure.item_numbers:
         text = _text(texts.get(number))
         if not text:
-            raise DomainError(f"Enter the wording of question {number}", field=question_field(number))
+            raise DomainError(question_missing(number), field=question_field(number))
         if len(text) > QUESTION_MAX:
             raise DomainError(
                 f"Question {number} must be {QUESTION_MAX} characters or fewer", field=question_field(number)
@@ -188,7 +199,7 @@ def _answers(measure: Measure, answers: Mapping[str, Mapping[int, object]]) -> d
             text = _text(given.get(position))
             field = answer_field(number, position)
             if not text:
-                raise DomainError(f"Enter answer {position + 1} of question {number} as printed", field=field)
+                raise DomainError(answer_missing(number, position), field=field)
             if len(text) > ANSWER_MAX:
                 raise DomainError(
                     f"Answer {position + 1} of question {number} must be {ANSWER_MAX} characters or fewer", field=field
@@ -224,7 +235,7 @@ def add_wording(
     reference = _text(licence_reference)
     if not reference:
         raise DomainError(
-            "Enter the licence reference: who granted it, its number and when it was registered",
+            REFERENCE_MISSING,
             field="licence_reference",
         )
     if len(reference) > REFERENCE_MAX:
