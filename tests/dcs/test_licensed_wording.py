@@ -47,18 +47,6 @@ def people(app, clock):
 
 
 @pytest.fixture
-def sign_in(app):
-    """A fresh client signed in as `email`: each person has their own browser."""
-
-    def signed_in(email: str):
-        client = app.test_client()
-        client.login(email)
-        return client
-
-    return signed_in
-
-
-@pytest.fixture
 def admin(sign_in, people):
     return sign_in("admin@example.org")
 

@@ -32,18 +32,6 @@ def people(app, clock):
     }
 
 
-@pytest.fixture
-def sign_in(app):
-    """A fresh client signed in as `email` (each person has their own browser)."""
-
-    def signed_in(email: str):
-        client = app.test_client()
-        client.login(email)
-        return client
-
-    return signed_in
-
-
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "text/csv"
