@@ -233,9 +233,13 @@ class _Seeder:
                 "created_at": _at(start),
                 "version": 1,
                 "completed_on": start + timedelta(days=540) if status == EnrolmentStatus.COMPLETED else None,
+                "cohort_id": None,
+                "last_activity_at": _at(start + timedelta(days=enrolment_id % 200)),
             },
         )
         day = start
+        finished_states = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}
+        current = next((code for code, state in zip(pathway["stages"], states) if state not in finished_states), None)
         for position, (code, state) in enumerate(zip(pathway["stages"], states, strict=True), start=1):
             started = day if state != StageState.NOT_STARTED else None
             finished = state in {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE}
@@ -278,6 +282,8 @@ class _Seeder:
                     "ratified_at": _at(day + timedelta(days=160)) if state == StageState.RATIFIED else None,
                     "exemption_reason": None,
                     "version": 1,
+                    "is_current": code == current,
+                    "state_since": _at(day + timedelta(days=enrolment_id % 120)),
                 },
             )
             if finished:

@@ -4,6 +4,7 @@ from vigtrain.accounts.models import RecoveryCode, User, UserRole
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
+from vigtrain.cohorts.models import Cohort
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
 from vigtrain.dcs.models import Administration, CaseOutcome, LicensedWording, MeasureInvitation
 from vigtrain.notifications.models import OutboxMessage
@@ -21,6 +22,7 @@ __all__ = [
     "Case",
     "CaseOutcome",
     "Certificate",
+    "Cohort",
     "Cycle",
     "Enrolment",
     "LicensedWording",

@@ -91,6 +91,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The practitioner chose to appear in the public register of accredited practitioners.
     register_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The most trainees a supervisor takes on at once (personal supervision plus accreditations in
+    # hand); set by administrators, None where nobody has set one.
+    trainee_capacity: Mapped[int | None] = mapped_column(Integer)
 
     service: Mapped[Service | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(

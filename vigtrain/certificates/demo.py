@@ -96,7 +96,9 @@ class _Issuer:
                 record.meeting_date, record.accredited_at = ends, at
             if final:
                 record.ratified_by_id, record.ratified_at = self.admin.id, at
+            record.state_since = at
             enrolment.stages.append(record)
+        enrolment.last_activity_at = datetime.combine(ratified, time(12, 0), tzinfo=UTC)
         db.session.add(enrolment)
         db.session.flush()
         audit.record(

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from functools import cached_property
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
@@ -52,6 +52,7 @@ class Enrolment(db.Model):
     """A trainee on one pathway version, with their personal supervisor."""
 
     __tablename__ = "enrolment"
+    __table_args__ = (Index("ix_enrolment_last_activity", "last_activity_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -63,6 +64,11 @@ class Enrolment(db.Model):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_on: Mapped[date | None] = mapped_column(Date)
+    # The intake the trainee was enrolled with (see `cohorts`); at most one.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"), index=True)
+    # When the record last moved (enrolled, a stage changed state, supervisor or status changed):
+    # the training records list shows the most recent first.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     trainee: Mapped[User] = relationship(foreign_keys=[trainee_id], lazy="joined", innerjoin=True)
@@ -86,6 +92,12 @@ class Enrolment(db.Model):
 
     def stage_record(self, code: str) -> StageRecord | None:
         return next((stage for stage in self.stages if stage.stage_code == code), None)
+
+    def mark_current_stage(self) -> None:
+        """Flag the current stage, so lists can filter and sort on it in SQL; call after any stage moves."""
+        current = self.current_stage
+        for stage in self.stages:
+            stage.is_current = stage is current
 
 
 class StageState(enum.StrEnum):
@@ -144,6 +156,7 @@ class StageRecord(db.Model):
     __table_args__ = (
         UniqueConstraint("enrolment_id", "stage_code"),
         Index("ix_stage_record_state_is_final", "state", "is_final"),
+        Index("ix_stage_record_current", "is_current", "state", "state_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,6 +164,10 @@ class StageRecord(db.Model):
     stage_code: Mapped[str] = mapped_column(String(40))
     position: Mapped[int] = mapped_column(Integer)
     state: Mapped[StageState] = mapped_column(str_enum(StageState), default=StageState.NOT_STARTED, index=True)
+    # Kept by `Enrolment.mark_current_stage` and the sign-off chain: the stage the trainee is on, and
+    # since when it has been in its state ("waiting longer than N days").
+    is_current: Mapped[bool] = mapped_column(default=False, server_default=false())
+    state_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Copied from the (immutable) pathway version at enrolment, so queues can find final stages by index.
     is_final: Mapped[bool] = mapped_column(default=False)
     started_on: Mapped[date | None] = mapped_column(Date)

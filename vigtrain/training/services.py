@@ -100,6 +100,7 @@ def enrol(
         if position == 0:
             record.state, record.started_on = StageState.IN_PROGRESS, start_date
         enrolment.stages.append(record)
+    enrolment.mark_current_stage()
     db.session.add(enrolment)
     db.session.flush()
     audit.record(actor, "enrolment.created", enrolment, after=audit.snapshot(enrolment, *ENROLMENT_FIELDS))
@@ -133,6 +134,7 @@ def change_supervisor(actor: User, enrolment: Enrolment, supervisor: User, seen_
         )
     before = audit.snapshot(enrolment, *ENROLMENT_FIELDS)
     enrolment.supervisor = supervisor
+    enrolment.last_activity_at = utcnow()
     db.session.flush()
     audit.record(
         actor,
@@ -167,6 +169,7 @@ def set_enrolment_status(
     before = audit.snapshot(enrolment, "status", "status_reason")
     enrolment.status = status
     enrolment.status_reason = screen(reason, "reason") if status is not EnrolmentStatus.ACTIVE else None
+    enrolment.last_activity_at = utcnow()
     db.session.flush()
     audit.record(
         actor,

@@ -36,9 +36,14 @@ def _move(actor: User, record: StageRecord, action: Action | None, to: StageStat
     """Move the stage to `to`, which its action's row must lead to; audit it and tell whoever is next."""
     step = action.leads_to[to] if action is not None else workflow.STARTED
     before = audit.snapshot(record, *STAGE_FIELDS)
-    transition = StageTransition(from_state=record.state, to_state=to, actor_id=actor.id, comments=comments)
-    record.state = to
+    now = utcnow()
+    transition = StageTransition(
+        from_state=record.state, to_state=to, actor_id=actor.id, comments=comments, occurred_at=now
+    )
+    record.state, record.state_since = to, now
     record.transitions.append(transition)
+    record.enrolment.mark_current_stage()
+    record.enrolment.last_activity_at = now
     db.session.flush()
     audit.record(
         actor, step.audit, record, before=before, after={**audit.snapshot(record, *STAGE_FIELDS), "comments": comments}
