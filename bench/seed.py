@@ -239,7 +239,10 @@ class _Seeder:
         )
         day = start
         finished_states = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}
-        current = next((code for code, state in zip(pathway["stages"], states) if state not in finished_states), None)
+        unfinished = [
+            code for code, state in zip(pathway["stages"], states, strict=True) if state not in finished_states
+        ]
+        current = unfinished[0] if unfinished else None
         for position, (code, state) in enumerate(zip(pathway["stages"], states, strict=True), start=1):
             started = day if state != StageState.NOT_STARTED else None
             finished = state in {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE}

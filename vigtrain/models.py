@@ -4,8 +4,8 @@ from vigtrain.accounts.models import RecoveryCode, User, UserRole
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.cohorts.models import Cohort
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
+from vigtrain.cohorts.models import Cohort
 from vigtrain.dcs.models import Administration, CaseOutcome, LicensedWording, MeasureInvitation
 from vigtrain.notifications.models import OutboxMessage
 from vigtrain.organisations.models import Region, Service

@@ -17,8 +17,6 @@ down_revision = "d8e2f4a6b0c1"
 branch_labels = None
 depends_on = None
 
-FINISHED = ("accredited", "ratified", "complete", "exempt")
-
 
 def upgrade():
     op.create_table(
@@ -64,12 +62,13 @@ def upgrade():
             (SELECT e.created_at FROM enrolment e WHERE e.id = stage_record.enrolment_id))
         """
     )
-    finished = ", ".join(f"'{state}'" for state in FINISHED)
+    # The current stage is the first one not finished (accredited, ratified, complete or exempt).
     op.execute(
-        f"""
+        """
         UPDATE stage_record SET is_current = TRUE WHERE position = (
             SELECT MIN(s.position) FROM stage_record s
-             WHERE s.enrolment_id = stage_record.enrolment_id AND s.state NOT IN ({finished}))
+             WHERE s.enrolment_id = stage_record.enrolment_id
+               AND s.state NOT IN ('accredited', 'ratified', 'complete', 'exempt'))
         """
     )
     op.execute(
