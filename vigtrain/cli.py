@@ -1,5 +1,5 @@
-"""Command-line tasks: `flask create-admin`, `flask demo`, `flask mail deliver`, `flask certificates
-run-bulk`, `flask scheduler run`."""
+"""Command-line tasks: `flask create-admin`, `flask users create|list|deactivate`, `flask demo`,
+`flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 
 from vigtrain import audit, transactions
+from vigtrain.accounts.cli import users
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password, password_problem
 from vigtrain.accounts.services import find_user_by_email, normalise_email
@@ -19,6 +20,7 @@ from vigtrain.extensions import db
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
+    app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(mail)
     app.cli.add_command(pathways)
