@@ -10,13 +10,23 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.services import count_users, invited_count
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import case_count
+from vigtrain.cohorts.queries import cohorts_led_by
+from vigtrain.dates import today
 from vigtrain.dcs.queries import completeness
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm
 from vigtrain.notifications.services import held_count
 from vigtrain.pagination import paginate
 from vigtrain.pathways.queries import supervised_enrolments
-from vigtrain.security import administrator_required, can_enrol, can_keep_cases, is_administrator, login_required
+from vigtrain.security import (
+    administrator_required,
+    can_enrol,
+    can_keep_cases,
+    can_view_service_report,
+    is_administrator,
+    login_required,
+    roles_required,
+)
 from vigtrain.supervision.queries import awaiting_total
 from vigtrain.training import queries
 
@@ -55,6 +65,8 @@ def home():
         supervising=_supervising(user) if user.has_role(Role.SUPERVISOR) else None,
         accrediting=_accrediting(user) if user.has_role(Role.ACCREDITING_SUPERVISOR) else None,
         can_enrol=can_enrol(user),
+        service_lead=_service_lead(user) if user.has_role(Role.SERVICE_LEAD) else None,
+        cohorts_led=queries.first(cohorts_led_by(user), HOME_LIST_LIMIT),
     )
 
 
@@ -79,6 +91,35 @@ def _accrediting(user: User) -> dict:
     requests = queries.stages_to_accredit(user)
     stages = queries.first(requests, HOME_QUEUE_LIMIT)
     return {"stages": stages, "total": queries.count(requests), "asked": queries.asked_dates(stages)}
+
+
+def _service_lead(user: User) -> dict:
+    """The lead's own service only: its id comes from their account, never from the request."""
+    if user.service_id is None:
+        return {"service": None}
+    staff = queries.service_staff(user.service_id)
+    rows = queries.trainee_rows(queries.first(staff, HOME_LIST_LIMIT))
+    return {
+        "service": user.service,
+        "rows": rows,
+        "waiting": queries.waiting_on(rows, today()),
+        "total": queries.count(staff),
+        "report": can_view_service_report(user, user.service),
+    }
+
+
+@bp.route("/service/staff")
+@roles_required(Role.SERVICE_LEAD)
+def service_staff():
+    """Every open enrolment at the lead's own service; no argument can name another service."""
+    user = current_user
+    if user.service_id is None:
+        return render_template("core/service_staff.html", service=None)
+    page = paginate(queries.service_staff(user.service_id), request.args.get("page"))
+    rows = queries.trainee_rows(page.items)
+    return render_template(
+        "core/service_staff.html", service=user.service, page=page, rows=rows, waiting=queries.waiting_on(rows, today())
+    )
 
 
 @bp.route("/admin/audit")
