@@ -6,10 +6,27 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import Field, RadioField, SelectField, SubmitField
+from wtforms import Field, IntegerField, RadioField, SelectField, SubmitField
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
+from wtforms.widgets import HiddenInput
 
 from vigtrain.dates import today
+
+OUT_OF_DATE = "This page is out of date. Reload it and try again"
+
+
+class VersionField(IntegerField):
+    """The record version the page showed, sent back hidden, so a change on top of someone else's is refused."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist) -> None:
+        self.data = None
+        if valuelist and valuelist[0].strip().isdigit():
+            self.data = int(valuelist[0])
+        elif valuelist and valuelist[0].strip():
+            raise ValueError(OUT_OF_DATE)
 
 
 class ActionForm(FlaskForm):
@@ -170,3 +187,43 @@ class DateInputField(Field):
             raise StopValidation()
         if self.data is None and self.required:
             raise StopValidation(f"Enter {self.subject}")
+
+
+class PersonField(Field):
+    """One person, chosen by searching rather than from a list of everyone (see `accounts.people`).
+
+    The chosen id travels in `<name>`; the words searched for in `<name>-q`. `accounts.people.bind`
+    gives the field its scope, the chosen person and any results before the form is validated.
+    """
+
+    def __init__(self, label: str, *, purpose: str, noun: str, required: bool = True, **kwargs) -> None:
+        super().__init__(label, **kwargs)
+        self.purpose, self.noun, self.required = purpose, noun, required
+        self.query = ""
+        self.chosen = None  # an accounts.people.Match once bound
+        self.results: list = []
+        self.more = self.searched = self.shows_email = False
+        self.search_url = ""
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        super().process(formdata, data, extra_filters)
+        if formdata is not None:
+            self.query = " ".join((formdata.get(f"{self.name}-q") or "").split())[:100]
+
+    def process_data(self, value) -> None:
+        self.data = str(value) if value not in (None, "") else None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # Without JavaScript the chosen person and the search results share one set of radios.
+        given = [value.strip() for value in valuelist if value and value.strip()]
+        self.data = given[-1] if given else None
+
+    def pre_validate(self, form) -> None:
+        if self.chosen is not None:
+            return
+        if self.data:
+            raise StopValidation(f"Search for the {self.noun} again and choose them from the results")
+        if self.query:
+            raise StopValidation(f"Choose the {self.noun} from the search results")
+        if self.required:
+            raise StopValidation(f"Search for the {self.noun} and choose them")

@@ -52,3 +52,8 @@ const bulkProgress = document.querySelector('[data-app-bulk-progress]')
 if (bulkProgress) {
   import('./bulk-progress.js').then(({ initBulkProgress }) => initBulkProgress(bulkProgress))
 }
+
+// "Choose a person" fields: search as you type (see people.js).
+if (document.querySelector('[data-person-picker]')) {
+  import('./people.js').then(({ initPeoplePickers }) => initPeoplePickers())
+}

@@ -99,8 +99,13 @@ def test_the_page_offers_exactly_the_supervisors_the_api_accepts(client, tia, pe
     gone = make_user("gil@example.org", roles=(Role.SUPERVISOR,), name="Gil Gone", is_active_flag=False)
     practitioner = make_user("pip@example.org", roles=(Role.PRACTITIONER,), name="Pip Practitioner")
     client.login("tia@example.org")
-    page = client.get("/supervision/new").get_data(as_text=True)
-    offered = {int(value) for value in re.findall(r'<option value="(\d+)"', page)}
+    search = f"/people/search?for=session_supervisor&context={people['enrolment'].id}&q="
+    candidates = (people["supervisor"], people["other"], gone, practitioner)
+    offered = {
+        found["id"]
+        for person in candidates
+        for found in client.get(search + person.display_name[:5]).get_json()["results"]
+    }
     accepted = {
         person.id
         for person in (people["supervisor"], people["other"], gone, practitioner)

@@ -110,7 +110,9 @@ def test_log_form_is_filled_in_with_today_an_hour_and_my_supervisor(client, peop
     assert re.search(r'id="session_date-month"[^>]*value="3"', html)
     assert re.search(r'id="session_date-year"[^>]*value="2026"', html)
     assert re.search(r'value="60"\s+checked', html)
-    assert re.search(r'<option value="\d+" selected>Sue Supervisor</option>', html)
+    # The personal supervisor is already chosen; another is found by searching, never listed.
+    assert re.search(r'name="supervisor"\s+type="radio" value="\d+"\s+checked[\s>]', html)
+    assert re.search(r'<label class="govuk-label govuk-radios__label" for="supervisor-\d+">\s*Sue Supervisor', html)
     assert "Your personal supervisor is Sue Supervisor." in html
     # The optional details are folded away until used.
     assert '<details class="govuk-details">' in html
@@ -157,7 +159,11 @@ def test_trainee_logs_a_session(client, people):
         ({"duration": "600"}, "duration", "Select how long the session was, or enter the minutes"),
         ({"format": "group"}, "group_size", "Enter how many trainees were in the group"),
         ({"format": "group", "group_size": "31"}, "group_size", "a group has between 2 and 30"),
-        ({"supervisor": "999999"}, "supervisor", "Select a supervisor from the list"),
+        (
+            {"supervisor": "999999"},
+            "supervisor",
+            "Search for the supervisor who led the session again and choose them from the results",
+        ),
         ({"start_time": "25:00"}, "start_time", "Enter the start time like 9:30 or 14:00"),
         ({"case_codes": "VC-0000-0000"}, "case_codes", "VC-0000-0000 is not one of your case codes"),
         ({"reflection": "Mum's number is 07700 900123"}, "reflection", "Remove a phone number"),

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_enrolment, make_user, pathway_version
+from tests.factories import make_enrolment, make_service, make_user, pathway_version
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
@@ -17,15 +17,19 @@ from vigtrain.pathways.models import Enrolment, StageState
 
 @pytest.fixture
 def people(app):
+    """Everyone works in one service (a supervisor enrols trainees of their own service)."""
+    service = make_service("Northshire Trust")
+    db.session.commit()
+    here = {"service_id": service.id}
     return {
         "admin": make_user("admin@example.org", roles=(Role.ADMINISTRATOR,), name="Ada Admin"),
-        "sue": make_user("sue@example.org", roles=(Role.SUPERVISOR,), name="Sue Supervisor"),
-        "otto": make_user("otto@example.org", roles=(Role.SUPERVISOR,), name="Otto Other"),
-        "tara": make_user("tara@example.org", roles=(Role.TRAINEE,), name="Tara Trainee"),
-        "lucy": make_user("lucy@example.org", roles=(Role.PRACTITIONER,), name="Lucy Practitioner"),
-        "al": make_user("al@example.org", roles=(Role.ACCREDITING_SUPERVISOR,), name="Al Accreditor"),
-        "gone": make_user("gone@example.org", roles=(Role.TRAINEE,), name="Gail Gone", is_active_flag=False),
-        "both": make_user("both@example.org", roles=(Role.TRAINEE, Role.SUPERVISOR), name="Bo Both"),
+        "sue": make_user("sue@example.org", roles=(Role.SUPERVISOR,), name="Sue Supervisor", **here),
+        "otto": make_user("otto@example.org", roles=(Role.SUPERVISOR,), name="Otto Other", **here),
+        "tara": make_user("tara@example.org", roles=(Role.TRAINEE,), name="Tara Trainee", **here),
+        "lucy": make_user("lucy@example.org", roles=(Role.PRACTITIONER,), name="Lucy Practitioner", **here),
+        "al": make_user("al@example.org", roles=(Role.ACCREDITING_SUPERVISOR,), name="Al Accreditor", **here),
+        "gone": make_user("gone@example.org", roles=(Role.TRAINEE,), name="Gail Gone", is_active_flag=False, **here),
+        "both": make_user("both@example.org", roles=(Role.TRAINEE, Role.SUPERVISOR), name="Bo Both", **here),
     }
 
 
@@ -73,21 +77,29 @@ def test_enrolling_needs_sign_in(client, people):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_form_offers_active_trainees_supervisors_and_the_newest_versions(app, people, versions):
-    html = _client(app, "sue@example.org").get("/enrolments/new").get_data(as_text=True)
-    trainee_select = html[html.index('name="trainee"') : html.index("</select>", html.index('name="trainee"'))]
-    assert "Tara Trainee (tara@example.org)" in trainee_select and "Bo Both" in trainee_select
-    assert "Gail Gone" not in trainee_select and "Lucy Practitioner" not in trainee_select
-    assert re.search(rf'<option value="{people["sue"].id}" selected', html)  # a supervisor defaults to themselves
+def test_form_lists_nobody_up_front_finds_active_trainees_and_offers_the_newest_versions(app, people, versions):
+    sue = _client(app, "sue@example.org")
+    html = sue.get("/enrolments/new").get_data(as_text=True)
+    assert "Tara Trainee" not in html and "tara@example.org" not in html
+    # A supervisor is the personal supervisor unless they choose someone else.
+    assert re.search(rf'name="supervisor"\s+type="radio" value="{people["sue"].id}"\s+checked[\s>]', html)
     offered = {int(value) for value in re.findall(r'name="pathway" type="radio" value="(\d+)"', html)}
     assert versions["current"].id in offered and versions["supervisor"].id in offered
     assert versions["old"].id not in offered  # new enrolments use the newest version
     assert "Provisional" in html
+    found = [person["name"] for person in sue.get("/people/search?for=enrol_trainee&q=a").get_json()["results"]]
+    assert found == []  # one letter is not a search
+    found = {
+        person["name"]
+        for query in ("tra", "bo", "gail", "lucy")
+        for person in sue.get(f"/people/search?for=enrol_trainee&q={query}").get_json()["results"]
+    }
+    assert found == {"Tara Trainee", "Bo Both"}
 
 
 def test_administrator_has_no_supervisor_chosen_by_default(app, people, versions):
     html = _client(app, "admin@example.org").get("/enrolments/new").get_data(as_text=True)
-    assert re.search(r'<option value="" selected>Not chosen yet', html)
+    assert not re.search(r'name="supervisor"\s+type="radio"', html)
 
 
 def test_enrol_creates_the_enrolment_and_starts_the_first_stage(app, people, versions):
@@ -112,19 +124,19 @@ def test_supervisor_enrols_their_own_trainee_without_a_supervisor_chosen(app, pe
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"trainee": "", "pathway": "", "start_date": ["", "", ""]}, "Select the trainee you are enrolling"),
+        ({"trainee": "", "pathway": "", "start_date": ["", "", ""]}, "Search for the trainee and choose them"),
         ({"pathway": ""}, "Select the pathway"),
         ({"start_date": ["", "", ""]}, "Enter the start date"),
         ({"start_date": ["31", "2", "2026"]}, "The start date must be a real date"),
         ({"start_date": ["5", "", "2026"]}, "The start date must include a month"),
         ({"start_date": ["5", "1", "2099"]}, "The start date must be within the next year"),
-        ({"trainee": "99999"}, "Select a trainee from the list"),
-        ({"trainee": "not-a-number"}, "Select a trainee from the list"),
-        ({"trainee": "9" * 40}, "Select a trainee from the list"),
-        ({"trainee": "GONE"}, "Select a trainee from the list"),
-        ({"trainee": "LUCY"}, "This person does not hold the trainee role"),
-        ({"supervisor": "99999"}, "Select a supervisor from the list"),
-        ({"supervisor": "TARA", "trainee": "BOTH"}, "The personal supervisor must hold the supervisor role"),
+        ({"trainee": "99999"}, "Search for the trainee again and choose them from the results"),
+        ({"trainee": "not-a-number"}, "Search for the trainee again and choose them from the results"),
+        ({"trainee": "9" * 40}, "Search for the trainee again and choose them from the results"),
+        ({"trainee": "GONE"}, "Search for the trainee again and choose them from the results"),
+        ({"trainee": "LUCY"}, "Search for the trainee again and choose them from the results"),
+        ({"supervisor": "99999"}, "Search for the supervisor again and choose them from the results"),
+        ({"supervisor": "TARA", "trainee": "BOTH"}, "Search for the supervisor again and choose them from the results"),
         ({"trainee": "BOTH", "supervisor": "BOTH"}, "A trainee cannot be their own supervisor"),
         ({"pathway": "OLD"}, "Select a pathway from the list"),
         ({"pathway": "x"}, "Select a pathway from the list"),

@@ -316,15 +316,22 @@ def test_the_accreditor_asked_must_be_a_fit_accrediting_supervisor(enrolment, pe
     accreditor = people.get(who)
     _refused(lambda: signoff.request_accreditor(people["admin"], record, accreditor, record.version), message, field)
 
-    # On the page they are not offered, and choosing them anyway is refused beside the list.
+    # A search does not find them, and choosing them anyway is refused beside the field.
     admin = login(people["admin"])
     chosen = str(accreditor.id) if accreditor is not None else "99999"
-    page = _page(admin, record)
-    assert f'action="{_url(record, "/accreditor")}"' in page and f'<option value="{people["accreditor"].id}"' in page
-    assert f'<option value="{chosen}"' not in page
+    assert f'action="{_url(record, "/accreditor")}"' in _page(admin, record)
+    search = f"/people/search?for=accreditor&context={record.id}&q="
+    assert [found["id"] for found in admin.get(search + "accreditor").get_json()["results"]] == [
+        people["accreditor"].id
+    ]
+    if accreditor is not None:
+        found = admin.get(search + accreditor.display_name[:4]).get_json()["results"]
+        assert accreditor.id not in [person["id"] for person in found]
     _web_refused(
         lambda: _post(admin, record, "accreditor", {"accreditor": chosen}),
-        lambda response: _shown_beside(response, "accreditor", "Choose an accrediting supervisor from the list"),
+        lambda response: _shown_beside(
+            response, "accreditor", "Search for the accrediting supervisor again and choose them from the results"
+        ),
     )
     assert _post(admin, record, "accreditor", {"accreditor": str(people["accreditor"].id)}).status_code == 302
     assert _state(record) is StageState.WITH_ACCREDITOR
@@ -675,11 +682,12 @@ def test_enrol_refusals(enrol_people, login, who, supervisor, start, message, fi
     _refused(
         lambda: training.enrol(enrol_people["admin"], trainee, version, chosen, None, start, TODAY), message, field
     )
+    # The form finds only people a search could: anyone else is refused before the service is asked.
     page_message, page_field = (
-        ("Select a trainee from the list", "trainee")
-        if who == "gone"
-        else ("Select a supervisor from the list", "supervisor")
-        if supervisor == "gone_supervisor"
+        ("Search for the trainee again and choose them from the results", "trainee")
+        if who in ("gone", "practitioner")
+        else ("Search for the supervisor again and choose them from the results", "supervisor")
+        if supervisor in ("gone_supervisor", "accreditor_only")
         else (message, field)
     )
     form = {

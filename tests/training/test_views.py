@@ -380,9 +380,13 @@ def test_full_chain_through_stage_1(clients, enrolment, people):
 
     page = _text(clients["supervisor"].get(_url(stage1)))
     assert "Ask an accrediting supervisor" in page
-    assert f'<option value="{people["accreditor"].id}"' in page
-    assert f'<option value="{people["supervisor"].id}"' not in page
-    assert f'<option value="{people["trainee"].id}"' not in page
+    search = f"/people/search?for=accreditor&context={stage1.id}&q="
+    found = {
+        person["id"]
+        for query in ("al", "sue", "tara")
+        for person in clients["supervisor"].get(search + query).json["results"]
+    }
+    assert found == {people["accreditor"].id}  # never the personal supervisor or the trainee
 
     response = _post(clients["supervisor"], stage1, "accreditor", {"accreditor": str(people["accreditor"].id)})
     assert response.status_code == 302
@@ -414,9 +418,10 @@ def test_asking_for_an_accreditor_refusals(clients, enrolment, people):
     for choice in (people["supervisor"].id, people["trainee"].id, people["plain"].id, 9999):
         response = _post(clients["admin"], stage1, "accreditor", {"accreditor": str(choice)})
         assert response.status_code == 422
-        assert "Choose an accrediting supervisor from the list" in _plain(response)
+        assert "Search for the accrediting supervisor again and choose them from the results" in _plain(response)
     response = _post(clients["admin"], stage1, "accreditor", {"accreditor": ""})
-    assert "Choose an accrediting supervisor" in _plain(response)
+    assert "Search for the accrediting supervisor and choose them" in _plain(response)
+    assert stage1.state is StageState.SIGNED_OFF
     assert (
         _post(clients["trainee"], stage1, "accreditor", {"accreditor": str(people["accreditor"].id)}).status_code == 403
     )
@@ -668,15 +673,24 @@ def test_stale_status_change_is_a_conflict(clients, enrolment, people):
 
 def test_change_supervisor(clients, enrolment, people):
     url = f"/enrolments/{enrolment.id}/supervisor"
-    page = _text(clients["admin"].get(url))
-    assert f'<option value="{people["accreditor"].id}"' in page
-    assert f'<option value="{people["trainee"].id}"' not in page
+    search = f"/people/search?for=change_supervisor&context={enrolment.id}&q="
     inactive = make_user("gone@example.org", roles=(Role.SUPERVISOR,), name="Gone Away", is_active_flag=False)
-    assert f'<option value="{inactive.id}"' not in _text(clients["admin"].get(url))
+    found = {
+        person["id"]
+        for query in ("al", "ta", "gone")
+        for person in clients["admin"].get(search + query).json["results"]
+    }
+    assert people["accreditor"].id in found
+    assert people["trainee"].id not in found and inactive.id not in found
+    # Without JavaScript: search, and the people found are offered as choices on the page.
+    found_page = clients["admin"].submit(
+        url, {"version": enrolment.version, "supervisor-q": "al", "find": "supervisor"}
+    )
+    assert found_page.status_code == 200 and "Al Accreditor" in _plain(found_page)
     for choice in (people["trainee"].id, inactive.id, people["admin"].id):
         response = clients["admin"].submit(url, {"version": enrolment.version, "supervisor": str(choice)})
         assert response.status_code == 422
-        assert "Choose a supervisor from the list" in _plain(response)
+        assert "Search for the supervisor again and choose them from the results" in _plain(response)
     assert clients["trainee"].get(url).status_code == 403
     assert clients["accreditor"].get(url).status_code == 404
 

@@ -27,7 +27,7 @@ from wtforms import (
 from wtforms.validators import StopValidation
 
 from vigtrain.dates import today
-from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
+from vigtrain.forms import DateInputField, PersonField, RequiredRadioField, WholeNumberField, strip
 from vigtrain.pathways.definitions import principles
 from vigtrain.supervision.models import SessionFormat, SessionMode
 from vigtrain.supervision.sessions import (
@@ -178,12 +178,7 @@ class SessionForm(_SessionFields):
         description=f"Including you. Between {MIN_GROUP} and {MAX_GROUP}.",
         invalid="Enter the group size as a whole number, like 4",
     )
-    supervisor = RequiredSelectField(
-        "Supervisor",
-        choices=[],
-        missing="Select the supervisor who led the session",
-        invalid="Select a supervisor from the list",
-    )
+    supervisor = PersonField("Supervisor", purpose="session_supervisor", noun="supervisor who led the session")
     case_codes = StringField(
         "Case codes whose film you reviewed (optional)",
         description="Separate codes with commas, for example VC-7K2M-9QXD, VC-3HB1-PT6A.",

@@ -6,8 +6,7 @@ from datetime import date
 
 from sqlalchemy import Select, func, or_, select
 
-from vigtrain.accounts.models import Role, User
-from vigtrain.accounts.queries import role_holders
+from vigtrain.accounts.models import User
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
 from vigtrain.security import can_log_supervision
@@ -108,11 +107,6 @@ def own_enrolments(user: User) -> list[Enrolment]:
             select(Enrolment).where(Enrolment.trainee_id == user.id).order_by(Enrolment.start_date.desc(), Enrolment.id)
         ).unique()
     )
-
-
-def supervisor_choices(trainee_id: int) -> list[User]:
-    """Everyone a trainee may name as the supervisor of a session (as `leads_sessions` says), but themselves."""
-    return list(db.session.scalars(role_holders(Role.SUPERVISOR, [trainee_id])))
 
 
 def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None, list[SupervisionSession]]:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from vigtrain import transactions
+from vigtrain.accounts import people
 from vigtrain.accounts.models import Role, User
 from vigtrain.dates import today
 from vigtrain.extensions import db
@@ -151,34 +152,28 @@ def trainee_log(enrolment_id: int):
 # --- logging ------------------------------------------------------------------------------------------
 
 
-def _supervisor_choices(form: SessionForm, enrolment: Enrolment) -> None:
-    people = queries.supervisor_choices(enrolment.trainee_id)
-    personal = enrolment.supervisor_id
-    people.sort(key=lambda person: person.id != personal)  # the personal supervisor first
-    form.supervisor.choices = [("", "Select a supervisor")] + [
-        (str(person.id), person.display_name) for person in people
-    ]
+def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
+    """The trainee names the supervisor, their personal supervisor unless they search for another;
+    a supervisor logging for a trainee is the supervisor."""
+    if enrolment.trainee_id != current_user.id:
+        del form.supervisor
+        return
     if enrolment.supervisor is not None:
         form.supervisor.description = (
             f"Who led the session. Your personal supervisor is {enrolment.supervisor.display_name}."
         )
-    if not form.is_submitted() and not form.supervisor.data and personal:
-        form.supervisor.data = str(personal)
+        if not form.is_submitted():
+            form.supervisor.data = str(enrolment.supervisor_id)
+
+
+def _searching(form: SessionForm, enrolment: Enrolment) -> bool:
+    """Bind the supervisor field; True when the request was a search for a supervisor, not a save."""
+    return "supervisor" in form and people.bind(form, _actor(), enrolment).searching
 
 
 def _chosen_supervisor(form: SessionForm) -> User | None:
-    """The supervisor the trainee chose, found by the rule the API uses too (None: no choice on this form)."""
-    if "supervisor" not in form or not form.supervisor.data:
-        return None
-    return sessions.find_supervisor(user_id=int(form.supervisor.data))
-
-
-def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
-    """The trainee names the supervisor; a supervisor logging for a trainee is the supervisor."""
-    if enrolment.trainee_id == current_user.id:
-        _supervisor_choices(form, enrolment)
-    else:
-        del form.supervisor
+    """The supervisor the trainee chose (None when this form names nobody: the logger is the supervisor)."""
+    return people.chosen(form.supervisor) if "supervisor" in form else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -193,7 +188,7 @@ def log_session():
     enrolment = options[0] if chosen is None else _load_enrolment(chosen, can_log_supervision)
     form = SessionForm()
     _prepare_session_form(form, enrolment)
-    if form.validate_on_submit():
+    if not _searching(form, enrolment) and form.validate_on_submit():
         logged = transactions.submit(
             form,
             lambda: sessions.log_session(
@@ -315,7 +310,7 @@ def edit_session(session_id: int):
         del form.supervisor  # a correction goes to the supervisor of the session it corrects
     if not form.is_submitted():
         form.fill_from(session)
-    if form.validate_on_submit():
+    if not _searching(form, enrolment) and form.validate_on_submit():
         was_queried = session.status is SessionStatus.QUERIED
         seen = int(form.version.data) if (form.version.data or "").isdigit() else None
 
