@@ -146,7 +146,7 @@ def awaiting_issue_query() -> Select:
     return (
         select(StageRecord)
         .where(_earned_condition(), ~issued)
-        .options(joinedload(StageRecord.enrolment))
+        .options(joinedload(StageRecord.enrolment, innerjoin=True))
         .order_by(StageRecord.is_final.desc(), StageRecord.id)
     )
 

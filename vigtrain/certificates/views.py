@@ -3,6 +3,8 @@ search, and each certificate's lifecycle (renew, revoke, reissue for a change of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
 from vigtrain.pagination import paginate
-from vigtrain.pathways.models import StageRecord
+from vigtrain.pathways.models import StageRecord, StageState
 from vigtrain.security import (
     can_change_certificate,
     can_issue_certificate,
@@ -45,6 +47,22 @@ def _load(number: str) -> Certificate:
 def certificate_status(certificate: Certificate) -> CertificateStatus:
     """The status to show today (templates and imported macros alike)."""
     return services.effective_status(certificate, today())
+
+
+@dataclass(frozen=True)
+class AfterRatifying:
+    """The accreditation certificate of a ratified final stage: issued, or None while still to issue."""
+
+    certificate: Certificate | None
+
+
+@bp.app_template_global("after_ratifying")
+def after_ratifying(record: StageRecord) -> AfterRatifying | None:
+    """What the stage page tells an administrator who may issue the certificate once a final stage
+    is ratified, so the accreditation never stops at ratification; None for anyone else."""
+    if not (record.is_final and record.state is StageState.RATIFIED and can_issue_certificate(current_user, record)):
+        return None
+    return AfterRatifying(services.by_issue_key(services.stage_key(record.id)))
 
 
 # --- holders --------------------------------------------------------------------------------------
