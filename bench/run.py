@@ -58,6 +58,17 @@ PAGES = [
     ("administrator", seed.ADMIN, "/reports/service/{bulk_service}"),
     ("administrator", seed.ADMIN, "/reports/region/{region}"),
     ("administrator", seed.ADMIN, "/reports/national"),
+    ("administrator", seed.ADMIN, "/admin/records"),
+    ("administrator", seed.ADMIN, "/admin/records?stage=stage-2&state=signed_off&waiting=14"),
+    ("administrator", seed.ADMIN, "/admin/records?q=person+12&sort=name"),
+    ("administrator", seed.ADMIN, "/admin/records?supervisor=supervisor+1&sort=waiting"),
+    ("administrator", seed.ADMIN, "/admin/capacity"),
+    ("administrator", seed.ADMIN, "/admin/capacity?sort=load&over=1"),
+    ("administrator", seed.ADMIN, "/enrolments/new"),
+    ("administrator", seed.ADMIN, "/people/search?for=enrol_trainee&q=person"),
+    ("administrator", seed.ADMIN, "/people/search?for=enrol_supervisor&q=supervisor"),
+    ("supervisor", seed.SUPERVISOR, "/people/search?for=enrol_trainee&q=person"),
+    ("supervisor", seed.SUPERVISOR, "/enrolments/new"),
 ]
 # Pages with their own target (DESIGN.md §5): the national DCS report aggregates every consenting case.
 P95_LIMITS_MS = {"/reports/national": 300.0, "/reports/region/{region}": 300.0}

@@ -155,6 +155,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import vigtrain.training.capacity_views  # noqa: F401  (its routes join the training blueprint)
     from vigtrain.accounts.views import admin_bp as users_bp
     from vigtrain.accounts.views import bp as accounts_bp
     from vigtrain.api import bp as api_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.certificates.public_views import bp as verify_bp
     from vigtrain.certificates.views import admin_bp as certificate_admin_bp
     from vigtrain.certificates.views import bp as certificates_bp
+    from vigtrain.cohorts.views import bp as cohorts_bp
     from vigtrain.core.views import bp as core_bp
     from vigtrain.dcs.invitation_views import bp as invitations_bp
     from vigtrain.dcs.report_views import bp as reports_bp
@@ -184,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         pathways_bp,
         training_bp,
+        cohorts_bp,
         casework_bp,
         verify_bp,
         certificates_bp,

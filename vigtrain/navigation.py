@@ -11,6 +11,7 @@ from vigtrain.security import (
     can_keep_cases,
     can_manage_accounts,
     can_manage_certificates,
+    can_manage_cohorts,
     can_manage_services,
     can_read_audit_trail,
     can_read_outbox,
@@ -49,12 +50,21 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Reports", "reports.index", "reports."))
     if is_administrator(user):
         items.append(NavItem("Ratification", "training.ratification_queue", "training.ratification_queue"))
+        items.append(NavItem("Training records", "training.list_records", "training.list_records"))
     if can_manage_certificates(user):
         items.append(NavItem("Certificates", "certificate_admin.list_certificates", "certificate_admin."))
     if can_manage_accounts(user):
         items.append(NavItem("Users", "users.list_users", "users."))
     if can_manage_services(user):
         items.append(NavItem("Services", "organisations.list_services", "organisations."))
+    if can_manage_cohorts(user):
+        items.append(NavItem("Cohorts", "cohorts.list_cohorts", "cohorts."))
+    if is_administrator(user):
+        items.append(
+            NavItem(
+                "Capacity", "training.supervisor_capacity", ("training.supervisor_capacity", "training.edit_capacity")
+            )
+        )
     if is_administrator(user):
         items.append(NavItem("Pathways", "pathways.list_pathways", "pathways.list_pathways"))
     if can_read_outbox(user):

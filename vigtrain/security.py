@@ -26,6 +26,7 @@ from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord, StageState
 
 if TYPE_CHECKING:  # supervision asks these questions, so it is not imported back
+    from vigtrain.cohorts.models import Cohort
     from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.security")
@@ -53,6 +54,11 @@ def can_read_audit_trail(user: User | None) -> bool:
 
 
 def can_read_outbox(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_manage_capacity(user: User | None) -> bool:
+    """See every supervisor's load and set how many trainees each takes on."""
     return is_administrator(user)
 
 
@@ -348,6 +354,21 @@ TRAINING_SCOPES = frozenset({"enrolments:read", "supervision:read", "supervision
 
 def can_token_list_training(scopes: frozenset[str]) -> bool:
     return bool(scopes & TRAINING_SCOPES)
+
+
+# --- cohorts --------------------------------------------------------------------------------------
+# Administrators run cohorts; a cohort's course lead sees its figures and members' progress, but
+# opens no trainee's record through it (`can_view_enrolment` is unchanged).
+
+
+def can_manage_cohorts(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_view_cohort(user: User | None, cohort: Cohort) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return is_administrator(user) or (cohort.lead_id is not None and cohort.lead_id == user.id)
 
 
 def needs_second_factor_enrolment(user: User | None) -> bool:

@@ -9,15 +9,25 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from vigtrain.accounts.models import User
 from vigtrain.casework import services as casework
 from vigtrain.casework.models import AgeBand, Population, Relationship
+from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
 from vigtrain.pathways import services as pathway_versions
 from vigtrain.pathways.definitions import RequirementKind, principles
-from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, PathwayVersion, StageRecord
+from vigtrain.pathways.models import (
+    AssessmentKind,
+    Enrolment,
+    EnrolmentStatus,
+    PathwayVersion,
+    StageRecord,
+    StageState,
+)
 from vigtrain.supervision.demo import demo_supervision
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
 from vigtrain.training import services as training
@@ -267,3 +277,46 @@ def load_training_demo(people: dict[str, User]) -> None:
     tom.do_work(enrolment.stages[0], tom.days_ago(5), fraction=0.5, supervision=False)
     demo_supervision(enrolment, helen, enrolment.start_date, tom.today, rng)
     db.session.flush()
+    _date_the_records()
+    _demo_cohort(
+        daniel, current, [people[f"{name}@example.org"] for name in ("sam.patel", "aisha.rahman", "jo.williams")]
+    )
+    helen.trainee_capacity = 5
+    db.session.flush()
+
+
+def _date_the_records() -> None:
+    """The stories above move stages today; give each record the dates its story tells, so the
+    records list's "waiting longer than" and "most recent activity" read as they would in use."""
+    now = datetime.now(UTC)
+    for enrolment in db.session.scalars(select(Enrolment).order_by(Enrolment.id)):
+        for record in enrolment.stages:
+            on = record.ended_on or record.started_on or enrolment.start_date
+            record.state_since = datetime.combine(on, time(12, 0), tzinfo=UTC)
+            if record.is_current and record.state in WAITING:
+                # Deterministic and varied: from a few days to a few weeks in the state.
+                record.state_since = now - timedelta(days=3 + (enrolment.id * 11) % 25)
+        enrolment.last_activity_at = max(record.state_since for record in enrolment.stages)
+
+
+WAITING = {StageState.SUBMITTED, StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR, StageState.ACCREDITED}
+
+
+def _demo_cohort(lead: User, version: PathwayVersion, trainees: list[User]) -> None:
+    """One intake of three demo trainees, with its course lead."""
+    cohort = Cohort(
+        name="ITC North West 2025",
+        pathway_version=version,
+        region=trainees[0].service.region if trainees[0].service else None,
+        starts_on=today() - timedelta(days=400),
+        ends_on=today() - timedelta(days=380),
+        lead=lead,
+    )
+    db.session.add(cohort)
+    db.session.flush()
+    for enrolment in db.session.scalars(
+        select(Enrolment).where(
+            Enrolment.trainee_id.in_([trainee.id for trainee in trainees]), Enrolment.pathway_version_id == version.id
+        )
+    ):
+        enrolment.cohort_id = cohort.id

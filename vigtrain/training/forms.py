@@ -16,17 +16,25 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
+    GovTextInput,
 )
-from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
-from wtforms.widgets import HiddenInput
 
+from vigtrain.accounts import people
 from vigtrain.accounts.models import User
-from vigtrain.extensions import db
-from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
+from vigtrain.forms import (
+    OUT_OF_DATE,
+    DateInputField,
+    PersonField,
+    RequiredRadioField,
+    VersionField,
+    WholeNumberField,
+    strip,
+)
 from vigtrain.pathways.definitions import Principles
 from vigtrain.pathways.models import EnrolmentStatus, StageRecord
-from vigtrain.training import queries
+from vigtrain.training.capacity import load_hints
 from vigtrain.training.services import MAX_COMMENTS, MAX_STATEMENT
 
 # The columns' sizes: a longer text is refused here with a message rather than by the database.
@@ -39,33 +47,8 @@ def _comments_length() -> Length:
     return Length(max=MAX_COMMENTS, message=f"Comments must be {MAX_COMMENTS:,} characters or fewer")
 
 
-class VersionField(IntegerField):
-    """The record version the page showed, sent back hidden."""
-
-    widget = HiddenInput()
-
-    def process_formdata(self, valuelist) -> None:
-        self.data = None
-        if valuelist and valuelist[0].strip().isdigit():
-            self.data = int(valuelist[0])
-        elif valuelist and valuelist[0].strip():
-            raise ValueError("This page is out of date. Reload it and try again")
-
-
-class ListChoiceField(SelectField):
-    """A select whose refusal message says to choose from the list."""
-
-    def __init__(self, *args, invalid: str = "Choose from the list", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form) -> None:
-        if self.data and self.data not in {str(value) for value, _ in self.choices}:
-            raise ValidationError(self.invalid)
-
-
 class VersionedForm(FlaskForm):
-    version = VersionField(validators=[InputRequired("This page is out of date. Reload it and try again")])
+    version = VersionField(validators=[InputRequired(OUT_OF_DATE)])
 
 
 class StageActionForm(VersionedForm):
@@ -76,8 +59,10 @@ class StageActionForm(VersionedForm):
         """The form as the stage page first shows it, carrying the version the page shows."""
         return cls(formdata=None, data={"version": record.version})
 
-    def offer(self, record: StageRecord) -> None:
-        """Give the form the people it may choose from (only the accreditor form chooses anyone)."""
+    def offer(self, record: StageRecord, actor: User) -> bool:
+        """Give the form the people it may choose (only the accreditor form chooses anyone); True
+        when the request was a search for someone rather than the action itself."""
+        return False
 
     def arguments(self, today: date) -> dict:
         """The keyword arguments of the action's service function, from what was posted."""
@@ -137,21 +122,19 @@ class AttendanceForm(StageActionForm):
 
 
 class RequestAccreditorForm(StageActionForm):
-    accreditor = ListChoiceField(
+    accreditor = PersonField(
         "Accrediting supervisor",
+        purpose="accreditor",
+        noun="accrediting supervisor",
         description="Someone who holds the accrediting supervisor role and is not the personal supervisor.",
-        choices=[],
-        invalid="Choose an accrediting supervisor from the list",
-        validators=[InputRequired("Choose an accrediting supervisor")],
-        widget=GovSelect(),
     )
     submit = SubmitField("Ask this accrediting supervisor", widget=GovSubmitInput(), id="accreditor-submit")
 
-    def offer(self, record: StageRecord) -> None:
-        self.accreditor.choices = [("", "Choose an accrediting supervisor"), *queries.accreditor_choices(record)]
+    def offer(self, record: StageRecord, actor: User) -> bool:
+        return people.bind(self, actor, record, hints=load_hints).searching
 
     def arguments(self, today: date) -> dict:
-        return {**super().arguments(today), "accreditor": db.session.get(User, int(self.accreditor.data))}
+        return {**super().arguments(today), "accreditor": people.chosen(self.accreditor)}
 
 
 MEETING_OUTCOMES = [
@@ -216,23 +199,21 @@ class ExemptionForm(StageActionForm):
 
 
 class EnrolForm(FlaskForm):
-    # People are looked up by the view and checked by the enrolment service, which owns the rules
-    # (holds the trainee role, not their own supervisor, not already enrolled).
-    trainee = RequiredSelectField(
-        "Trainee", choices=[], validate_choice=False, missing="Select the trainee you are enrolling"
-    )
+    # The enrolment service owns the rules about the people chosen (holds the trainee role, not
+    # their own supervisor, not already enrolled); the search decides whom each field can find.
+    trainee = PersonField("Trainee", purpose="enrol_trainee", noun="trainee")
     pathway = RequiredRadioField(
         "Pathway",
         choices=[],
         missing="Select the pathway",
         invalid="Select a pathway from the list",
     )
-    supervisor = SelectField(
+    supervisor = PersonField(
         "Personal supervisor",
+        purpose="enrol_supervisor",
+        noun="supervisor",
+        required=False,
         description="The supervisor who confirms supervision and signs off each stage. You can change this later.",
-        choices=[],
-        validate_choice=False,
-        widget=GovSelect(),
     )
     start_date = DateInputField(
         "Start date", subject="the start date", description="The first stage starts on this date. For example, 5 1 2026"
@@ -241,13 +222,7 @@ class EnrolForm(FlaskForm):
 
 
 class SupervisorForm(VersionedForm):
-    supervisor = ListChoiceField(
-        "Personal supervisor",
-        choices=[],
-        invalid="Choose a supervisor from the list",
-        validators=[InputRequired("Choose a supervisor")],
-        widget=GovSelect(),
-    )
+    supervisor = PersonField("Personal supervisor", purpose="change_supervisor", noun="supervisor")
     submit = SubmitField("Change supervisor", widget=GovSubmitInput())
 
 
@@ -342,3 +317,80 @@ class StatementFileForm(FlaskForm):
         widget=GovFileInput(),
     )
     upload = SubmitField("Upload file", widget=GovSubmitInput(), id="upload-file")
+
+
+# --- supervisor capacity --------------------------------------------------------------------------
+
+
+class OptionalWholeNumberField(WholeNumberField):
+    """A whole number typed in digits, or nothing at all (None); its range is the service's rule."""
+
+    def __init__(self, label: str, *, invalid: str, **kwargs) -> None:
+        super().__init__(label, missing="", invalid=invalid, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # int() alone would also take "1_0" as 10, and digits from other scripts.
+        text = (valuelist[0] if valuelist else "").strip()
+        if text and not (text.isascii() and text.removeprefix("-").isdigit()):
+            self.data = None
+            raise ValueError(self.invalid)
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form) -> None:
+        """Blank is an answer here (no limit), not a missing one."""
+
+
+class CapacityForm(FlaskForm):
+    capacity = OptionalWholeNumberField(
+        "New capacity",
+        description=(
+            "The most trainees this person takes on at once, counting the stages they are accrediting. "
+            "Leave blank for no limit."
+        ),
+        invalid="Enter the capacity as a whole number, like 8, or leave it blank for no limit",
+    )
+    submit = SubmitField("Save capacity", widget=GovSubmitInput())
+
+
+# --- the training records list -------------------------------------------------------------------
+
+
+class ListedChoiceField(SelectField):
+    """A filter's drop-down: blank is no condition, anything not offered is refused beside it."""
+
+    def __init__(self, label: str, **kwargs) -> None:
+        kwargs.setdefault("widget", GovSelect())
+        super().__init__(label, choices=[], validate_choice=False, **kwargs)
+
+    def pre_validate(self, form) -> None:
+        if self.data and self.data not in {str(value) for value, *_ in self.choices}:
+            raise ValidationError(f"Choose a {self.label.text.lower()} from the list")
+
+
+class RecordFilterForm(FlaskForm):
+    """The records list's filters, read from the address (a GET form: nothing changes, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Trainee name or email", filters=[strip], validators=[Length(max=100)], widget=GovTextInput())
+    pathway = ListedChoiceField("Pathway")
+    version = ListedChoiceField("Pathway version")
+    stage = ListedChoiceField("Current stage")
+    state = ListedChoiceField("Stage state")
+    status = ListedChoiceField("Enrolment status")
+    supervisor = StringField(
+        "Personal supervisor", filters=[strip], validators=[Length(max=100)], widget=GovTextInput()
+    )
+    accreditor = StringField(
+        "Accrediting supervisor", filters=[strip], validators=[Length(max=100)], widget=GovTextInput()
+    )
+    service = StringField("Service", filters=[strip], validators=[Length(max=100)], widget=GovTextInput())
+    region = ListedChoiceField("Region")
+    cohort = ListedChoiceField("Cohort")
+    waiting = OptionalWholeNumberField(
+        "Waiting longer than (days)",
+        description="In the current stage's state, for example 14.",
+        invalid="Enter the number of days as a whole number, like 14",
+    )
+    sort = ListedChoiceField("Sort by")

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from vigtrain.accounts.models import Role, User
-from vigtrain.accounts.queries import role_holders
+from vigtrain.accounts.models import User
+from vigtrain.certificates.services import awaiting_issue_query
+from vigtrain.dates import UK
 from vigtrain.extensions import db
 from vigtrain.pathways.models import (
     Enrolment,
@@ -129,40 +130,6 @@ def trainee_rows(enrolments: Sequence[Enrolment]) -> list[TraineeRow]:
     return rows
 
 
-# --- people a form may offer -------------------------------------------------------------------------
-
-
-def _label(user: User) -> str:
-    return f"{user.display_name} ({user.email})"
-
-
-def people_choices(role: Role) -> list[tuple[str, str]]:
-    """Every active holder of `role`, as (id, "name (email)") choices."""
-    return [(str(user.id), _label(user)) for user in db.session.scalars(role_holders(role))]
-
-
-def supervisor_choices(enrolment: Enrolment) -> list[tuple[str, str]]:
-    """Who may become this trainee's personal supervisor."""
-    people = db.session.scalars(role_holders(Role.SUPERVISOR, [enrolment.trainee_id]))
-    return [(str(user.id), _label(user)) for user in people]
-
-
-def accreditor_choices(record: StageRecord) -> list[tuple[str, str]]:
-    """Who may accredit this stage: an accrediting supervisor who is neither the trainee nor their supervisor."""
-    enrolment = record.enrolment
-    excluded = [user_id for user_id in (enrolment.trainee_id, enrolment.supervisor_id) if user_id is not None]
-    people = db.session.scalars(role_holders(Role.ACCREDITING_SUPERVISOR, excluded))
-    return [(str(user.id), _label(user)) for user in people]
-
-
-def active_person(user_id: str | None) -> User | None:
-    """The active person a form names by id, or None for anything else."""
-    if not user_id or not user_id.isdigit() or len(user_id) > 12:
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active_flag else None
-
-
 # --- what the home page shows each role -------------------------------------------------------------
 
 
@@ -190,3 +157,65 @@ def own_training(trainee: User) -> tuple[list[TraineeRow], dict[int, StageTransi
         ):
             returned[transition.stage_record_id] = transition  # the latest return wins
     return rows, returned
+
+
+# --- a service lead's staff ----------------------------------------------------------------------
+
+
+def service_staff(service_id: int) -> Select:
+    """Active and paused enrolments held at one service, by trainee name: a service lead's staff in training.
+
+    The caller passes the lead's own service, so nobody reads another service's people.
+    """
+    trainee = aliased(User)
+    return (
+        select(Enrolment)
+        .join(trainee, trainee.id == Enrolment.trainee_id)
+        .where(Enrolment.service_id == service_id, Enrolment.status.in_(OPEN_ENROLMENT))
+        .order_by(trainee.display_name, Enrolment.id)
+    )
+
+
+# What a current stage waits on, by state; "{ago}" reads "12 days ago", "{days}" reads "12 days".
+WAITING_WORDS = {
+    StageState.IN_PROGRESS: "In progress with the trainee for {days}",
+    StageState.RETURNED: "Returned to the trainee {ago}",
+    StageState.SUBMITTED: "Submitted to supervisor {ago}",
+    StageState.SIGNED_OFF: "Waiting {days} for an accrediting supervisor",
+    StageState.WITH_ACCREDITOR: "With accrediting supervisor for {days}",
+}
+AWAITING_RATIFICATION = "Waiting {days} for AVIGuk to ratify"
+
+
+def waiting_on(rows: Sequence[TraineeRow], on: date) -> dict[int, str]:
+    """What each enrolment waits on and for how long, by enrolment id, from the stages already loaded.
+
+    A record whose every stage is finished waits on AVIGuk while its final stage is accredited.
+    Stages not started yet wait on nobody and have no entry.
+    """
+    waiting = {}
+    for row in rows:
+        if row.stage is not None:
+            record, words = row.stage.record, WAITING_WORDS.get(row.stage.record.state)
+        else:
+            record = next((stage for stage in row.enrolment.stages if stage.is_final), None)
+            ratifying = record is not None and record.state is StageState.ACCREDITED
+            words = AWAITING_RATIFICATION if ratifying else None
+        if words is not None:
+            days = max((on - record.state_since.astimezone(UK).date()).days, 0)
+            span = "less than a day" if days == 0 else f"{days} day{'' if days == 1 else 's'}"
+            waiting[row.enrolment.id] = words.format(days=span, ago="today" if days == 0 else f"{span} ago")
+    return waiting
+
+
+def ratified_without_certificate() -> Select:
+    """Ratified final stages whose accreditation certificate is not issued yet, longest waiting first.
+
+    Narrowed from the certificate issue queue, so both pages agree on what is still to issue.
+    """
+    return (
+        awaiting_issue_query()
+        .where(StageRecord.is_final.is_(True))
+        .order_by(None)
+        .order_by(StageRecord.ratified_at, StageRecord.id)
+    )

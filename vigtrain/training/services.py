@@ -30,7 +30,7 @@ from vigtrain.pathways.models import (
     StageState,
 )
 from vigtrain.screening import screen
-from vigtrain.security import can_assess_stage, can_enrol, can_manage_enrolment, can_submit_stage
+from vigtrain.security import can_assess_stage, can_enrol, can_manage_enrolment, can_submit_stage, is_administrator
 
 ENROLMENT_FIELDS = ("trainee_id", "pathway_version_id", "supervisor_id", "service_id", "start_date", "status")
 MAX_COMMENTS = 4000
@@ -74,6 +74,8 @@ def enrol(
         raise DomainError("This person's account is deactivated", field="trainee")
     if not trainee.has_role(Role.TRAINEE):
         raise DomainError("This person does not hold the trainee role", field="trainee")
+    if not is_administrator(actor) and (actor.service_id is None or trainee.service_id != actor.service_id):
+        raise DomainError("You can enrol trainees in your own service only", field="trainee")
     if supervisor is not None:
         if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
             raise DomainError("The personal supervisor must hold the supervisor role", field="supervisor")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from vigtrain import transactions, uploads
+from vigtrain import audit, transactions, uploads
+from vigtrain.accounts import people
 from vigtrain.accounts.models import Role, User
+from vigtrain.cohorts.queries import cohort_choices
 from vigtrain.dates import today
 from vigtrain.extensions import db
-from vigtrain.forms import add_error, form_status
-from vigtrain.pagination import paginate
+from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.organisations.services import regions
+from vigtrain.pagination import paginate, query_args
 from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import (
     ASSESSMENT_OPEN,
@@ -21,6 +36,7 @@ from vigtrain.pathways.models import (
     AssessmentKind,
     Enrolment,
     EnrolmentStatus,
+    PathwayVersion,
     StageRecord,
     StageState,
 )
@@ -38,9 +54,11 @@ from vigtrain.security import (
     require,
     roles_required,
 )
-from vigtrain.training import queries, services, signoff, workflow
+from vigtrain.training import queries, records, services, signoff, workflow
+from vigtrain.training.capacity import load_hints
 from vigtrain.training.forms import (
     EnrolForm,
+    RecordFilterForm,
     StatementFileForm,
     StatementTextForm,
     StatusForm,
@@ -141,10 +159,10 @@ def show_enrolment(enrolment_id: int):
 def change_supervisor(enrolment_id: int):
     enrolment = _load_enrolment(enrolment_id)
     require(can_manage_enrolment(current_user, enrolment), "cannot manage this enrolment")
-    form = SupervisorForm(data={"version": enrolment.version, "supervisor": str(enrolment.supervisor_id or "")})
-    form.supervisor.choices = [("", "Choose a supervisor"), *queries.supervisor_choices(enrolment)]
-    if form.validate_on_submit():
-        supervisor = db.session.get(User, int(form.supervisor.data))
+    form = SupervisorForm(data={"version": enrolment.version, "supervisor": enrolment.supervisor_id})
+    binding = people.bind(form, _actor(), enrolment, hints=load_hints)
+    if not binding.searching and form.validate_on_submit():
+        supervisor = people.chosen(form.supervisor)
         if transactions.submit(
             form, lambda: services.change_supervisor(_actor(), enrolment, supervisor, form.version.data)
         ):
@@ -183,23 +201,24 @@ def _stage_progress(record: StageRecord) -> StageProgress:
     return next(p for p in progress_for([record.enrolment])[record.enrolment_id] if p.record.id == record.id)
 
 
-def _render_stage(record: StageRecord, failed: tuple[workflow.Action, FlaskForm] | None = None):
+def _render_stage(record: StageRecord, failed: tuple[workflow.Action, FlaskForm] | None = None, searched: bool = False):
     """The stage page, offering exactly the actions the workflow table allows this person now.
 
-    `failed` is the action whose form was refused, shown again with its messages.
+    `failed` is the action whose form was refused, shown again with its messages, or (`searched`)
+    the form whose person search was asked for, shown again with the people found.
     """
     user = _actor()
     progress = _stage_progress(record)
     actions = workflow.offered(user, record)
     forms: dict[str, FlaskForm] = {action.name: action.form.blank(record) for action in actions}
+    for form in forms.values():
+        form.offer(record, user)
     if failed is not None:
         forms[failed[0].name] = failed[1]
-    for form in forms.values():
-        form.offer(record)
     transitions = record.transitions
     returned = transitions[-1] if record.state is StageState.RETURNED and transitions else None
     kinds = {requirement.kind for requirement in record.definition.active_requirements}
-    status = 422 if failed is not None else 200
+    status = 422 if failed is not None and not searched else 200
     return render_template(
         "training/show_stage.html",
         Kind=RequirementKind,
@@ -246,7 +265,8 @@ def act_on_stage(enrolment_id: int, stage_code: str, path: str):
     action = workflow.BY_PATH[path]
     require(action.may(current_user, record), action.denied)
     form = action.form()
-    form.offer(record)
+    if form.offer(record, _actor()):
+        return _render_stage(record, failed=(action, form), searched=True)
     if form.validate_on_submit() and transactions.submit(
         form, lambda: signoff.perform(action, _actor(), record, form.arguments(today()))
     ):
@@ -412,27 +432,43 @@ def enrol_trainee():
     require(can_enrol(current_user), "cannot enrol trainees")
     versions = {str(version.id): version for version in latest_versions()}
     is_supervisor = current_user.has_role(Role.SUPERVISOR)
-    form = EnrolForm(data={"supervisor": str(current_user.id) if is_supervisor else "", "start_date": today()})
-    form.trainee.choices = [("", "Choose a trainee"), *queries.people_choices(Role.TRAINEE)]
-    form.supervisor.choices = [("", "Not chosen yet"), *queries.people_choices(Role.SUPERVISOR)]
+    form = EnrolForm(data={"supervisor": current_user.id if is_supervisor else None, "start_date": today()})
     form.pathway.choices = [(key, version.label) for key, version in versions.items()]
-    if form.validate_on_submit():
-        trainee = queries.active_person(form.trainee.data)
-        supervisor = queries.active_person(form.supervisor.data)
-        if trainee is None:
-            add_error(form, "Select a trainee from the list", "trainee")
-        if form.supervisor.data and supervisor is None:
-            add_error(form, "Select a supervisor from the list", "supervisor")
-        if not form.errors:
-            version = versions[form.pathway.data]
-            done = transactions.submit(
-                form,
-                lambda: services.enrol(current_user, trainee, version, supervisor, None, form.start_date.data, today()),
-            )
-            if done:
-                flash(f"{trainee.display_name} is enrolled on {version.label}.", "success")
-                return redirect(url_for(".show_enrolment", enrolment_id=done.value.id))
+    binding = people.bind(form, _actor(), hints=load_hints)
+    if not binding.searching and form.validate_on_submit():
+        trainee, supervisor = people.chosen(form.trainee), people.chosen(form.supervisor)
+        version = versions[form.pathway.data]
+        done = transactions.submit(
+            form,
+            lambda: services.enrol(current_user, trainee, version, supervisor, None, form.start_date.data, today()),
+        )
+        if done:
+            flash(f"{trainee.display_name} is enrolled on {version.label}.", "success")
+            return redirect(url_for(".show_enrolment", enrolment_id=done.value.id))
     return render_template("training/enrol_trainee.html", form=form, versions=versions), form_status(form)
+
+
+@bp.route("/people/search")
+@login_required
+def search_people():
+    """The people a "choose a person" field may offer, as JSON for searching as you type."""
+    purpose = people.PURPOSES.get(request.args.get("for", ""))
+    require(purpose is not None, "no such search", 404)
+    context = _search_context(purpose.context, request.args.get("context", ""))
+    scope = purpose.scope(_actor(), context)
+    require(scope is not None, "may not search for these people", 404)
+    found, more = people.search(scope, request.args.get("q"))
+    matches = people.describe(found, scope, load_hints if purpose.shows_load else None)
+    response = jsonify(results=[match.as_json() for match in matches], more=more)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _search_context(kind: str | None, given: str) -> Enrolment | StageRecord | None:
+    """The record a search is for (an enrolment or a stage), or None when it names none."""
+    if kind is None or not given.isdigit() or len(given) > 12:
+        return None
+    return db.session.get(Enrolment if kind == "enrolment" else StageRecord, int(given))
 
 
 # --- queues ----------------------------------------------------------------------------------------
@@ -450,7 +486,8 @@ def accreditation_queue():
 def ratification_queue():
     ratify = paginate(queries.stages_to_ratify(), request.args.get("page"))
     waiting = paginate(queries.stages_needing_accreditor(), request.args.get("waiting_page"))
-    return render_template("training/ratification_queue.html", ratify=ratify, waiting=waiting)
+    issue = paginate(queries.ratified_without_certificate(), request.args.get("issue_page"))
+    return render_template("training/ratification_queue.html", ratify=ratify, waiting=waiting, issue=issue)
 
 
 @bp.route("/supervisor/trainees")
@@ -458,3 +495,111 @@ def ratification_queue():
 def my_trainees():
     page = paginate(supervised_enrolments(current_user), request.args.get("page"))
     return render_template("training/my_trainees.html", page=page, rows=queries.trainee_rows(page.items))
+
+
+# --- the training records list -----------------------------------------------------------------------
+
+
+def _offer_filters(form: RecordFilterForm) -> None:
+    """The choices each drop-down offers: pathways, versions, stages and regions are short lists."""
+    versions = list(db.session.scalars(select(PathwayVersion).order_by(PathwayVersion.code, PathwayVersion.id)))
+    pathways = {version.code: version.name for version in versions}
+    stage_names: dict[str, list[str]] = {}
+    for version in versions:
+        for stage in version.definition.stages:
+            names = stage_names.setdefault(stage.code, [])
+            if stage.name not in names:
+                names.append(stage.name)
+    form.pathway.choices = [("", "Any pathway"), *sorted(pathways.items(), key=lambda item: item[1])]
+    form.version.choices = [("", "Any version"), *((str(version.id), version.label) for version in versions)]
+    form.stage.choices = [("", "Any stage"), *((code, " / ".join(names)) for code, names in stage_names.items())]
+    form.state.choices = [("", "Any state"), *((state.value, state.label) for state in StageState)]
+    form.status.choices = [
+        ("", "Any status"),
+        *((status.value, status.value.capitalize()) for status in EnrolmentStatus),
+    ]
+    form.region.choices = [("", "Any region"), *((str(region.id), region.name) for region in regions())]
+    form.cohort.choices = [("", "Any cohort"), *cohort_choices()]
+    form.sort.choices = [(sort.value, sort.label) for sort in records.Sort]
+
+
+def _filters(form: RecordFilterForm) -> records.Filters:
+    def number(value: str | None) -> int | None:
+        return int(value) if value else None
+
+    return records.Filters(
+        text=form.q.data or "",
+        pathway=form.pathway.data or None,
+        version_id=number(form.version.data),
+        stage=form.stage.data or None,
+        state=StageState(form.state.data) if form.state.data else None,
+        status=EnrolmentStatus(form.status.data) if form.status.data else None,
+        supervisor=form.supervisor.data or "",
+        accreditor=form.accreditor.data or "",
+        service=form.service.data or "",
+        region_id=number(form.region.data),
+        cohort_id=number(form.cohort.data),
+        waiting_days=form.waiting.data,
+        sort=records.Sort(form.sort.data or records.Sort.ACTIVITY),
+    )
+
+
+def _record_filters() -> tuple[RecordFilterForm, records.Filters | None]:
+    form = RecordFilterForm(request.args)
+    _offer_filters(form)
+    if not form.validate():
+        return form, None
+    if form.waiting.data is not None and not 0 <= form.waiting.data <= records.MAX_DAYS:
+        add_error(form, f"Enter a number of days from 0 to {records.MAX_DAYS:,}", "waiting")
+        return form, None
+    return form, _filters(form)
+
+
+@bp.route("/admin/records")
+@administrator_required
+def list_records():
+    """Every training record, filtered and sorted, a page at a time by key."""
+    form, filters = _record_filters()
+    found = records.page(filters, request.args.get("after"), current_app.config["PAGE_SIZE"]) if filters else None
+    return render_template(
+        "training/list_records.html",
+        form=form,
+        found=found,
+        cohorts=form.cohort.choices[1:],
+        csv_args=query_args(after=None),
+        first_args=query_args(after=None),
+        next_args=query_args(after=found.next_cursor) if found and found.next_cursor else None,
+        bulk_form=ActionForm(),
+    ), (200 if filters else 400)
+
+
+@bp.route("/admin/records.csv")
+@administrator_required
+def export_records():
+    """The records the filters show, as CSV: every page, in the list's order; the download is audited."""
+    form, filters = _record_filters()
+    if filters is None:
+        return render_template(
+            "training/list_records.html",
+            form=form,
+            found=None,
+            cohorts=[],
+            csv_args={},
+            first_args={},
+            next_args=None,
+            bulk_form=ActionForm(),
+        ), 400
+    transactions.run(
+        lambda: audit.record(
+            current_user,
+            "training_records.exported",
+            ("TrainingRecords", None),
+            after={"filters": request.args.to_dict()},
+        )
+    )
+    name = f"training-records-{today():%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(records.stream_csv(filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
