@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password
@@ -150,3 +151,49 @@ def complete_assessments(record, trainee, supervisor, rating: int = 3):
             supervisor, record, AssessmentKind.SUPERVISOR, dict.fromkeys(principles().codes, (rating + 1, None))
         )
     db.session.commit()
+
+
+def place_on_stage(enrolment, stage_code: str, state, days: int, accreditor=None) -> None:
+    """Put an enrolment on `stage_code` in `state` since `days` ago, the stages before it finished."""
+    from datetime import timedelta
+
+    from vigtrain.pathways.models import StageState
+
+    now = utcnow()
+    target = enrolment.stage_record(stage_code).position
+    for record in enrolment.stages:
+        if record.position < target:
+            record.state = StageState.ACCREDITED if record.position else StageState.COMPLETE
+        elif record.position == target:
+            record.state, record.state_since = state, now - timedelta(days=days)
+            record.accrediting_supervisor_id = accreditor.id if accreditor else None
+        else:
+            record.state = StageState.NOT_STARTED
+    enrolment.mark_current_stage()
+    enrolment.last_activity_at = now - timedelta(days=days)
+    db.session.commit()
+
+
+# --- what a request costs ---------------------------------------------------------------------------
+
+
+@contextmanager
+def counting_statements():
+    """The SQL statements issued inside the block, as a list that fills while it runs."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def count_statements(client, url: str) -> int:
+    """How many statements one successful GET of `url` issues."""
+    with counting_statements() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)

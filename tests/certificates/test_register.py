@@ -9,10 +9,10 @@ from html import unescape
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.certificate_factories import insert_certificate, make_holder
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, count_statements
 from vigtrain.audit import AuditEvent
 from vigtrain.certificates.models import CertificateKind, CertificateStatus
 from vigtrain.extensions import db
@@ -148,20 +148,6 @@ def test_the_register_is_paginated_keeping_the_search(app, client):
     assert "name=anna" in first.get_data(as_text=True) and "page=2" in first.get_data(as_text=True)
     second = client.get("/register", query_string={"name": "anna", "page": 2})
     assert listed_names(second) == ["Anna Two"]
-
-
-def count_statements(client, url: str) -> int:
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def test_the_register_costs_the_same_number_of_statements_whatever_its_size(client):

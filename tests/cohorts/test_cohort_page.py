@@ -7,9 +7,9 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event
 
 from tests.cohorts.builders import join, make_cohort, make_enrolments, signed_in
+from tests.factories import count_statements
 from vigtrain.extensions import db
 from vigtrain.pathways.models import EnrolmentStatus, StageState
 
@@ -107,29 +107,14 @@ def test_led_by_lists_the_cohorts_a_person_leads(app, people, versions):
 # --- cost ---------------------------------------------------------------------------------------------
 
 
-def _statements(client, url: str) -> int:
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return count
-
-
 def test_the_cohort_page_costs_the_same_statements_for_2_or_12_members(app, people, versions):
     small = make_cohort("Small 2026", versions["current"])
     large = make_cohort("Large 2026", versions["current"])
     join(small, make_enrolments(2, people["admin"], prefix="Small"))
     join(large, make_enrolments(12, people["admin"], prefix="Large"))
     client = signed_in(app, "admin@example.org")
-    _statements(client, f"/cohorts/{small.id}")  # the first request warms what every page loads once
-    assert _statements(client, f"/cohorts/{small.id}") == _statements(client, f"/cohorts/{large.id}")
+    count_statements(client, f"/cohorts/{small.id}")  # the first request warms what every page loads once
+    assert count_statements(client, f"/cohorts/{small.id}") == count_statements(client, f"/cohorts/{large.id}")
 
 
 def test_the_list_costs_the_same_statements_for_2_or_12_cohorts(app, people, versions):
@@ -139,14 +124,14 @@ def test_the_list_costs_the_same_statements_for_2_or_12_cohorts(app, people, ver
             make_cohort(f"Cohort {number:02d}", versions["current"]),
             make_enrolments(1, people["admin"], prefix=f"A{number}"),
         )
-    _statements(client, "/admin/cohorts/")
-    few = _statements(client, "/admin/cohorts/")
+    count_statements(client, "/admin/cohorts/")
+    few = count_statements(client, "/admin/cohorts/")
     for number in range(2, 12):
         join(
             make_cohort(f"Cohort {number:02d}", versions["current"]),
             make_enrolments(1, people["admin"], prefix=f"A{number}"),
         )
-    assert _statements(client, "/admin/cohorts/") == few
+    assert count_statements(client, "/admin/cohorts/") == few
 
 
 def test_days_in_state_count_uk_days(app, people, versions):

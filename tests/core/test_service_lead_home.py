@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
-from tests.factories import make_enrolment, make_service, make_supervision, make_user
+from tests.factories import count_statements, make_enrolment, make_service, make_supervision, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
@@ -224,20 +223,6 @@ def test_home_links_to_the_leads_own_disclosure_controlled_service_report(app, p
 # --- constant cost ---------------------------------------------------------------------------------
 
 
-def _statements(client, url: str) -> int:
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def _add_staff(people, first: int, count: int) -> None:
     for number in range(first, first + count):
         trainee = make_user(f"t{number:02d}@example.org", name=f"Trainee {number:02d}", service_id=people["north"].id)
@@ -249,8 +234,8 @@ def _add_staff(people, first: int, count: int) -> None:
 def test_service_lead_pages_cost_the_same_with_2_or_12_records(app, people):
     lena = _client(app, "lena@example.org")
     _add_staff(people, 0, 2)
-    few = {url: _statements(lena, url) for url in ("/home", "/service/staff")}
+    few = {url: count_statements(lena, url) for url in ("/home", "/service/staff")}
     _add_staff(people, 2, 10)
-    many = {url: _statements(lena, url) for url in ("/home", "/service/staff")}
+    many = {url: count_statements(lena, url) for url in ("/home", "/service/staff")}
     assert "See all 12 training records" in lena.get("/home").get_data(as_text=True)
     assert many == few

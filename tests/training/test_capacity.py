@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.factories import make_enrolment, make_supervision, make_user
+from tests.factories import counting_statements, make_enrolment, make_supervision, make_user
 from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
 from vigtrain.dates import utcnow
@@ -145,31 +144,17 @@ def test_summary_says_the_load_against_the_capacity(load, summary):
     assert load.over_capacity is summary.startswith("Over")
 
 
-@contextmanager
-def _counting_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def test_loads_cost_the_same_statements_for_one_person_or_many(caseload):
     ids = [user.id for user in caseload.values() if isinstance(user, User)]
     sue_id = caseload["supervisor"].id
     db.session.expire_all()
-    with _counting_statements() as one:
+    with counting_statements() as one:
         capacity.loads([sue_id])
     db.session.expire_all()
-    with _counting_statements() as many:
+    with counting_statements() as many:
         capacity.loads(ids)
     assert len(one) == len(many) <= 6
-    with _counting_statements() as none:
+    with counting_statements() as none:
         assert capacity.loads([]) == {}
     assert none == []
 
@@ -293,13 +278,13 @@ def test_page_costs_the_same_statements_whatever_the_number_of_supervisors(app, 
     url = "/admin/capacity?sort=load&over=1"
     caseload["supervisor"].trainee_capacity = 1
     db.session.commit()
-    with _counting_statements() as few:
+    with counting_statements() as few:
         assert admin_client.get(url).status_code == 200
     for number in range(6):
         supervisor = make_user(f"extra{number}@example.org", roles=(Role.SUPERVISOR,), trainee_capacity=1)
         for trainee in range(2):
             make_enrolment(make_user(f"x{number}-{trainee}@example.org"), supervisor, actor=caseload["admin"])
-    with _counting_statements() as many:
+    with counting_statements() as many:
         response = admin_client.get(url)
     assert len(_listed(response)) == 7
     assert len(many) == len(few)

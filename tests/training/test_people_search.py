@@ -7,9 +7,9 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.factories import make_enrolment, make_service, make_user, pathway_version
+from tests.factories import count_statements, make_enrolment, make_service, make_user, pathway_version
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment
@@ -126,27 +126,12 @@ def test_accreditor_search_is_national_leaves_out_the_personal_supervisor_and_sh
 
 
 def test_the_search_costs_the_same_statements_for_few_or_many_people(app, world):
-    def statements(query: str) -> int:
-        count = 0
-
-        def counter(*_args):
-            nonlocal count
-            count += 1
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            assert client.get(query).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-        return count
-
     client = _client(app, "admin@example.org")
-    few = statements("/people/search?for=enrol_supervisor&q=su")
+    few = count_statements(client, "/people/search?for=enrol_supervisor&q=su")
     for number in range(15):
         make_user(f"s{number}@example.org", roles=(Role.SUPERVISOR,), name=f"Sunny {number}", commit=False)
     db.session.commit()
-    assert statements("/people/search?for=enrol_supervisor&q=su") == few
+    assert count_statements(client, "/people/search?for=enrol_supervisor&q=su") == few
 
 
 # --- the enrol form with and without JavaScript ------------------------------------------------------
