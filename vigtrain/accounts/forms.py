@@ -15,7 +15,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from vigtrain.accounts.models import Role
-from vigtrain.forms import strip
+from vigtrain.forms import PersonField, strip
 
 EMAIL_VALIDATORS = [
     DataRequired("Enter your email address"),
@@ -164,3 +164,16 @@ class UserSearchForm(FlaskForm):
 
     q = StringField("Search by name or email", filters=[strip], validators=[Length(max=100)], widget=GovTextInput())
     role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], default="", widget=GovSelect())
+
+
+class ServiceLeadForm(FlaskForm):
+    person = PersonField(
+        "Add a service lead",
+        purpose="service_lead",
+        noun="person",
+        description=(
+            "Someone who works at this service. Service leads read its outcome report and its staff's "
+            "training progress."
+        ),
+    )
+    submit = SubmitField("Make service lead", widget=GovSubmitInput())

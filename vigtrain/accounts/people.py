@@ -102,12 +102,19 @@ def _cohort_lead(actor: User, _context: Any) -> Scope | None:
     return Scope((Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR), emails=True) if is_administrator(actor) else None
 
 
+def _service_lead(actor: User, service: Any) -> Scope | None:
+    """Anyone who works at the service may be made one of its leads."""
+    if service is None or not is_administrator(actor):
+        return None
+    return Scope(tuple(Role), own_service=True, service_id=service.id, excluding=(actor.id,), emails=True)
+
+
 @dataclass(frozen=True)
 class Purpose:
     name: str
     noun: str  # what the field chooses, for messages: "trainee", "supervisor"
     scope: Callable[[User, Any], Scope | None]
-    context: str | None = None  # what the context id names: "enrolment", "stage" or nothing
+    context: str | None = None  # what the context id names: "enrolment", "stage", "service" or nothing
     shows_load: bool = False  # supervisors' load beside their names
 
 
@@ -120,6 +127,7 @@ PURPOSES = {
         Purpose("accreditor", "accrediting supervisor", _accreditor, "stage", shows_load=True),
         Purpose("session_supervisor", "supervisor", _session_supervisor, "enrolment"),
         Purpose("cohort_lead", "course lead", _cohort_lead, shows_load=True),
+        Purpose("service_lead", "person", _service_lead, "service"),
     )
 }
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from vigtrain import audit
 from vigtrain.accounts.models import RecoveryCode, Role, User, new_security_stamp
 from vigtrain.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
+from vigtrain.accounts.queries import role_holders
 from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
@@ -288,6 +289,36 @@ def update_account(
     after = user_snapshot(user)
     if after != before:
         audit.record(actor, "user.updated", user, before=before, after=after)
+
+
+def appoint_service_lead(actor: User, person: User, service: Service) -> None:
+    """Make someone who works at `service` one of its leads (they then read its reports and its
+    staff's training progress)."""
+    if actor.id == person.id:
+        raise DomainError("You cannot change your own roles; ask another administrator", field="person")
+    if not person.is_active_flag or person.service_id != service.id:
+        raise DomainError(f"Choose someone whose account is active and who works at {service.name}", field="person")
+    if person.has_role(Role.SERVICE_LEAD):
+        raise DomainError(f"{person.display_name} is already a service lead", field="person")
+    before = user_snapshot(person)
+    person.set_roles(set(person.roles) | {Role.SERVICE_LEAD})
+    audit.record(actor, "user.service_lead_appointed", person, before=before, after=user_snapshot(person))
+
+
+def stand_down_service_lead(actor: User, person: User) -> None:
+    """Take the service lead role away (the account and its other roles stay)."""
+    if actor.id == person.id:
+        raise DomainError("You cannot change your own roles; ask another administrator")
+    if not person.has_role(Role.SERVICE_LEAD):
+        raise DomainError(f"{person.display_name} is not a service lead")
+    before = user_snapshot(person)
+    person.set_roles(set(person.roles) - {Role.SERVICE_LEAD})
+    audit.record(actor, "user.service_lead_stood_down", person, before=before, after=user_snapshot(person))
+
+
+def service_leads(service: Service) -> list[User]:
+    """The active leads of a service, by name."""
+    return list(db.session.scalars(role_holders(Role.SERVICE_LEAD).where(User.service_id == service.id)))
 
 
 def unlock_account(actor: User, user: User) -> None:

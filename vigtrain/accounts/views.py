@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 
 from vigtrain import transactions
-from vigtrain.accounts import services
+from vigtrain.accounts import people, services
 from vigtrain.accounts.forms import (
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -20,6 +20,7 @@ from vigtrain.accounts.forms import (
     InviteForm,
     LoginForm,
     SecondFactorForm,
+    ServiceLeadForm,
     SetPasswordForm,
     UserSearchForm,
 )
@@ -28,6 +29,7 @@ from vigtrain.accounts.passwords import verify_password
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db, limiter, login_manager
 from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.organisations.models import Service
 from vigtrain.organisations.services import active_services, service_choices
 from vigtrain.pagination import paginate
 from vigtrain.qrcodes import qr_svg
@@ -350,6 +352,47 @@ def _load_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     require(user is not None, "no such user", 404)
     return user
+
+
+def _load_service(service_id: int) -> Service:
+    service = db.session.get(Service, service_id)
+    require(service is not None, "no such service", 404)
+    return service
+
+
+@admin_bp.route("/service-leads/<int:service_id>", methods=["GET", "POST"])
+@administrator_required
+def service_leads(service_id: int):
+    """A service's leads, and making someone who works there one of them (found by search)."""
+    service = _load_service(service_id)
+    form = ServiceLeadForm()
+    binding = people.bind(form, current_user._get_current_object(), service)
+    if not binding.searching and form.validate_on_submit():
+        person = people.chosen(form.person)
+        if transactions.submit(form, lambda: services.appoint_service_lead(current_user, person, service)):
+            flash(f"{person.display_name} is now a service lead for {service.name}.", "success")
+            return redirect(url_for(".service_leads", service_id=service.id))
+    return render_template(
+        "accounts/admin/service_leads.html",
+        service=service,
+        leads=services.service_leads(service),
+        form=form,
+        action_form=ActionForm(),
+    ), form_status(form)
+
+
+@admin_bp.route("/service-leads/<int:service_id>/<int:user_id>/stand-down", methods=["POST"])
+@administrator_required
+def stand_down_service_lead(service_id: int, user_id: int):
+    service = _load_service(service_id)
+    person = _load_user(user_id)
+    require(person.service_id == service.id, "not this service's lead", 404)
+    # A refusal (say, standing oneself down) is flashed on the page it returns to.
+    if ActionForm().validate_on_submit() and transactions.submit(
+        None, lambda: services.stand_down_service_lead(current_user, person)
+    ):
+        flash(f"{person.display_name} is no longer a service lead.", "success")
+    return redirect(url_for(".service_leads", service_id=service.id))
 
 
 @admin_bp.route("/<int:user_id>")

@@ -26,6 +26,7 @@ from vigtrain.cohorts.queries import cohort_choices
 from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.organisations.models import Service
 from vigtrain.organisations.services import regions
 from vigtrain.pagination import paginate, query_args
 from vigtrain.pathways.definitions import RequirementKind, principles
@@ -464,11 +465,14 @@ def search_people():
     return response
 
 
-def _search_context(kind: str | None, given: str) -> Enrolment | StageRecord | None:
-    """The record a search is for (an enrolment or a stage), or None when it names none."""
+SEARCH_CONTEXTS = {"enrolment": Enrolment, "stage": StageRecord, "service": Service}
+
+
+def _search_context(kind: str | None, given: str) -> Enrolment | StageRecord | Service | None:
+    """The record a search is for (an enrolment, a stage or a service), or None when it names none."""
     if kind is None or not given.isdigit() or len(given) > 12:
         return None
-    return db.session.get(Enrolment if kind == "enrolment" else StageRecord, int(given))
+    return db.session.get(SEARCH_CONTEXTS[kind], int(given))
 
 
 # --- queues ----------------------------------------------------------------------------------------
