@@ -82,7 +82,16 @@ def test_admin_pages_fit_320px(browse_mobile, live_server):
     browse_mobile.sign_in("admin@example.org", PASSWORD)
 
     too_wide = {}
-    for path in ("/admin/users/", "/admin/services/", "/admin/audit", "/admin/outbox/"):
+    for path in (
+        "/admin/users/",
+        "/admin/services/",
+        "/admin/audit",
+        "/admin/outbox/",
+        "/admin/records",
+        "/admin/records?stage=stage-2",
+        "/admin/capacity",
+        "/enrolments/new",
+    ):
         browse_mobile.visit(path)
         too_wide[path] = horizontal_overflow(page)
     browse_mobile.act(lambda: page.get_by_role("link", name="You have been invited to vigtrain").click())
