@@ -112,7 +112,8 @@ def test_trainee_from_stage_one_to_ratified_accreditation(person):
     # A supervision session with the personal supervisor.
     session_day = now - timedelta(days=370)
     tara.visit("/supervision/new")
-    expect(page.get_by_label("Supervisor", exact=True)).to_have_value(str(supervisor.id))
+    # The personal supervisor is already chosen; someone else would be found by searching.
+    expect(page.get_by_role("radio", name=SUPERVISOR[1])).to_be_checked()
     _fill_date(page, "Date of the session", session_day)
     page.get_by_label("1 hour", exact=True).check()
     tara.act(lambda: page.get_by_role("button", name="Save session").click())
@@ -293,12 +294,17 @@ def _sign_off(supervisor: Browse, stage_path: str) -> None:
 
 
 def _ask_accreditor(who: Browse) -> None:
-    """On a signed-off stage's page: only accrediting supervisors other than the personal supervisor are offered."""
+    """On a signed-off stage's page: a search finds accrediting supervisors, never the personal supervisor."""
     page = who.page
-    choice = page.get_by_label("Accrediting supervisor", exact=True)
-    offered = choice.locator("option").all_inner_texts()
-    assert offered == ["Choose an accrediting supervisor", f"{ACCREDITOR[1]} ({ACCREDITOR[0]})"]
-    choice.select_option(label=f"{ACCREDITOR[1]} ({ACCREDITOR[0]})")
+    search = page.get_by_role("combobox", name="Search for the accrediting supervisor")
+    search.fill(SUPERVISOR[1][:3])
+    expect(page.get_by_role("listbox")).to_contain_text("Nobody found")
+    search.fill(ACCREDITOR[1][:4])
+    options = page.get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text(ACCREDITOR[1])
+    options.first.click()
+    expect(page.get_by_role("radio", name=ACCREDITOR[1])).to_be_checked()
     who.act(lambda: page.get_by_role("button", name="Ask this accrediting supervisor").click())
     _banner(page, f"{ACCREDITOR[1]} has been asked to hold the")
     _state_is(page, "With accrediting supervisor")

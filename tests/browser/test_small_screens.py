@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, make_admin, make_service, make_user
+from tests.factories import PASSWORD, make_admin, make_enrolment, make_service, make_user
 from vigtrain.accounts import services as accounts
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
@@ -68,7 +68,13 @@ def test_pages_fit_320px_and_the_menu_opens(browse_mobile):
 def test_admin_pages_fit_320px(browse_mobile, live_server):
     """Wide tables scroll inside their own region; a long link in an email wraps. The page never scrolls."""
     admin = make_admin()
-    make_service("Northfield Community Health NHS Trust")
+    northfield = make_service("Northfield Community Health NHS Trust")
+    # A training record for the records list and the capacity page to show (stage-2 is a filter choice).
+    make_enrolment(
+        make_user("tariq.trainee@example.org", name="Tariq Trainee", service_id=northfield.id),
+        make_user("sue.supervisor@example.org", roles=(Role.SUPERVISOR,), name="Sue Supervisor"),
+        actor=admin,
+    )
     accounts.invite_user(
         admin,
         "nia.newcomer@example.org",
@@ -86,11 +92,11 @@ def test_admin_pages_fit_320px(browse_mobile, live_server):
         "/admin/users/",
         "/admin/services/",
         "/admin/audit",
-        "/admin/outbox/",
         "/admin/records",
         "/admin/records?stage=stage-2",
         "/admin/capacity",
         "/enrolments/new",
+        "/admin/outbox/",  # last: the invitation is opened from here
     ):
         browse_mobile.visit(path)
         too_wide[path] = horizontal_overflow(page)

@@ -42,7 +42,7 @@ def test_log_on_a_phone_then_supervisor_confirms(browser, live_server):
     tess.visit("/supervision/new")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     expect(page.get_by_label("1 hour", exact=True)).to_be_checked()
-    expect(page.get_by_label("Supervisor", exact=True)).to_have_value(str(supervisor.id))
+    expect(page.get_by_role("radio", name=supervisor.display_name)).to_be_checked()
     tess.act(lambda: page.get_by_role("button", name="Save session").click())
     expect(page.locator(".govuk-notification-banner")).to_be_visible()
     page.context.close()

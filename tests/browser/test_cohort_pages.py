@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import Browse, browser, live_server, mobile_page  # noqa: F401  (fixtures)
+from tests.browser.conftest import Browse
 from tests.browser.test_small_screens import assert_fits
 from tests.cohorts.builders import join, make_cohort, make_enrolments
+from tests.cohorts.conftest import people, versions  # noqa: F401  (fixtures)
 from tests.factories import PASSWORD
 from vigtrain.cohorts.models import Cohort
 from vigtrain.extensions import db
@@ -15,12 +16,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browse_mobile(mobile_page, live_server, request) -> Browse:  # noqa: F811
+def browse_mobile(mobile_page, live_server, request) -> Browse:
     return Browse(mobile_page, live_server, request.node.name + "-mobile")
 
 
 @pytest.fixture
-def cohort(app, people, versions) -> Cohort:
+def cohort(app, people, versions) -> Cohort:  # noqa: F811  (the imported fixtures)
     cohort = make_cohort("Initial Training Course North West England 2026", versions["current"], lead=people["al"])
     join(cohort, make_enrolments(3, people["admin"], prefix="Trainee With A Rather Long Name"))
     return cohort
