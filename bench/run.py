@@ -61,7 +61,7 @@ PAGES = [
     ("administrator", seed.ADMIN, "/admin/records"),
     ("administrator", seed.ADMIN, "/admin/records?stage=stage-2&state=signed_off&waiting=14"),
     ("administrator", seed.ADMIN, "/admin/records?q=person+12&sort=name"),
-    ("administrator", seed.ADMIN, "/admin/records?supervisor=supervisor+1&sort=waiting"),
+    ("administrator", seed.ADMIN, "/admin/records?supervisor=supervisor+12&sort=waiting"),
     ("administrator", seed.ADMIN, "/admin/capacity"),
     ("administrator", seed.ADMIN, "/admin/capacity?sort=load&over=1"),
     ("administrator", seed.ADMIN, "/enrolments/new"),

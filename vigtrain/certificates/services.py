@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
@@ -146,7 +146,9 @@ def awaiting_issue_query() -> Select:
     return (
         select(StageRecord)
         .where(_earned_condition(), ~issued)
-        .options(joinedload(StageRecord.enrolment, innerjoin=True))
+        # The page's records bring their enrolments in one more query, rather than every earned
+        # record joining its enrolment (and its people) before the sort picks a page of them.
+        .options(selectinload(StageRecord.enrolment))
         .order_by(StageRecord.is_final.desc(), StageRecord.id)
     )
 
