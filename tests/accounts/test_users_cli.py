@@ -287,3 +287,22 @@ def test_deactivating_twice_says_so_and_changes_nothing(app):
     assert "already deactivated" in result.output
     assert stored("gone@example.org").session_version == version
     assert audit_actions() == []
+
+
+def test_an_address_taken_while_the_command_runs_is_refused_with_a_message(app, monkeypatch):
+    """The other operator's account is committed after both checks looked: the insert fails in the
+    database, the change runs again, and this time the check says the address is taken."""
+    from vigtrain.accounts import cli
+
+    make_user("race@example.org", name="First Operator's Person")
+    real = cli.find_user_by_email
+    looks = iter([None, None])  # the check before the transaction, and the first check inside it
+    monkeypatch.setattr(cli, "find_user_by_email", lambda email: next(looks, real(email)))
+    before = users_count()
+    result = run(
+        app, "create", "--email", "race@example.org", "--name", "Second", "--role", "trainee", "--password", STRONG
+    )
+    assert result.exit_code == 1
+    assert "There is already an account with the email address race@example.org" in result.output
+    assert "Traceback" not in result.output
+    assert users_count() == before

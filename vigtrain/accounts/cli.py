@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from vigtrain import audit, transactions
 from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.accounts.passwords import hash_password, password_problem
-from vigtrain.accounts.services import find_user_by_email, normalise_email, user_snapshot
+from vigtrain.accounts.services import find_user_by_email, normalise_email, set_active, user_snapshot
 from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
@@ -116,7 +116,8 @@ def create_user(
         audit.record(None, "user.created_from_cli", user, after=user_snapshot(user))
         return user
 
-    user = transactions.command(create)
+    # Two operators taking one address at once: the loser's second run finds it taken and says so.
+    user = transactions.command(create, retries=1)
     where = f" at {user.service.name}" if user.service else ""
     click.echo(f"Created {user.email} ({user.display_name}{where}): {', '.join(sorted(user.roles))}.")
     if user.has_role(Role.ADMINISTRATOR):
@@ -158,8 +159,7 @@ def deactivate_user(email: str) -> None:
 
     def deactivate() -> None:
         before = user_snapshot(user)
-        user.is_active_flag = False
-        user.session_version += 1  # every copy of every session cookie stops working
+        set_active(user, False)
         audit.record(None, "user.deactivated_from_cli", user, before=before, after=user_snapshot(user))
 
     transactions.command(deactivate)

@@ -42,7 +42,7 @@ ROLE_HINTS = {
     Role.TRAINEE: "Working through a training pathway.",
     Role.SUPERVISOR: "Supervises trainees and signs off their stages.",
     Role.ACCREDITING_SUPERVISOR: "Can be asked to accredit another supervisor's trainee.",
-    Role.SERVICE_LEAD: "Reads their service's outcome reports.",
+    Role.SERVICE_LEAD: "Reads their service's outcome reports and its staff's training progress.",
     Role.ADMINISTRATOR: "Manages accounts, ratifies accreditation and issues certificates.",
 }
 

@@ -283,12 +283,17 @@ def update_account(
     user.display_name = display_name.strip()
     user.set_roles(roles)
     user.service = service
-    if user.is_active_flag and not active:
-        user.session_version += 1  # a deactivated account is signed out everywhere at once
-    user.is_active_flag = active
+    set_active(user, active)
     after = user_snapshot(user)
     if after != before:
         audit.record(actor, "user.updated", user, before=before, after=after)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Turn an account on or off; one turned off is signed out everywhere at once (the caller audits)."""
+    if user.is_active_flag and not active:
+        user.session_version += 1
+    user.is_active_flag = active
 
 
 def appoint_service_lead(actor: User, person: User, service: Service) -> None:
