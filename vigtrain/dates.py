@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def days_since(moment: datetime, on: date) -> int:
+    """Whole UK calendar days from `moment` to `on` (0 on the same day, never negative)."""
+    return max((on - moment.astimezone(UK).date()).days, 0)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (the 31st becomes the month's last day; 29 February, the 28th)."""
     index = day.month - 1 + months

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from vigtrain.accounts.models import Role, User, UserRole
+
+MAX_TERM = 100
+
+
+def name_or_email_holds(text: str) -> ColumnElement[bool]:
+    """People whose name or email address holds the words typed, whatever their case."""
+    words = " ".join(text.split())[:MAX_TERM].lower()
+    return or_(
+        func.lower(User.display_name).contains(words, autoescape=True), User.email.contains(words, autoescape=True)
+    )
 
 
 def role_holders(role: Role, excluding: Sequence[int] = ()) -> Select:

@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from vigtrain import transactions
 from vigtrain.accounts import people, services
@@ -26,6 +26,7 @@ from vigtrain.accounts.forms import (
 )
 from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.accounts.passwords import verify_password
+from vigtrain.accounts.queries import name_or_email_holds
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db, limiter, login_manager
 from vigtrain.forms import ActionForm, add_error, form_status
@@ -314,13 +315,7 @@ def list_users():
     query = select(User).order_by(User.display_name, User.id)
     valid = form.validate()
     if valid and form.q.data:
-        term = form.q.data.lower()
-        query = query.where(
-            or_(
-                func.lower(User.display_name).contains(term, autoescape=True),
-                User.email.contains(term, autoescape=True),
-            )
-        )
+        query = query.where(name_or_email_holds(form.q.data))
     if valid and form.role.data:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == form.role.data)))
     page = paginate(query, request.args.get("page"))

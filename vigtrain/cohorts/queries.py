@@ -80,7 +80,7 @@ def member_rows(enrolments: Sequence[Enrolment], on: date) -> list[MemberRow]:
     rows = []
     for enrolment in enrolments:
         stage = next((record for record in enrolment.stages if record.is_current), None)
-        days = max((on - _uk_date(stage.state_since)).days, 0) if stage is not None else None
+        days = stage.days_in_state(on) if stage is not None else None
         rows.append(MemberRow(enrolment, stage, days, _uk_date(enrolment.last_activity_at)))
     return rows
 

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
-from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.dates import UTCDateTime, days_since, utcnow
 from vigtrain.extensions import db, str_enum
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.definitions import Pathway, pathway_from_json
@@ -209,6 +209,10 @@ class StageRecord(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    def days_in_state(self, on: date) -> int:
+        """Whole days the stage has been in its state on `on`, as every list shows it."""
+        return days_since(self.state_since, on)
 
     @property
     def has_statement(self) -> bool:

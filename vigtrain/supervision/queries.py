@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
@@ -55,18 +56,33 @@ def own_and_led_query(user: User, status: SessionStatus | None = None) -> Select
     return query.order_by(*NEWEST_FIRST)
 
 
+def _awaiting_confirmation() -> tuple:
+    """A session waits for its supervisor's confirmation: logged, and not on the supervisor's own record.
+
+    Join `SupervisionSession.enrolment` to use it.
+    """
+    return (SupervisionSession.status == SessionStatus.LOGGED, Enrolment.trainee_id != SupervisionSession.supervisor_id)
+
+
 def queue_query(supervisor: User) -> Select:
     """Sessions awaiting this supervisor's confirmation, oldest first, across all their trainees."""
     return (
         select(SupervisionSession)
         .join(SupervisionSession.enrolment)
-        .where(
-            SupervisionSession.supervisor_id == supervisor.id,
-            SupervisionSession.status == SessionStatus.LOGGED,
-            Enrolment.trainee_id != supervisor.id,
-        )
+        .where(SupervisionSession.supervisor_id == supervisor.id, *_awaiting_confirmation())
         .order_by(SupervisionSession.session_date, SupervisionSession.start_time, SupervisionSession.id)
     )
+
+
+def awaiting_by_supervisor(supervisor_ids: Sequence[int]) -> dict[int, int]:
+    """How many sessions await each of these supervisors' confirmation, in one grouped query."""
+    rows = db.session.execute(
+        select(SupervisionSession.supervisor_id, func.count())
+        .join(SupervisionSession.enrolment)
+        .where(SupervisionSession.supervisor_id.in_(supervisor_ids), *_awaiting_confirmation())
+        .group_by(SupervisionSession.supervisor_id)
+    )
+    return dict(rows.tuples().all())
 
 
 def awaiting_counts(supervisor: User) -> dict[int, int]:
@@ -80,12 +96,8 @@ def awaiting_counts(supervisor: User) -> dict[int, int]:
 
 
 def awaiting_total(supervisor: User) -> int:
-    """How many sessions await this supervisor's confirmation, in all."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(SupervisionSession)
-        .where(SupervisionSession.supervisor_id == supervisor.id, SupervisionSession.status == SessionStatus.LOGGED)
-    )
+    """How many sessions await this supervisor's confirmation, in all: the queue's length."""
+    return awaiting_by_supervisor([supervisor.id]).get(supervisor.id, 0)
 
 
 def loggable_enrolments(user: User) -> list[Enrolment]:

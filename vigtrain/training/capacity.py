@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, func, select, union_all
 
 from vigtrain import audit
 from vigtrain.accounts.models import Role, User, UserRole
-from vigtrain.dates import UK, today
+from vigtrain.accounts.queries import name_or_email_holds
+from vigtrain.dates import days_since, today
 from vigtrain.errors import DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, PathwayVersion, StageRecord, StageState
 from vigtrain.pathways.queries import OPEN_ENROLMENT
 from vigtrain.security import can_manage_capacity
-from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.supervision.queries import awaiting_by_supervisor
 
 MAX_CAPACITY = 200
 CAPACITY_ROLES = (Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR)
@@ -91,10 +92,6 @@ def _with_accreditor() -> tuple:
     return (StageRecord.accrediting_supervisor_id.is_not(None), StageRecord.state == StageState.WITH_ACCREDITOR)
 
 
-def _days_since(moment: datetime | None) -> int | None:
-    return None if moment is None else max((today() - moment.astimezone(UK).date()).days, 0)
-
-
 # --- the figures --------------------------------------------------------------------------------------
 
 
@@ -107,7 +104,7 @@ def loads(user_ids: Sequence[int]) -> dict[int, Load]:
     stages = _trainees_by_stage(ids)
     accrediting = _stages_with_accreditor(ids)
     submitted = _stages_submitted(ids)
-    sessions = _sessions_to_confirm(ids)
+    sessions = awaiting_by_supervisor(ids)
     result = {}
     for user_id in ids:
         by_stage = stages.get(user_id, {})
@@ -120,7 +117,7 @@ def loads(user_ids: Sequence[int]) -> dict[int, Load]:
             accrediting=to_accredit,
             sessions_to_confirm=sessions.get(user_id, 0),
             awaiting=to_accredit + to_sign_off,
-            oldest_wait_days=_days_since(min(waiting_since, default=None)),
+            oldest_wait_days=days_since(min(waiting_since), today()) if waiting_since else None,
             capacity=capacities.get(user_id),
         )
     return result
@@ -186,21 +183,6 @@ def _stages_submitted(ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
     return {user_id: (number, since) for user_id, number, since in rows}
 
 
-def _sessions_to_confirm(ids: list[int]) -> dict[int, int]:
-    """Sessions awaiting their confirmation: those `supervision.queries.queue_query` lists, counted per person."""
-    rows = db.session.execute(
-        select(SupervisionSession.supervisor_id, func.count())
-        .join(SupervisionSession.enrolment)
-        .where(
-            SupervisionSession.supervisor_id.in_(ids),
-            SupervisionSession.status == SessionStatus.LOGGED,
-            Enrolment.trainee_id != SupervisionSession.supervisor_id,
-        )
-        .group_by(SupervisionSession.supervisor_id)
-    )
-    return dict(rows.tuples().all())
-
-
 # --- the capacity page --------------------------------------------------------------------------------
 
 
@@ -230,13 +212,7 @@ def supervisors_query(
         User.is_active_flag.is_(True), User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles)))
     )
     if search:
-        term = search.lower()
-        query = query.where(
-            or_(
-                func.lower(User.display_name).contains(term, autoescape=True),
-                User.email.contains(term, autoescape=True),
-            )
-        )
+        query = query.where(name_or_email_holds(search))
     by_name = (User.display_name, User.id)
     if not (over_capacity_only or by_load):
         return query.order_by(*by_name)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased, joinedload
 
 from vigtrain.accounts.models import User
 from vigtrain.certificates.services import awaiting_issue_query
-from vigtrain.dates import UK
 from vigtrain.extensions import db
 from vigtrain.pathways.models import (
     Enrolment,
@@ -202,7 +201,7 @@ def waiting_on(rows: Sequence[TraineeRow], on: date) -> dict[int, str]:
             ratifying = record is not None and record.state is StageState.ACCREDITED
             words = AWAITING_RATIFICATION if ratifying else None
         if words is not None:
-            days = max((on - record.state_since.astimezone(UK).date()).days, 0)
+            days = record.days_in_state(on)
             span = "less than a day" if days == 0 else f"{days} day{'' if days == 1 else 's'}"
             waiting[row.enrolment.id] = words.format(days=span, ago="today" if days == 0 else f"{span} ago")
     return waiting

@@ -20,8 +20,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from vigtrain.accounts.models import User
+from vigtrain.accounts.queries import name_or_email_holds
 from vigtrain.cohorts.models import Cohort
-from vigtrain.dates import UTC, utcnow
+from vigtrain.dates import UK, UTC, utcnow
 from vigtrain.dcs.export import csv_cell
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
@@ -78,10 +79,7 @@ trainee = aliased(User, name="trainee_person")
 
 def _contains(term: str) -> Select:
     """Ids of people whose name or email holds the words given."""
-    words = " ".join(term.split())[:MAX_TERM].lower()
-    return select(User.id).where(
-        or_(func.lower(User.display_name).contains(words, autoescape=True), User.email.contains(words, autoescape=True))
-    )
+    return select(User.id).where(name_or_email_holds(term))
 
 
 def _sort_key(sort: Sort) -> tuple[ColumnElement, bool]:
@@ -232,17 +230,18 @@ def page(filters: Filters, cursor: str | None, size: int, now: datetime | None =
         enrolment.id: enrolment for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(ids)))
     }
     enrolments = [loaded[enrolment_id] for enrolment_id in ids]
-    return Page(rows=describe(enrolments, now), total=total, next_cursor=next_cursor, first=after is None)
+    on = now.astimezone(UK).date()
+    return Page(rows=describe(enrolments, on), total=total, next_cursor=next_cursor, first=after is None)
 
 
-def describe(enrolments: Sequence[Enrolment], now: datetime) -> list[Row]:
+def describe(enrolments: Sequence[Enrolment], on: date) -> list[Row]:
     """Each record with its current stage, days in its state, that stage's accrediting supervisor and
     its cohort's name: two batch queries for the page, whatever its size."""
     accreditor_ids = set()
     rows = []
     for enrolment in enrolments:
         stage = next((record for record in enrolment.stages if record.is_current), None)
-        days = (now - stage.state_since).days if stage is not None and stage.state_since is not None else None
+        days = stage.days_in_state(on) if stage is not None else None
         rows.append(Row(enrolment, stage, days))
         if stage is not None and stage.accrediting_supervisor_id is not None:
             accreditor_ids.add(stage.accrediting_supervisor_id)
