@@ -8,6 +8,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from vigtrain.encryption import KEYS_FILENAME, KEYS_VARIABLE, load_data_keys
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("VIGTRAIN_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 
@@ -138,6 +140,8 @@ class Config:
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url()
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
+        # Encrypt the secrets the database holds (vigtrain/encryption.py); never kept in the database.
+        self.DATA_KEYS = load_data_keys(os.environ.get(KEYS_VARIABLE), INSTANCE_DIR / KEYS_FILENAME)
         # Outside the web root; served only as attachments to people allowed to read them.
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
         # The public address: it is written into signed credentials and QR codes, so it never comes
@@ -182,6 +186,8 @@ class TestConfig(Config):
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+        # Fixed, so tests never write to instance/ and every worker of a parallel run agrees.
+        self.DATA_KEYS = ("dmlndHJhaW4gdGVzdHMgb25seTsgbm90IHNlY3JldCE=",)  # "vigtrain tests only; not secret!"
         self.UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), f"vigtrain-test-uploads-{os.getpid()}")
         self.BASE_URL = "http://localhost"
         self.CERTIFICATE_SIGNING_KEY_FILE = os.path.join(
