@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -13,13 +14,23 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
 from vigtrain import create_app
+from vigtrain.accounts.models import User
+from vigtrain.accounts.services import verify_second_factor
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
+from vigtrain.notifications.models import OutboxMessage
+
+# The last revision before secrets were encrypted, and what a database of then held in plain text.
+BEFORE_ENCRYPTION = "b5d7f9a1c3e6"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+HELD_BODY = "Set your password: https://vigtrain.example/invitation/abc123"
 
 
 def _check_migrated_database(url: str) -> None:
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
+        upgrade(revision=BEFORE_ENCRYPTION)
+        user_id, message_id = _insert_plaintext_secrets()
         upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -28,7 +39,10 @@ def _check_migrated_database(url: str) -> None:
             assert connection.execute(sa.text("SELECT count(*) FROM region")).scalar() == 12
 
         _assert_audit_trail_is_append_only()
+        _assert_secrets_are_encrypted_and_still_work(user_id, message_id)
 
+        downgrade(revision=BEFORE_ENCRYPTION)
+        assert _stored(user_id, message_id) == (TOTP_SECRET, HELD_BODY)
         downgrade(revision="base")
         assert "user" not in sa.inspect(db.engine).get_table_names()
         upgrade()
@@ -49,6 +63,50 @@ def _assert_audit_trail_is_append_only() -> None:
             connection.execute(sa.text(statement))
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT action FROM audit_event")).scalar() == "test.event"
+
+
+def _insert_plaintext_secrets() -> tuple[int, int]:
+    at = utcnow().replace(tzinfo=None)
+    with db.engine.begin() as connection:
+        user_id = connection.execute(
+            sa.text(
+                'INSERT INTO "user" (email, display_name, is_active, session_version, security_stamp, '
+                "failed_login_count, created_at, totp_secret, totp_enabled_at) VALUES ('sam@example.org', "
+                "'Sam', :yes, 1, 'stamp', 0, :at, :secret, :at) RETURNING id"
+            ),
+            {"yes": True, "at": at, "secret": TOTP_SECRET},
+        ).scalar()
+        # Rows that refer to the person must survive the column's change of type.
+        connection.execute(sa.text("INSERT INTO user_role (user_id, role) VALUES (:id, 'trainee')"), {"id": user_id})
+        message_id = connection.execute(
+            sa.text(
+                "INSERT INTO outbox_message (created_at, to_address, subject, body, status, attempts) "
+                "VALUES (:at, 'sam@example.org', 'Your invitation', :body, 'held', 0) RETURNING id"
+            ),
+            {"at": at, "body": HELD_BODY},
+        ).scalar()
+    return user_id, message_id
+
+
+def _stored(user_id: int, message_id: int) -> tuple[str, str]:
+    """The secrets as the database holds them (and the person still has their role)."""
+    with db.engine.connect() as connection:
+        secret = connection.execute(sa.text('SELECT totp_secret FROM "user" WHERE id = :id'), {"id": user_id})
+        body = connection.execute(sa.text("SELECT body FROM outbox_message WHERE id = :id"), {"id": message_id})
+        roles = connection.execute(sa.text("SELECT count(*) FROM user_role WHERE user_id = :id"), {"id": user_id})
+        assert roles.scalar() == 1
+        return secret.scalar(), body.scalar()
+
+
+def _assert_secrets_are_encrypted_and_still_work(user_id: int, message_id: int) -> None:
+    secret, body = _stored(user_id, message_id)
+    assert secret.startswith("gAAAAA") and TOTP_SECRET not in secret
+    assert body.startswith("gAAAAA") and "abc123" not in body
+    user = db.session.get(User, user_id)
+    assert verify_second_factor(user, pyotp.TOTP(TOTP_SECRET).now()) == "totp"
+    assert db.session.get(OutboxMessage, message_id).body == HELD_BODY
+    db.session.rollback()
+    db.session.remove()
 
 
 def test_migrations_on_sqlite(tmp_path):

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask create-admin`, `flask users create|list|deactivate`, `flask demo`,
-`flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`."""
+`flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`, `flask data-keys rotate`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(certificates)
     app.cli.add_command(scheduler)
     app.cli.add_command(tokens)
+    app.cli.add_command(data_keys)
 
 
 @click.command("create-admin")
@@ -290,3 +291,20 @@ def list_tokens(email: str) -> None:
             f"{token.id:>6}  {services.status(token).value:<8} {services.MARKER}{token.token_prefix}…  "
             f"until {format_date(services.expiry_date(token))}  {used}  {','.join(token.scopes)}  {token.name}"
         )
+
+
+@click.group("data-keys")
+def data_keys() -> None:
+    """The keys that encrypt the secrets the database holds (VIGTRAIN_DATA_KEYS or instance/data-keys)."""
+
+
+@data_keys.command("rotate")
+def rotate_data_keys() -> None:
+    """Encrypt every stored secret again with the first data key, so that older keys can be removed."""
+    from vigtrain.encryption import DecryptionError, reencrypt_all
+
+    count = transactions.command(reencrypt_all, prefix="Nothing was changed. ", refuse=(DecryptionError,))
+    click.echo(
+        f"Encrypted {count} stored secrets again with the first data key. "
+        "Older keys can be removed once every host lists this one first."
+    )

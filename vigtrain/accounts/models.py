@@ -11,6 +11,7 @@ from sqlalchemy import ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.encryption import EncryptedString
 from vigtrain.extensions import db, str_enum
 from vigtrain.organisations.models import Service
 
@@ -83,7 +84,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted with the data keys: it cannot be hashed, as the server must make the same codes as the phone.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
 

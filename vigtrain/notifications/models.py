@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.encryption import EncryptedString
 from vigtrain.extensions import db, str_enum
 
 
@@ -26,8 +27,9 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     to_address: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(200))
-    # Cleared once sent: message bodies carry one-time links that should not outlive delivery.
-    body: Mapped[str | None] = mapped_column(Text)
+    # Cleared once sent: message bodies carry one-time links that should not outlive delivery, and
+    # encrypted until then, so a copy of the database holds no working link.
+    body: Mapped[str | None] = mapped_column(EncryptedString())
     status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, 10))
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
