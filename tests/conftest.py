@@ -24,6 +24,7 @@ from vigtrain.organisations.services import ensure_regions
 IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = "/usr/bin/chromium"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SUBMISSION_KEY_INPUT = re.compile(r'name="submission_key"[^>]*value="([^"]+)"')
 
 
 def _test_database() -> str:
@@ -107,15 +108,24 @@ class Client(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self, page: str) -> str:
-        response = self.get(page)
-        match = CSRF_INPUT.search(response.get_data(as_text=True))
-        assert match, f"no CSRF token on {page} (status {response.status_code})"
-        return match.group(1)
+        return self.hidden_fields(page)["csrf_token"]
+
+    def hidden_fields(self, page: str) -> dict[str, str]:
+        """The CSRF token and (on a creating form) the one-time submission key the page renders."""
+        html = self.get(page).get_data(as_text=True)
+        match = CSRF_INPUT.search(html)
+        assert match, f"no CSRF token on {page}"
+        fields = {"csrf_token": match.group(1)}
+        if key := SUBMISSION_KEY_INPUT.search(html):
+            fields["submission_key"] = key.group(1)
+        return fields
 
     def submit(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):
-        """POST a form to `url`, taking the CSRF token from `page` (default: `url` itself)."""
+        """POST a form to `url` with the hidden CSRF token and submission key from `page` (default: `url`)."""
         data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token(page or url))
+        if "csrf_token" not in data:
+            for name, value in self.hidden_fields(page or url).items():
+                data.setdefault(name, value)
         # Browsers send a same-origin Referer; over HTTPS the CSRF check requires it.
         scheme = self.application.config["PREFERRED_URL_SCHEME"]
         kwargs.setdefault("headers", {"Referer": f"{scheme}://localhost{page or url}"})

@@ -123,8 +123,10 @@ def _clashing(attempts: list[int], names: list[str]):
 def test_run_does_not_retry_unless_asked(app):
     transactions.run(lambda: make_service("Taken"))
     attempts: list[int] = []
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict) as lost:
         transactions.run(_clashing(attempts, ["Taken", "Fresh"]))
+    assert isinstance(lost.value.__cause__, IntegrityError)
+    assert "Someone else saved the same thing at the same moment" in lost.value.message
     assert len(attempts) == 1
     assert_saved("Taken")
 
@@ -154,7 +156,7 @@ def test_run_retries_a_change_that_lost_a_race_and_commits_the_next_attempt(app)
 def test_run_gives_up_after_the_retries_it_was_given(app):
     transactions.run(lambda: make_service("Taken"))
     attempts: list[int] = []
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         transactions.run(_clashing(attempts, ["Taken"]), retries=2)
     assert len(attempts) == 3
     assert_saved("Taken")

@@ -72,6 +72,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # How long a saved form's one-time key is kept (see vigtrain.submissions): longer than a CSRF
+    # token lives, so any repeat that could still be accepted is recognised.
+    FORM_SUBMISSION_RETENTION = timedelta(days=2)
     # Uploaded files (reflective statements) are at most 10 MB; the request may be a little larger.
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024

@@ -1,12 +1,15 @@
-"""Fields and helpers shared by every domain's forms: choices, whole numbers, GOV.UK dates."""
+"""The base form, and fields and helpers shared by every domain's forms: choices, whole numbers,
+GOV.UK dates, people."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import Field, IntegerField, RadioField, SelectField, SubmitField
+from wtforms import Field, HiddenField, IntegerField, RadioField, SelectField, SubmitField
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import HiddenInput
@@ -14,6 +17,37 @@ from wtforms.widgets import HiddenInput
 from vigtrain.dates import today
 
 OUT_OF_DATE = "This page is out of date. Reload it and try again"
+# Characters no database column can hold: NUL (PostgreSQL refuses it in text) and halves of UTF-16
+# surrogate pairs (they are not characters at all, and cannot be encoded to store).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Remove the hidden control character from this answer (it may have come from copying and pasting)"
+
+
+def unstorable(value: object) -> bool:
+    """True if `value` is text holding a character that cannot be stored."""
+    return isinstance(value, str) and UNSTORABLE.search(value) is not None
+
+
+def search_words(text: str | None, limit: int) -> str:
+    """Words typed into a search box, spaced once, cut to `limit` and without characters that cannot be
+    stored (nobody means to search for them, and PostgreSQL refuses to compare text holding NUL)."""
+    return " ".join(UNSTORABLE.sub("", text or "").split())[:limit]
+
+
+class Form(FlaskForm):
+    """Every vigtrain form: any field sent a character that cannot be stored is refused beside the field.
+
+    Checked here, once, so that no form can forget it and no such value reaches a query or a column
+    (on PostgreSQL it would fail there, after the rules had passed).
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(unstorable(value) for value in (field.raw_data or ())) or unstorable(getattr(field, "query", None)):
+                field.errors = [*field.errors, UNSTORABLE_MESSAGE]
+                valid = False
+        return valid
 
 
 class VersionField(IntegerField):
@@ -29,7 +63,35 @@ class VersionField(IntegerField):
             raise ValueError(OUT_OF_DATE)
 
 
-class ActionForm(FlaskForm):
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class SubmissionKeyField(HiddenField):
+    """A one-time key rendered with a creating form, sent back hidden: `transactions.submit(once=...)`
+    saves each key once, so a double click or a resend cannot save the same thing twice."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(default=_new_submission_key, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # A posted form without its key came from an old page: keep nothing, never a fresh key.
+        self.data = valuelist[0] if valuelist else ""
+
+    def pre_validate(self, form) -> None:
+        if self.data and not SUBMISSION_KEY.match(self.data):
+            raise StopValidation(OUT_OF_DATE)
+
+    @property
+    def key(self) -> str:
+        """The key to claim: "" when none came back (an old page), which `submit` refuses."""
+        return self.data if isinstance(self.data, str) and SUBMISSION_KEY.match(self.data) else ""
+
+
+def _new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ActionForm(Form):
     """A form with no fields: a CSRF-protected button for a single action."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())

@@ -11,6 +11,7 @@ from vigtrain.notifications.models import OutboxMessage
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
 from vigtrain.scheduler import SchedulerLease
+from vigtrain.submissions import FormSubmission
 from vigtrain.supervision.models import SupervisionSession
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Cohort",
     "Cycle",
     "Enrolment",
+    "FormSubmission",
     "LicensedWording",
     "MeasureInvitation",
     "OutboxMessage",

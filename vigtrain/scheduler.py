@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import String, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -118,6 +118,13 @@ def deliver_mail() -> int:
     return transactions.run(lambda: deliver_outbox(limit=200))
 
 
+def forget_form_submissions() -> int:
+    """Forget the one-time keys of forms saved long enough ago that no repeat can still arrive."""
+    from vigtrain.submissions import forget_before
+
+    return transactions.run(lambda: forget_before(utcnow() - current_app.config["FORM_SUBMISSION_RETENTION"]))
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -130,6 +137,7 @@ JOBS = (
     Job("expire-certificates", expire_certificates, "cron", {"hour": 0, "minute": 5, "timezone": UK}),
     Job("resume-bulk-issues", resume_bulk_issues, "interval", {"minutes": 1}),
     Job("deliver-mail", deliver_mail, "interval", {"minutes": 1}),
+    Job("forget-form-submissions", forget_form_submissions, "cron", {"hour": 3, "minute": 20, "timezone": UK}),
 )
 
 

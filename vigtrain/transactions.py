@@ -14,7 +14,12 @@ permission (`PermissionDenied`) and a missing thing (`NotFound`) escape as thems
 Retrying is opt-in, because only the caller knows that running its change again is safe: the
 change must read everything afresh (a rollback expires what the session held) and be idempotent
 by a unique key, as certificate issue is. Then a unique value taken first by a concurrent request,
-a PostgreSQL serialisation failure or a deadlock rolls back and runs the change again.
+a PostgreSQL serialisation failure or a deadlock rolls back and runs the change again. A unique
+value taken first that is not retried escapes as `Conflict` (409): the other request won.
+
+A creating form with no natural unique key carries a one-time key (`vigtrain.submissions`); `submit`
+with `once=` claims it before the change, so the same form sent twice saves once, and the repeat is
+answered with the first one's outcome.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from vigtrain import submissions
 from vigtrain.errors import STALE, Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
-from vigtrain.forms import add_error
+from vigtrain.forms import OUT_OF_DATE, add_error
 
 log = logging.getLogger("vigtrain.transactions")
 
@@ -41,6 +47,10 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # Errors that are answered as themselves (409, 403, 404), never as a message beside a field.
 ESCALATED = (Conflict, PermissionDenied, NotFound)
+CLASH = (
+    "Someone else saved the same thing at the same moment, so this was not saved. "
+    "Check the latest and try again if it is still needed."
+)
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -90,6 +100,8 @@ def run(
                 attempt += 1
                 log.info("retrying a change that lost a race (%s), attempt %d", type(error).__name__, attempt + 1)
                 continue
+            if _retryable(error):
+                raise Conflict(CLASH) from error
             raise
         except BaseException:
             db.session.rollback()
@@ -110,23 +122,49 @@ def _commit_or_roll_back() -> None:
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """What `submit` did: `ok` (truthy) with the service's result, or refused with nothing saved."""
+    """What `submit` did: `ok` (truthy) with the service's result, or refused with nothing saved.
+
+    `repeat`, when set, is where the first copy of a form sent twice led: nothing was saved this time
+    because it was saved then, and the view answers by going there too.
+    """
 
     ok: bool
     value: T | None = None
+    repeat: str | None = None
 
     def __bool__(self) -> bool:
         return self.ok
 
 
-def submit(form: FlaskForm | None, change: Callable[[], T], **options) -> Outcome[T]:
+REPEATED = "This was already saved, so it was not saved again."
+
+
+def submit(
+    form: FlaskForm | None,
+    change: Callable[[], T],
+    *,
+    once: str | None = None,
+    outcome_url: Callable[[T], str] | None = None,
+    **options,
+) -> Outcome[T]:
     """Run a web form's change; a broken rule goes beside its field (or is flashed if no form).
 
-    Conflicts, refused permissions and missing things escape to the app's handlers (409, 403, 404).
+    `once`: the form's one-time key (see `vigtrain.submissions`); `outcome_url` turns the change's
+    result into the address its answer leads to, kept for a repeat. Conflicts, refused permissions
+    and missing things escape to the app's handlers (409, 403, 404).
     """
+    if once is not None:
+        if not once:
+            add_error(form, OUT_OF_DATE) if form is not None else flash(OUT_OF_DATE, "error")
+            return Outcome(False)
+        change = _claiming(once, change, outcome_url)
     try:
         return Outcome(True, run(change, **options))
-    except ESCALATED:
+    except ESCALATED as error:
+        if once and isinstance(error, Conflict) and (first := submissions.earlier(once)) is not None:
+            db.session.rollback()
+            flash(REPEATED, "info")
+            return Outcome(False, repeat=first.outcome_url or "/")
         raise
     except DomainError as error:
         if form is None:
@@ -134,6 +172,17 @@ def submit(form: FlaskForm | None, change: Callable[[], T], **options) -> Outcom
         else:
             add_error(form, error.message, error.field)
         return Outcome(False)
+
+
+def _claiming(key: str, change: Callable[[], T], outcome_url: Callable[[T], str] | None) -> Callable[[], T]:
+    def claimed() -> T:
+        submission = submissions.claim(key)
+        result = change()
+        if outcome_url is not None:
+            submission.outcome_url = outcome_url(result)[:500]
+        return result
+
+    return claimed
 
 
 def command(change: Callable[[], T], *, prefix: str = "", refuse: tuple[type[Exception], ...] = (), **options) -> T:

@@ -76,16 +76,22 @@ def test_nobody_else_can_download_a_certificate(client, admin, holder):
     assert certificate.number not in page(client.get("/certificates"))
 
 
-def test_a_revoked_certificate_is_not_downloadable_by_its_holder(client, admin, holder):
+def test_a_revoked_certificate_is_not_downloadable_by_its_holder_who_is_told_why(client, admin, holder):
     from vigtrain.certificates import services
 
     certificate = make_certificate(admin, holder)
     services.revoke_certificate(admin, certificate, "Issued in error to the wrong person")
     db.session.commit()
     client.login(holder.email)
-    assert client.get(f"/certificates/{certificate.number}.pdf").status_code == 404
+    for address in (f"/certificates/{certificate.number}.pdf", f"/certificates/{certificate.number}/credential.jwt"):
+        gone = client.get(address)
+        assert gone.status_code == 410 and gone.mimetype == "text/html"
+        told = page(gone)
+        assert f"Certificate {certificate.number} was revoked" in told
+        assert "Issued in error to the wrong person" in told and "can no longer be downloaded" in told
     html = page(client.get("/certificates"))
     assert "Revoked" in html and "Issued in error to the wrong person" in html
+    assert "No longer available, because they would present a certificate that is no longer valid" in html
     assert f"/certificates/{certificate.number}.pdf" not in html
     client.post("/logout", data={"csrf_token": client.csrf_token("/certificates")})
     client.login(admin.email)

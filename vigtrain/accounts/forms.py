@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -15,7 +14,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from vigtrain.accounts.models import Role
-from vigtrain.forms import PersonField, strip
+from vigtrain.forms import Form, PersonField, strip
 
 EMAIL_VALIDATORS = [
     DataRequired("Enter your email address"),
@@ -24,13 +23,13 @@ EMAIL_VALIDATORS = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = StringField("Email address", filters=[strip], validators=EMAIL_VALIDATORS, widget=GovTextInput())
     password = PasswordField("Password", validators=[InputRequired("Enter your password")], widget=GovPasswordInput())
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(
         "Security code",
         description="The 6-digit code from your authenticator app, or one of your recovery codes.",
@@ -44,12 +43,12 @@ class SecondFactorForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = StringField("Email address", filters=[strip], validators=EMAIL_VALIDATORS, widget=GovTextInput())
     submit = SubmitField("Send a reset link", widget=GovSubmitInput())
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "New password",
         description="At least 12 characters. A few random words together are strong and easy to remember.",
@@ -70,7 +69,7 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
-class EnableSecondFactorForm(FlaskForm):
+class EnableSecondFactorForm(Form):
     code = StringField(
         "Code from your authenticator app",
         filters=[strip],
@@ -83,14 +82,14 @@ class EnableSecondFactorForm(FlaskForm):
     submit = SubmitField("Turn on two-factor authentication", widget=GovSubmitInput())
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     password = PasswordField(
         "Your password", validators=[InputRequired("Enter your password")], widget=GovPasswordInput()
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     display_name = StringField(
         "Full name",
         filters=[strip],
@@ -114,7 +113,7 @@ class RolesField(SelectMultipleField):
                 raise ValidationError("Select roles from the list")
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     display_name = StringField(
         "Full name",
         filters=[strip],
@@ -158,7 +157,7 @@ class EditAccountForm(AccountForm):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     class Meta:
         csrf = False
 
@@ -166,7 +165,7 @@ class UserSearchForm(FlaskForm):
     role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], default="", widget=GovSelect())
 
 
-class ServiceLeadForm(FlaskForm):
+class ServiceLeadForm(Form):
     person = PersonField(
         "Add a service lead",
         purpose="service_lead",

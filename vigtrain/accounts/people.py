@@ -19,7 +19,7 @@ from sqlalchemy import case, func, or_, select
 
 from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.extensions import db
-from vigtrain.forms import PersonField
+from vigtrain.forms import PersonField, search_words
 from vigtrain.security import (
     can_enrol,
     can_log_supervision,
@@ -145,7 +145,7 @@ class Match:
 
 
 def _term(text: str | None) -> str:
-    return " ".join((text or "").split())[:MAX_QUERY].lower()
+    return search_words(text, MAX_QUERY).lower()
 
 
 def search(scope: Scope, text: str | None, limit: int = LIMIT) -> tuple[list[User], bool]:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from vigtrain.accounts.models import Role, User, UserRole
+from vigtrain.forms import search_words
 
 MAX_TERM = 100
 
 
 def name_or_email_holds(text: str) -> ColumnElement[bool]:
     """People whose name or email address holds the words typed, whatever their case."""
-    words = " ".join(text.split())[:MAX_TERM].lower()
+    words = search_words(text, MAX_TERM).lower()
     return or_(
         func.lower(User.display_name).contains(words, autoescape=True), User.email.contains(words, autoescape=True)
     )

@@ -16,7 +16,7 @@ from datetime import datetime
 import pyotp
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from vigtrain import audit
 from vigtrain.accounts.models import RecoveryCode, Role, User, new_security_stamp
@@ -62,40 +62,80 @@ def user_snapshot(user: User) -> dict:
 # --- signing in ---------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str) -> User:
-    """The user if the password is right; counts failures and soft-locks after too many."""
-    user = find_user_by_email(email)
+def _locked_message(user: User, now: datetime) -> str:
+    until = user.locked_until if user.locked_until is not None and user.locked_until > now else None
+    minutes = max(1, round((until - now).total_seconds() / 60)) if until else 1
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"Too many failed attempts. Try again in {wait}, or reset your password."
+
+
+def claim_attempt(user: User, field: str) -> None:
+    """Count one sign-in attempt (password or second factor) before it is checked, or refuse it.
+
+    The count is taken by one conditional UPDATE, and the caller commits it before checking the
+    secret, so attempts sent at the same moment are each counted and at most the threshold of them
+    are ever checked between a completed sign-in and the lock. A completed sign-in resets it.
+    """
     now = utcnow()
+    taken = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.locked_until.is_(None), User.locked_until <= now),
+            User.failed_login_count < current_app.config["LOGIN_LOCK_THRESHOLD"],
+        )
+        .values(failed_login_count=User.failed_login_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if not taken:
+        raise AccountLocked(_locked_message(user, now), field=field)
+
+
+def _attempt_failed(user: User, action: str) -> None:
+    """Record a wrong password or code; the attempt that reaches the threshold locks the account, once."""
+    now = utcnow()
+    locked = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.failed_login_count >= current_app.config["LOGIN_LOCK_THRESHOLD"])
+        .values(locked_until=now + current_app.config["LOGIN_LOCK_DURATION"], failed_login_count=0)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if locked:
+        audit.record(user, "account.locked", user, after={"locked_until": user.locked_until})
+    else:
+        audit.record(user, action, user, after={"failed_login_count": user.failed_login_count})
+
+
+def begin_sign_in(email: str) -> User | None:
+    """Count a password attempt for the account (see `claim_attempt`); None if there is no such account."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active_flag:
+        return None
+    claim_attempt(user, field="email")
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user if the password is right. Call `begin_sign_in` (and commit) first: it counts the attempt."""
+    user = find_user_by_email(email)
     if user is None or not user.is_active_flag:
         verify_password(None, password)
         raise LoginRefused("Enter a correct email address and password", field="email")
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, round((user.locked_until - now).total_seconds() / 60))
-        raise AccountLocked(
-            f"Too many failed attempts. Try again in {minutes} minutes, or reset your password.",
-            field="email",
-        )
     if not verify_password(user.password_hash, password):
-        user.failed_login_count += 1
-        threshold = current_app.config["LOGIN_LOCK_THRESHOLD"]
-        if user.failed_login_count >= threshold:
-            user.locked_until = now + current_app.config["LOGIN_LOCK_DURATION"]
-            user.failed_login_count = 0
-            audit.record(user, "account.locked", user, after={"locked_until": user.locked_until})
-        else:
-            audit.record(user, "login.failed", user, after={"failed_login_count": user.failed_login_count})
-        db.session.flush()
+        _attempt_failed(user, "login.failed")
         raise LoginRefused("Enter a correct email address and password", field="email")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_login_count = 0
-    user.locked_until = None
     return user
 
 
 def complete_login(user: User) -> None:
-    """Record a finished sign-in (after the second factor, where there is one)."""
+    """Record a finished sign-in (after the second factor, where there is one): the count starts again."""
     user.last_login_at = utcnow()
+    user.failed_login_count = 0
+    user.locked_until = None
     audit.record(user, "login.succeeded", user)
 
 
@@ -405,22 +445,46 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 
 
 def verify_second_factor(user: User, code: str) -> str:
-    """Accept a current TOTP code (once) or an unused recovery code; returns which was used."""
+    """Accept a current TOTP code or an unused recovery code, each once; returns which was used.
+
+    Call `claim_attempt` (and commit) first. Each code is consumed by a conditional UPDATE, so two
+    sign-ins sending the same code at the same moment cannot both succeed.
+    """
     code = (code or "").strip()
     if user.totp_secret and code.replace(" ", "").isdigit():
         counter = _totp_counter(user.totp_secret, code, utcnow())
         # Refuse a replay of a code already used in this or an earlier time-step.
-        if counter is not None and (user.totp_last_counter is None or counter > user.totp_last_counter):
-            user.totp_last_counter = counter
+        if counter is not None and _consume_totp_step(user, counter):
             return "totp"
     digest = _digest(code)
     for recovery in user.recovery_codes:
-        if recovery.used_at is None and hmac.compare_digest(recovery.code_digest, digest):
-            recovery.used_at = utcnow()
+        if hmac.compare_digest(recovery.code_digest, digest) and _consume_recovery_code(recovery):
             audit.record(user, "user.recovery_code_used", user)
             return "recovery"
-    audit.record(user, "login.second_factor_failed", user)
+    _attempt_failed(user, "login.second_factor_failed")
     raise DomainError("The code is not correct", field="code")
+
+
+def _consume_totp_step(user: User, counter: int) -> bool:
+    used = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter))
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user, ["totp_last_counter"])
+    return bool(used)
+
+
+def _consume_recovery_code(recovery: RecoveryCode) -> bool:
+    used = db.session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(recovery, ["used_at"])
+    return bool(used)
 
 
 def remaining_recovery_codes(user: User) -> int:

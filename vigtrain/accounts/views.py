@@ -97,8 +97,9 @@ def login():
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        # A refusal keeps what it counted: the failure count and any lock.
-        signed_in = transactions.submit(
+        # The attempt is counted and committed before the password is checked (so a burst cannot
+        # outrun the lock), and a refusal keeps what it counted.
+        signed_in = transactions.submit(form, lambda: services.begin_sign_in(form.email.data)) and transactions.submit(
             form, lambda: services.authenticate(form.email.data, form.password.data), keep_refused=True
         )
         if not signed_in:
@@ -124,10 +125,11 @@ def verify_second_factor():
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        # A refusal keeps its record of the wrong code in the audit trail.
+        # Counted like a password (committed first, toward the same lock); a refusal keeps its count
+        # and its record of the wrong code in the audit trail.
         verified = transactions.submit(
-            form, lambda: services.verify_second_factor(user, form.code.data), keep_refused=True
-        )
+            form, lambda: services.claim_attempt(user, field="code")
+        ) and transactions.submit(form, lambda: services.verify_second_factor(user, form.code.data), keep_refused=True)
         if verified:
             response = _finish_login(user, pending["next"])
             if verified.value == "recovery":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, StopValidation
 
 from vigtrain.api_tokens.services import DEFAULT_DAYS, EXPIRY_DAYS, MAX_NAME, SCOPES
-from vigtrain.forms import RequiredRadioField, strip
+from vigtrain.forms import Form, RequiredRadioField, strip
 
 
 class ScopesField(SelectMultipleField):
@@ -23,7 +22,7 @@ class ScopesField(SelectMultipleField):
             raise StopValidation("Select what the token may do from the list")
 
 
-class CreateTokenForm(FlaskForm):
+class CreateTokenForm(Form):
     name = StringField(
         "Name",
         description=(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -21,7 +20,15 @@ from vigtrain.casework.models import (
 )
 from vigtrain.casework.services import MAX_END_NOTE, MAX_NOTE
 from vigtrain.errors import DomainError
-from vigtrain.forms import DateInputField, RequiredRadioField, RequiredSelectField, WholeNumberField, strip
+from vigtrain.forms import (
+    DateInputField,
+    Form,
+    RequiredRadioField,
+    RequiredSelectField,
+    SubmissionKeyField,
+    WholeNumberField,
+    strip,
+)
 from vigtrain.pathways.definitions import principles
 from vigtrain.screening import screen
 
@@ -37,7 +44,8 @@ CONSENT_CHOICES = [
 ]
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
+    submission_key = SubmissionKeyField()
     relationship_type = RequiredRadioField(
         "Who is the guidance for?",
         choices=_choices(RELATIONSHIP_LABELS),
@@ -98,7 +106,7 @@ class CaseForm(FlaskForm):
     held_consents: tuple[str, ...] = ()
 
 
-class CloseCaseForm(FlaskForm):
+class CloseCaseForm(Form):
     status = RequiredRadioField(
         "How did the work end?",
         choices=[
@@ -132,7 +140,8 @@ class CloseCaseForm(FlaskForm):
             raise ValidationError(exc.message) from None
 
 
-class CycleForm(FlaskForm):
+class CycleForm(Form):
+    submission_key = SubmissionKeyField()
     filmed_on = DateInputField("Date of filming", subject="the filming date")
     shared_review_on = DateInputField("Date of the shared review", subject="the shared review date")
     clips_count = WholeNumberField(

@@ -15,6 +15,7 @@ from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason
 from vigtrain.dates import today as uk_today
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
+from vigtrain.locks import hold
 from vigtrain.organisations.models import Region
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState
@@ -191,6 +192,7 @@ def close_case(
     today: date,
 ) -> None:
     """Mark the intervention completed or ended early; post measures may still be added up to the end date."""
+    hold(case)
     if not case.is_open:
         raise DomainError("This case has already been closed")
     if status is CaseStatus.OPEN:
@@ -224,6 +226,7 @@ def close_case(
 
 
 def reopen_case(actor: User, case: Case) -> None:
+    hold(case)  # a double click reopens once
     if case.is_open:
         raise DomainError("This case is already open")
     before = audit.snapshot(case, *STATUS_FIELDS)
@@ -328,6 +331,7 @@ def cycle_is_locked(cycle: Cycle) -> bool:
 
 
 def delete_cycle(actor: User, cycle: Cycle) -> None:
+    hold(cycle)  # a double click deletes (and records) once
     if cycle_is_locked(cycle):
         raise DomainError(
             "This cycle counts toward a stage that has been submitted or signed off, so it cannot be deleted. "

@@ -89,7 +89,11 @@ def create_case():
                 form.started_on.data,
                 _consents(form),
             ),
+            once=form.submission_key.key,
+            outcome_url=lambda case: url_for("casework.show_case", code=case.code),
         )
+        if created.repeat:
+            return redirect(created.repeat)
         if created:
             case = created.value
             flash(f"Case {case.code} added. Use this code whenever you refer to this client in vigtrain.", "success")
@@ -196,21 +200,28 @@ def add_cycle(code: str):
     case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner adds cycles")
     form = CycleForm(data={"shared_review_on": today()})
-    if form.validate_on_submit() and transactions.submit(
-        form,
-        lambda: services.add_cycle(
-            current_user,
-            case,
-            form.filmed_on.data,
-            form.shared_review_on.data,
-            form.clips_count.data,
-            form.principles.data or [],
-            form.note.data,
-            today(),
-        ),
-    ):
-        flash(f"Cycle added to case {case.code}.", "success")
-        return redirect(url_for("casework.show_case", code=case.code))
+    after = url_for("casework.show_case", code=case.code)
+    if form.validate_on_submit():
+        added = transactions.submit(
+            form,
+            lambda: services.add_cycle(
+                current_user,
+                case,
+                form.filmed_on.data,
+                form.shared_review_on.data,
+                form.clips_count.data,
+                form.principles.data or [],
+                form.note.data,
+                today(),
+            ),
+            once=form.submission_key.key,
+            outcome_url=lambda _cycle: after,
+        )
+        if added.repeat:
+            return redirect(added.repeat)
+        if added:
+            flash(f"Cycle added to case {case.code}.", "success")
+            return redirect(after)
     return render_template(
         "casework/add_cycle.html", form=form, case=case, max_note=services.MAX_NOTE, max_clips=services.MAX_CLIPS
     ), form_status(form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, StopValidation
@@ -10,10 +9,10 @@ from wtforms.validators import Length, StopValidation
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.services import MAX_REASON
 from vigtrain.extensions import MAX_ID
-from vigtrain.forms import strip
+from vigtrain.forms import Form, strip
 
 
-class BulkIssueForm(FlaskForm):
+class BulkIssueForm(Form):
     """Stage records chosen from the issue queue (checked again by the service)."""
 
     records = SelectMultipleField("People to issue certificates to", choices=[], validate_choice=False)
@@ -26,7 +25,7 @@ class BulkIssueForm(FlaskForm):
         return [int(value) for value in values if value.isascii() and value.isdigit() and int(value) <= MAX_ID]
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(
         "Reason for revoking",
         description="Anyone who checks this certificate will see the reason. Do not include anything confidential.",
@@ -37,7 +36,7 @@ class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke certificate", widget=GovSubmitInput())
 
 
-class RenewForm(FlaskForm):
+class RenewForm(Form):
     evidence_note = TextAreaField(
         "Evidence you checked",
         description="For example: the supervision confirmed in the period and anything else the pathway asks for.",
@@ -54,7 +53,7 @@ class _StatusFilter(SelectField):
             raise StopValidation("Select a status from the list")
 
 
-class CertificateSearchForm(FlaskForm):
+class CertificateSearchForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 

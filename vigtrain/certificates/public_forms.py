@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from vigtrain.certificates.services import NUMBER_EXAMPLE, number_problem
-from vigtrain.forms import RequiredRadioField, strip
+from vigtrain.forms import Form, RequiredRadioField, strip
 
 
-class _Lookup(FlaskForm):
+class _Lookup(Form):
     """A GET form: looking something up changes nothing, so it needs no CSRF token and can be bookmarked."""
 
     class Meta:
@@ -37,7 +36,7 @@ class RegisterSearchForm(_Lookup):
     region = SelectField("Region or nation", choices=[], validate_choice=False, widget=GovSelect())
 
 
-class CredentialForm(FlaskForm):
+class CredentialForm(Form):
     credential = TextAreaField(
         "Credential",
         description=(
@@ -54,7 +53,7 @@ class CredentialForm(FlaskForm):
             raise ValidationError("Paste the credential")
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     listed = RequiredRadioField(
         "Do you want to appear in the public register?",
         choices=[

@@ -33,6 +33,7 @@ from vigtrain.certificates.pdf import CertificateData, CertificatePDF
 from vigtrain.dates import add_months, format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.locks import hold
 from vigtrain.notifications.services import send_email
 from vigtrain.pathways.models import Enrolment, StageRecord, StageState
 from vigtrain.screening import screen
@@ -387,6 +388,7 @@ def renew_certificate(
     renewing before expiry; after a lapse it starts today. `number` fixes the new number (demo data).
     """
     _require_change(actor, certificate)
+    hold(certificate)  # two administrators at once: the second sees what the first did
     problem = renewal_problem(certificate, today)
     if problem:
         raise DomainError(problem)
@@ -428,6 +430,7 @@ def reissue_for_name_change(
     `number` fixes the new number (demo data).
     """
     _require_change(actor, certificate)
+    hold(certificate)  # two administrators at once: the second sees what the first did
     status = effective_status(certificate, today)
     if status is not CertificateStatus.VALID:
         raise DomainError(f"Only a valid certificate can be reissued; this one is {status.label.lower()}")
@@ -445,6 +448,7 @@ def reissue_for_name_change(
 def revoke_certificate(actor: User, certificate: Certificate, reason: str | None) -> None:
     """Withdraw a certificate, with the reason verifiers will be shown."""
     _require_change(actor, certificate)
+    hold(certificate)  # two administrators at once: the second sees what the first did
     if certificate.status not in (CertificateStatus.VALID, CertificateStatus.EXPIRED):
         raise DomainError(f"A {certificate.status.label.lower()} certificate cannot be revoked")
     text = _clean_reason(reason, "reason", "reason for revoking (verifiers will see it)")

@@ -80,15 +80,22 @@ def _attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 
 def _downloadable(certificate: Certificate) -> bool:
-    """Administrators download any certificate; a holder any but a revoked one."""
+    """Administrators download any certificate; a holder any but a revoked one (see `_revoked`)."""
     return can_manage_certificates(current_user) or certificate.status is not CertificateStatus.REVOKED
+
+
+def _revoked(certificate: Certificate):
+    """A revoked certificate's holder keeps its record, with the reason, but not a document that would
+    present it as valid: 410, saying so and where anyone checking it is told it was revoked."""
+    return render_template("certificates/revoked_download.html", certificate=certificate), 410
 
 
 @bp.route("/<number>.pdf")
 @login_required
 def download_pdf(number: str):
     certificate = _load(number)
-    require(_downloadable(certificate), "revoked certificate", 404)
+    if not _downloadable(certificate):
+        return _revoked(certificate)
     return _attachment(
         services.certificate_pdf(certificate), "application/pdf", f"certificate-{certificate.number}.pdf"
     )
@@ -100,7 +107,8 @@ def download_credential(number: str):
     from vigtrain.certificates.badges import credential_jwt
 
     certificate = _load(number)
-    require(_downloadable(certificate), "revoked certificate", 404)
+    if not _downloadable(certificate):
+        return _revoked(certificate)
     return _attachment(credential_jwt(certificate), "application/vc+jwt", f"certificate-{certificate.number}.jwt")
 
 

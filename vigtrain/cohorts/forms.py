@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
 from vigtrain.cohorts.services import MAX_NAME
-from vigtrain.forms import OUT_OF_DATE, DateInputField, PersonField, RequiredRadioField, VersionField, strip
+from vigtrain.forms import OUT_OF_DATE, DateInputField, Form, PersonField, RequiredRadioField, VersionField, strip
 
 
 class OptionalSelectField(SelectField):
@@ -24,7 +23,7 @@ class OptionalSelectField(SelectField):
             raise StopValidation(self.invalid)
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(
         "Name",
         description="What administrators and the course lead call it, for example ITC North West 2026.",
@@ -62,7 +61,7 @@ class EditCohortForm(CohortForm):
     version = VersionField(validators=[InputRequired(OUT_OF_DATE)])
 
 
-class MembersForm(FlaskForm):
+class MembersForm(Form):
     """Trainee records chosen on the training records list (each checked again by the service)."""
 
     enrolment = SelectMultipleField("Trainee records", choices=[], validate_choice=False)

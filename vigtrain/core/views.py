@@ -14,7 +14,7 @@ from vigtrain.cohorts.queries import cohorts_led_by
 from vigtrain.dates import today
 from vigtrain.dcs.queries import completeness
 from vigtrain.extensions import db
-from vigtrain.forms import ActionForm
+from vigtrain.forms import ActionForm, search_words
 from vigtrain.notifications.services import held_count
 from vigtrain.pagination import paginate
 from vigtrain.pathways.queries import supervised_enrolments
@@ -126,8 +126,8 @@ def service_staff():
 @administrator_required
 def list_audit_events():
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    action = (request.args.get("action") or "").strip()[:80]
-    entity = (request.args.get("entity") or "").strip()[:60]
+    action = search_words(request.args.get("action"), 80)
+    entity = search_words(request.args.get("entity"), 60)
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     if entity:

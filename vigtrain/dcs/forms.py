@@ -3,7 +3,6 @@ for inviting the client to answer on their own phone; and for a service's licens
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
@@ -17,10 +16,10 @@ from wtforms.validators import InputRequired, StopValidation
 from vigtrain.dcs import wording
 from vigtrain.dcs.measures import Measure, library
 from vigtrain.dcs.models import TIMEPOINT_LABELS
-from vigtrain.forms import DateInputField, RequiredRadioField, strip
+from vigtrain.forms import DateInputField, Form, RequiredRadioField, strip
 
 
-class ChooseMeasureForm(FlaskForm):
+class ChooseMeasureForm(Form):
     measure = RequiredRadioField(
         "Which measure?",
         choices=[],
@@ -62,7 +61,7 @@ class _ItemField(RadioField):
         return None if self.data in (None, "") else int(self.data)
 
 
-class _AnswersForm(FlaskForm):
+class _AnswersForm(Form):
     """One radio group per item: what a client answering on their own phone sees (no date: it is today)."""
 
     submit = SubmitField("Save answers", widget=GovSubmitInput())
@@ -113,7 +112,7 @@ class MeasuresField(SelectMultipleField):
         super().__init__(*args, validate_choice=False, **kwargs)
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     measures = MeasuresField("Which questionnaires should the client answer?", choices=[])
     timepoint = RequiredRadioField(
         "When in the work is it?",
@@ -124,7 +123,7 @@ class InvitationForm(FlaskForm):
     submit = SubmitField("Create the link", widget=GovSubmitInput())
 
 
-class _WordingForm(FlaskForm):
+class _WordingForm(Form):
     """Licensed wording for one measure: a box per question (and per printed answer), instructions, licence."""
 
     stem = TextAreaField(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.validators import StopValidation
@@ -20,7 +19,7 @@ from vigtrain.dcs.reports import (
     Filters,
     Level,
 )
-from vigtrain.forms import DateInputField
+from vigtrain.forms import DateInputField, Form
 
 DEFAULT_MEASURE = "PHQ-9"
 
@@ -44,7 +43,7 @@ class FilterChoice(SelectField):
             raise StopValidation(self.invalid)
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -127,7 +126,7 @@ def filter_form(level: Level, args: Mapping) -> ReportFilterForm:
     return form
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """Download the research export: every measure, or one."""
 
     measure = FilterChoice("Measure", invalid="Select a measure from the list", default="")

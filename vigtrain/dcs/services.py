@@ -18,6 +18,7 @@ from vigtrain.dcs.outcomes import Change, classify
 from vigtrain.dcs.scoring import score
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
+from vigtrain.locks import hold
 from vigtrain.notifications.services import send_email
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 
@@ -153,6 +154,7 @@ def record_administration(
 
 
 def delete_administration(actor: User, administration: Administration) -> None:
+    hold(administration)  # a double click deletes (and records) once
     case, measure = administration.case, measure_or_error(administration.measure_code)
     before = audit.snapshot(administration, *ADMINISTRATION_FIELDS)
     administration_id = administration.id

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from vigtrain.forms import strip
+from vigtrain.forms import Form, strip
 from vigtrain.organisations.models import SERVICE_KIND_LABELS
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(Form):
     name = StringField(
         "Name",
         description="The organisation's name as staff know it, for example Leeds Community Healthcare NHS Trust.",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -27,7 +26,15 @@ from wtforms import (
 from wtforms.validators import StopValidation
 
 from vigtrain.dates import today
-from vigtrain.forms import DateInputField, PersonField, RequiredRadioField, WholeNumberField, strip
+from vigtrain.forms import (
+    DateInputField,
+    Form,
+    PersonField,
+    RequiredRadioField,
+    SubmissionKeyField,
+    WholeNumberField,
+    strip,
+)
 from vigtrain.pathways.definitions import principles
 from vigtrain.supervision.models import SessionFormat, SessionMode
 from vigtrain.supervision.sessions import (
@@ -103,7 +110,7 @@ class TimeOfDayField(Field):
         self.data = time(hour, minute)
 
 
-class _SessionFields(FlaskForm):
+class _SessionFields(Form):
     """What every way of logging a session asks; the rules themselves are the service's."""
 
     session_date = DateInputField("Date of the session", subject="the date of the session", default=today)
@@ -166,6 +173,7 @@ class _SessionFields(FlaskForm):
 class SessionForm(_SessionFields):
     """Log a session, or change one that is not yet confirmed."""
 
+    submission_key = SubmissionKeyField()
     format = RequiredRadioField(
         "Was it individual or group supervision?",
         choices=[(fmt.value, label) for fmt, label in FORMAT_LABELS.items()],
@@ -266,6 +274,7 @@ class CorrectionForm(SessionForm):
 
 
 class GroupSessionForm(_SessionFields):
+    submission_key = SubmissionKeyField()
     trainees = SelectMultipleField(
         "Which of your trainees took part?",
         description="Select all that apply. Each gets the session in their log.",
@@ -303,7 +312,7 @@ class GroupSessionForm(_SessionFields):
         )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """The supervisor confirms a session, or queries it with a comment."""
 
     comments = TextAreaField(
@@ -317,7 +326,7 @@ class ReviewForm(FlaskForm):
     query = SubmitField("Query session", widget=GovSubmitInput())
 
 
-class BulkConfirmForm(FlaskForm):
+class BulkConfirmForm(Form):
     # Values are "session id:version seen", checked per item by the service.
     sessions = SelectMultipleField("Sessions", choices=[], validate_choice=False)
     submit = SubmitField("Confirm selected", widget=GovSubmitInput())
@@ -337,7 +346,7 @@ class _ChoiceFilter(SelectField):
             raise StopValidation("Select an option from the list")
 
 
-class LogFilterForm(FlaskForm):
+class LogFilterForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 

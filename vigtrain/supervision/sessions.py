@@ -27,6 +27,7 @@ from vigtrain.casework.services import find_case
 from vigtrain.dates import format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.locks import hold
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 from vigtrain.screening import screen
@@ -199,7 +200,11 @@ def _check_supervisor(supervisor: User | None, enrolment: Enrolment) -> User:
 def _check_duplicate(
     enrolment: Enrolment, supervisor: User, day: date, start: time | None, ignore: Sequence[int] = ()
 ) -> None:
-    """The same trainee, supervisor, date and start time is the same session: say so, never count it twice."""
+    """The same trainee, supervisor, date and start time is the same session: say so, never count it twice.
+
+    Checked under the enrolment's lock, so the same session sent twice at once is saved once.
+    """
+    hold(enrolment)
     query = select(SupervisionSession).where(
         SupervisionSession.enrolment_id == enrolment.id,
         SupervisionSession.supervisor_id == supervisor.id,
@@ -325,6 +330,8 @@ def log_group_session(
             raise PermissionDenied("A supervisor logs group sessions only for trainees they supervise")
     size = facts.group_size if facts.group_size is not None else len(enrolments)
     group = replace(facts, format=SessionFormat.GROUP, group_size=size)
+    for enrolment in sorted(enrolments, key=lambda row: row.id):  # one order, so two at once cannot deadlock
+        hold(enrolment)
     sessions = []
     for enrolment in enrolments:
         try:

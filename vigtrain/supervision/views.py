@@ -185,16 +185,29 @@ def log_session():
         if not options:
             return render_template("supervision/no_enrolment.html")
         return render_template("supervision/choose_enrolment.html", options=options)
+    if chosen is not None and (seen := db.session.get(Enrolment, chosen)) is not None:
+        if not can_log_supervision(current_user, seen) and can_view_supervision_log(current_user, seen):
+            # They can read this log (an administrator, say), so say who logs in it rather than "not found".
+            return render_template("supervision/not_yours_to_log.html", enrolment=seen), 403
     enrolment = options[0] if chosen is None else _load_enrolment(chosen, can_log_supervision)
     form = SessionForm()
     _prepare_session_form(form, enrolment)
     if not _searching(form, enrolment) and form.validate_on_submit():
+        after = (
+            url_for("supervision.list_sessions", enrolment=enrolment.id)
+            if enrolment.trainee_id == current_user.id
+            else url_for("supervision.trainee_log", enrolment_id=enrolment.id)
+        )
         logged = transactions.submit(
             form,
             lambda: sessions.log_session(
                 _actor(), enrolment, form.facts(), today(), supervisor=_chosen_supervisor(form)
             ),
+            once=form.submission_key.key,
+            outcome_url=lambda _session: after,
         )
+        if logged.repeat:
+            return redirect(logged.repeat)
         if logged:
             session = logged.value
             flash(
@@ -202,9 +215,7 @@ def log_session():
                 f"It counts once {session.supervisor.display_name} confirms it.",
                 "success",
             )
-            if enrolment.trainee_id == current_user.id:
-                return redirect(url_for("supervision.list_sessions", enrolment=enrolment.id))
-            return redirect(url_for("supervision.trainee_log", enrolment_id=enrolment.id))
+            return redirect(after)
     return render_template(
         "supervision/session_form.html", form=form, enrolment=enrolment, mode="new", session=None
     ), form_status(form)
@@ -220,7 +231,14 @@ def log_group_session():
     if form.validate_on_submit():
         by_id = {str(e.id): e for e in supervised}
         chosen = [by_id[value] for value in form.trainees.data]
-        logged = transactions.submit(form, lambda: sessions.log_group_session(_actor(), chosen, form.facts(), today()))
+        logged = transactions.submit(
+            form,
+            lambda: sessions.log_group_session(_actor(), chosen, form.facts(), today()),
+            once=form.submission_key.key,
+            outcome_url=lambda _sessions: url_for("supervision.confirmation_queue"),
+        )
+        if logged.repeat:
+            return redirect(logged.repeat)
         if logged:
             count = len(logged.value)
             flash(

@@ -26,6 +26,7 @@ from vigtrain.accounts.models import User
 from vigtrain.forms import (
     OUT_OF_DATE,
     DateInputField,
+    Form,
     PersonField,
     RequiredRadioField,
     VersionField,
@@ -47,7 +48,7 @@ def _comments_length() -> Length:
     return Length(max=MAX_COMMENTS, message=f"Comments must be {MAX_COMMENTS:,} characters or fewer")
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     version = VersionField(validators=[InputRequired(OUT_OF_DATE)])
 
 
@@ -198,7 +199,7 @@ class ExemptionForm(StageActionForm):
 # --- enrolment ------------------------------------------------------------------------------------
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     # The enrolment service owns the rules about the people chosen (holds the trainee role, not
     # their own supervisor, not already enrolled); the search decides whom each field can find.
     trainee = PersonField("Trainee", purpose="enrol_trainee", noun="trainee")
@@ -258,7 +259,7 @@ class StatusForm(VersionedForm):
 def assessment_form(definitions: Principles, formdata=None, data: dict | None = None) -> FlaskForm:
     """A form with a rating (rating_<code>) and evidence (evidence_<code>) for each principle."""
 
-    class AssessmentForm(FlaskForm):
+    class AssessmentForm(Form):
         pass
 
     choices = [(str(point.value), f"{point.value}: {point.label}") for point in definitions.scale]
@@ -297,7 +298,7 @@ def rating_value(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-class StatementTextForm(FlaskForm):
+class StatementTextForm(Form):
     text = TextAreaField(
         "Write your statement",
         description=(
@@ -311,7 +312,7 @@ class StatementTextForm(FlaskForm):
     save_text = SubmitField("Save statement", widget=GovSubmitInput(), id="save-text")
 
 
-class StatementFileForm(FlaskForm):
+class StatementFileForm(Form):
     file = FileField(
         "Upload your statement as a file",
         widget=GovFileInput(),
@@ -340,7 +341,7 @@ class OptionalWholeNumberField(WholeNumberField):
         """Blank is an answer here (no limit), not a missing one."""
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity = OptionalWholeNumberField(
         "New capacity",
         description=(
@@ -367,7 +368,7 @@ class ListedChoiceField(SelectField):
             raise ValidationError(f"Choose a {self.label.text.lower()} from the list")
 
 
-class RecordFilterForm(FlaskForm):
+class RecordFilterForm(Form):
     """The records list's filters, read from the address (a GET form: nothing changes, no CSRF)."""
 
     class Meta:

@@ -16,6 +16,7 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.dates import add_months, utcnow
 from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.locks import hold
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import (
@@ -83,6 +84,8 @@ def enrol(
             raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
     if start_date > add_months(today, 12):
         raise DomainError("The start date must be within the next year", field="start_date")
+    # Two people enrolling the same trainee at once: the second waits, then finds the first's enrolment.
+    hold(trainee)
     if _open_enrolment_on(trainee, version) is not None:
         raise DomainError(f"{trainee.display_name} is already enrolled on {version.name}", field="trainee")
     enrolment = Enrolment(
