@@ -109,6 +109,52 @@ def _assert_secrets_are_encrypted_and_still_work(user_id: int, message_id: int) 
     db.session.remove()
 
 
+def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path):
+    """Rebuilding a table in batch mode must not cascade: stage records survive every later revision."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        upgrade(revision="d8e2f4a6b0c1")  # before the training-at-scale revision rebuilt enrolment
+        at = utcnow().replace(tzinfo=None)
+        with db.engine.begin() as connection:
+            run = connection.execute
+            user = run(
+                sa.text(
+                    'INSERT INTO "user" (email, display_name, is_active, session_version, security_stamp, '
+                    "failed_login_count, created_at) VALUES ('tia@example.org', 'Tia', 1, 1, 'stamp', 0, :at) "
+                    "RETURNING id"
+                ),
+                {"at": at},
+            ).scalar()
+            version = run(
+                sa.text(
+                    "INSERT INTO pathway_version (code, version, name, credential, provisional, definition_json, "
+                    "checksum, loaded_at) VALUES ('vig', '1', 'VIG', 'VIG', 0, '{}', 'x', :at) RETURNING id"
+                ),
+                {"at": at},
+            ).scalar()
+            enrolment = run(
+                sa.text(
+                    "INSERT INTO enrolment (trainee_id, pathway_version_id, start_date, status, created_at, version) "
+                    "VALUES (:user, :version, '2026-01-05', 'active', :at, 1) RETURNING id"
+                ),
+                {"user": user, "version": version, "at": at},
+            ).scalar()
+            for position in range(3):
+                run(
+                    sa.text(
+                        "INSERT INTO stage_record (enrolment_id, stage_code, position, state, "
+                        "course_sessions_attended, version, is_final) VALUES (:e, :code, :p, 'in_progress', 0, 1, 0)"
+                    ),
+                    {"e": enrolment, "code": f"stage-{position}", "p": position},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM stage_record")).scalar() == 3
+            assert connection.execute(sa.text("SELECT count(*) FROM enrolment")).scalar() == 1
+            assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1  # enforced again after
+        db.engine.dispose()
+
+
 def test_migrations_on_sqlite(tmp_path):
     _check_migrated_database(f"sqlite:///{tmp_path / 'migrated.db'}")
 
