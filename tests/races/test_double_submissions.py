@@ -4,7 +4,6 @@ outcome, a clear refusal or 409, never a 500."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -113,7 +112,7 @@ def test_a_case_and_a_cycle_sent_twice_at_once_are_added_once(app, world):
         "consented_on": ["6", "1", "2026"],
     }
     answers = _double(client, "/cases/new", case_form)
-    assert _statuses(answers) == [302, 302], [re.findall(r"#([a-z_-]+)\">([^<]+)", a.get_data(as_text=True)) for a in answers]
+    assert _statuses(answers) == [302, 302]
     assert len({answer.headers["Location"] for answer in answers}) == 1
     assert row_count(Case) == before + 1
     code = world["case"].code

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 from sqlalchemy import update
 
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.races.helpers import at_once, audit_count
 from vigtrain.accounts import services
 from vigtrain.accounts.models import User
@@ -129,4 +129,69 @@ def test_a_burst_of_wrong_codes_cannot_outrun_the_lock(relaxed, clock):
     answers = at_once([lambda c=c: c.submit("/login/security-code", {"code": "000000"}) for c in clients])
     assert {answer.status_code for answer in answers} == {422}
     assert audit_count("login.second_factor_failed") + audit_count("account.locked") <= 5
+    assert audit_count("account.locked") == 1
+
+
+def test_confirming_a_password_while_signed_in_counts_toward_the_lock(relaxed):
+    """A session someone else has taken cannot be used to guess the password at the places that ask for it."""
+    make_user("sam@example.org")
+    client = relaxed.test_client()
+    client.login("sam@example.org")
+    places = [
+        (
+            "/account/password",
+            {
+                "current_password": "guess one",
+                "password": "a brand new passphrase 42",
+                "confirm": "a brand new passphrase 42",
+            },
+        ),
+        ("/account/tokens/new", {"name": "Guessing", "scopes": ["profile:read"], "expiry": "30", "password": "two"}),
+        (
+            "/account/password",
+            {
+                "current_password": "guess three",
+                "password": "a brand new passphrase 42",
+                "confirm": "a brand new passphrase 42",
+            },
+        ),
+        ("/account/tokens/new", {"name": "Guessing", "scopes": ["profile:read"], "expiry": "30", "password": "four"}),
+    ]
+    for url, data in places:
+        assert "password is not correct" in client.submit(url, data).get_data(as_text=True), url
+    # The fifth wrong answer locks the account (the sign-in was counted too, then reset when it completed).
+    client.submit(
+        "/account/password",
+        {
+            "current_password": "guess five",
+            "password": "a brand new passphrase 42",
+            "confirm": "a brand new passphrase 42",
+        },
+    )
+    assert audit_count("account.locked") == 1
+    refused = client.submit(
+        "/account/password",
+        {"current_password": PASSWORD, "password": "a brand new passphrase 42", "confirm": "a brand new passphrase 42"},
+    )
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+
+
+def test_a_burst_of_password_confirmations_cannot_outrun_the_lock(relaxed, monkeypatch):
+    make_user("sam@example.org")
+    client = relaxed.test_client()
+    client.login("sam@example.org")
+    checked = []
+    real_verify = services.verify_password
+    monkeypatch.setattr(
+        services, "verify_password", lambda hashed, password: checked.append(1) or real_verify(hashed, password)
+    )
+    form = {
+        **client.hidden_fields("/account/password"),
+        "current_password": "guess",
+        "password": "a brand new passphrase 42",
+        "confirm": "a brand new passphrase 42",
+    }
+    answers = at_once([lambda: client.post("/account/password", data=form) for _ in range(12)])
+    assert {answer.status_code for answer in answers} == {422}
+    assert len(checked) <= 5, f"{len(checked)} passwords were checked; the lock allows 5"
     assert audit_count("account.locked") == 1

@@ -131,6 +131,19 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def check_password(user: User, password: str, field: str = "password") -> None:
+    """Someone signed in proves their password again before a sensitive change. Call `claim_attempt`
+    (and commit) first: a wrong password counts toward the same lock as a wrong sign-in, so a session
+    someone else has taken cannot be used to guess it."""
+    if not verify_password(user.password_hash, password or ""):
+        _attempt_failed(user, "password_confirmation.failed")
+        raise DomainError(
+            "Your password is not correct" if field == "password" else "Your current password is not correct",
+            field=field,
+        )
+    user.failed_login_count = 0
+
+
 def complete_login(user: User) -> None:
     """Record a finished sign-in (after the second factor, where there is one): the count starts again."""
     user.last_login_at = utcnow()
@@ -295,8 +308,7 @@ def reset_password(user: User, password: str) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    if not verify_password(user.password_hash, current_password):
-        raise DomainError("Your current password is not correct", field="current_password")
+    """Set a new password; the current one is checked first by `check_password` (counted)."""
     if current_password == new_password:
         raise DomainError("Choose a password different from your current one", field="password")
     _set_password(user, new_password)

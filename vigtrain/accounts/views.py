@@ -25,11 +25,10 @@ from vigtrain.accounts.forms import (
     UserSearchForm,
 )
 from vigtrain.accounts.models import Role, User, UserRole
-from vigtrain.accounts.passwords import verify_password
 from vigtrain.accounts.queries import name_or_email_holds
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db, limiter, login_manager
-from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.forms import ActionForm, form_status
 from vigtrain.organisations.models import Service
 from vigtrain.organisations.services import active_services, service_choices
 from vigtrain.pagination import paginate
@@ -74,6 +73,15 @@ def _login_failed(response) -> bool:
 def _safe_next(default_endpoint: str = "core.home") -> str:
     target = request.values.get("next")
     return target if is_safe_next(target) else url_for(default_endpoint)
+
+
+def password_confirmed(form, user: User, password: str, field: str = "password") -> bool:
+    """Re-authentication before a sensitive change, counted toward the sign-in lock (committed before
+    the password is checked, like a sign-in); a wrong or refused attempt goes beside `field`."""
+    return bool(
+        transactions.submit(form, lambda: services.claim_attempt(user, field=field))
+        and transactions.submit(form, lambda: services.check_password(user, password, field), keep_refused=True)
+    )
 
 
 def _finish_login(user: User, next_url: str):
@@ -233,7 +241,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if transactions.submit(
+        if password_confirmed(form, user, form.current_password.data, "current_password") and transactions.submit(
             form, lambda: services.change_password(user, form.current_password.data, form.password.data)
         ):
             login_user(user)  # this browser carries on; every other copy of the session ends
@@ -269,11 +277,10 @@ def regenerate_recovery_codes():
     if not current_user.second_factor_enabled:
         return redirect(url_for("accounts.setup_second_factor"))
     form = ConfirmPasswordForm()
-    if form.validate_on_submit():
-        if verify_password(current_user.password_hash, form.password.data):
-            codes = transactions.run(lambda: services.regenerate_recovery_codes(current_user))
-            return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
-        add_error(form, "Your password is not correct", "password")
+    user = current_user._get_current_object()
+    if form.validate_on_submit() and password_confirmed(form, user, form.password.data):
+        codes = transactions.run(lambda: services.regenerate_recovery_codes(user))
+        return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
     return render_template("accounts/regenerate_codes.html", form=form), form_status(form)
 
 
@@ -284,14 +291,12 @@ def disable_second_factor():
         return redirect(url_for("accounts.show_account"))
     form = ConfirmPasswordForm()
     mandatory = current_user.has_role(Role.ADMINISTRATOR) and current_app.config["REQUIRE_ADMIN_SECOND_FACTOR"]
-    if form.validate_on_submit() and not mandatory:
-        user = current_user._get_current_object()
-        if verify_password(user.password_hash, form.password.data):
-            transactions.run(lambda: services.disable_second_factor(user, user))
-            login_user(user)
-            flash("Two-factor authentication is off.", "success")
-            return redirect(url_for("accounts.show_account"))
-        add_error(form, "Your password is not correct", "password")
+    user = current_user._get_current_object()
+    if form.validate_on_submit() and not mandatory and password_confirmed(form, user, form.password.data):
+        transactions.run(lambda: services.disable_second_factor(user, user))
+        login_user(user)
+        flash("Two-factor authentication is off.", "success")
+        return redirect(url_for("accounts.show_account"))
     return render_template("accounts/disable_second_factor.html", form=form, mandatory=mandatory), form_status(form)
 
 

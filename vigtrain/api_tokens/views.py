@@ -9,14 +9,14 @@ from flask_login import current_user
 
 from vigtrain import transactions
 from vigtrain.accounts.models import User
-from vigtrain.accounts.passwords import verify_password
+from vigtrain.accounts.views import password_confirmed
 from vigtrain.api_tokens import services
 from vigtrain.api_tokens.forms import CreateTokenForm
 from vigtrain.api_tokens.models import PersonalAccessToken, TokenStatus
 from vigtrain.dates import today
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db, limiter
-from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.forms import ActionForm, form_status
 from vigtrain.pagination import paginate
 from vigtrain.security import (
     administrator_required,
@@ -91,10 +91,10 @@ def create_token():
     form = CreateTokenForm()
     if form.is_submitted():
         valid = form.validate()
-        # Checked even when other answers need fixing, so every mistake is listed at once.
-        if form.password.data and not verify_password(owner.password_hash, form.password.data):
+        # Checked even when other answers need fixing, so every mistake is listed at once; counted
+        # toward the sign-in lock like a sign-in.
+        if form.password.data and not password_confirmed(form, owner, form.password.data):
             g.token_password_failed = True
-            add_error(form, "Your password is not correct", "password")
             valid = False
         if valid and (
             created := transactions.submit(

@@ -185,10 +185,10 @@ def log_session():
         if not options:
             return render_template("supervision/no_enrolment.html")
         return render_template("supervision/choose_enrolment.html", options=options)
-    if chosen is not None and (seen := db.session.get(Enrolment, chosen)) is not None:
-        if not can_log_supervision(current_user, seen) and can_view_supervision_log(current_user, seen):
-            # They can read this log (an administrator, say), so say who logs in it rather than "not found".
-            return render_template("supervision/not_yours_to_log.html", enrolment=seen), 403
+    seen = db.session.get(Enrolment, chosen) if chosen is not None else None
+    if seen and not can_log_supervision(current_user, seen) and can_view_supervision_log(current_user, seen):
+        # They can read this log (an administrator, say), so say who logs in it rather than "not found".
+        return render_template("supervision/not_yours_to_log.html", enrolment=seen), 403
     enrolment = options[0] if chosen is None else _load_enrolment(chosen, can_log_supervision)
     form = SessionForm()
     _prepare_session_form(form, enrolment)
