@@ -116,3 +116,17 @@ def test_the_scheduler_schedules_every_job(app, monkeypatch):
     scheduler.run(app, "me")
     assert set(added) >= {"heartbeat", "expire-certificates", "resume-bulk-issues", "deliver-mail"}
     assert claim_lease("someone else")  # it released the lease on the way out
+
+
+def test_the_forget_job_drops_only_form_keys_older_than_the_retention(app, clock):
+    from vigtrain.submissions import FormSubmission
+
+    db.session.add(FormSubmission(key="k" * 32, endpoint="supervision.log_session", created_at=utcnow()))
+    clock.tick(timedelta(days=1))
+    db.session.add(FormSubmission(key="j" * 32, endpoint="casework.add_cycle", created_at=utcnow()))
+    db.session.commit()
+    clock.tick(timedelta(days=1, hours=1))  # the first is now older than two days, the second is not
+    job = next(job for job in JOBS if job.name == "forget-form-submissions")
+    assert run_job(app, job, scheduler.new_holder_id()) == 1
+    db.session.rollback()
+    assert db.session.scalars(select(FormSubmission.key)).all() == ["j" * 32]
