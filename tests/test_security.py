@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Client, make_app
-from tests.factories import PASSWORD, make_admin, make_user
+from tests.factories import PASSWORD, counting_statements, make_admin, make_user
 from vigtrain.accounts.models import User
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
@@ -172,4 +172,8 @@ def test_odd_page_numbers_do_not_break_lists(client, app, page):
 
 
 def test_health_check(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    """Liveness only: it answers without asking the database (see tests/test_database_down.py)."""
+    with counting_statements() as statements:
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert statements == []

@@ -6,15 +6,23 @@ import logging
 import re
 import sqlite3
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, g, render_template, request
+import psycopg
+import redis.exceptions
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from jinja2.bccache import Bucket
+from limits.errors import StorageError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -36,6 +44,67 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# SQLite's primary result codes for a database file that cannot be used just now: busy past the busy
+# timeout, locked, an I/O error, a file that cannot be opened, a failed locking protocol.
+SQLITE_UNAVAILABLE = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL}
+)
+# PostgreSQL's SQLSTATEs for the same: any connection exception (class 08), the server shutting down
+# or starting up, and no connection slot free.
+POSTGRES_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53300")
+_REDIS_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# What failing to reach the database (or the rate limits' Redis) is raised as; `database_unavailable`
+# tells those failures from the mistakes the same classes also carry.
+UNAVAILABLE_ERRORS = (DBAPIError, DisconnectionError, PoolTimeout, StorageError, *_REDIS_UNREACHABLE)
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """True when `error` says the database (or the rate limits' Redis) cannot be reached just now.
+
+    That is no fault of the request, so it is answered 503 with Retry-After rather than 500: a refused,
+    lost or timed-out connection, a pool with no connection free, a database file that cannot be
+    opened, SQLite still busy after its busy timeout. A mistaken statement or a broken constraint is not.
+    """
+    if isinstance(error, StorageError):  # the rate limiter's storage, when it wraps what it raised
+        error = error.storage_error
+    if isinstance(error, (DisconnectionError, PoolTimeout, *_REDIS_UNREACHABLE)):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:  # SQLAlchemy saw the connection drop
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    original = error.orig
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        return code is not None and (code & 0xFF) in SQLITE_UNAVAILABLE
+    if isinstance(original, psycopg.Error):
+        # psycopg's own errors carry no SQLSTATE: the server was never reached, or stopped answering.
+        return original.sqlstate is None or original.sqlstate.startswith(POSTGRES_UNAVAILABLE)
+    return False
+
+
+def answering_unavailable(error: BaseException) -> dict[str, str]:
+    """Before a 503: roll back what can be, log one line, and return the Retry-After header.
+
+    One line and no traceback: while the database is away every request fails the same way, and the
+    log should still be readable. Only the driver's first line is logged, never the statement or its
+    values.
+    """
+    with suppress(*UNAVAILABLE_ERRORS):
+        db.session.rollback()
+    original = getattr(error, "orig", None) or getattr(error, "storage_error", None) or error
+    reason = (str(original).strip().splitlines() or [""])[0][:200]
+    logging.getLogger("vigtrain.errors").warning(
+        "database unavailable, answered 503 (request %s): %s: %s",
+        g.get("request_id"),
+        type(original).__name__,
+        reason,
+    )
+    g.retry_after = str(current_app.config["DATABASE_RETRY_AFTER"])
+    return {"Retry-After": g.retry_after}
 
 
 class _ProcessBytecodeCache(BytecodeCache):
@@ -146,6 +215,9 @@ def _init_extensions(app: Flask) -> None:
         """Flask-Limiter adds Retry-After to every response; it only means "wait" on 429 and 503."""
         if response.status_code not in (429, 503):
             response.headers.pop("Retry-After", None)
+        elif response.status_code == 503 and "retry_after" in g:
+            # Flask-Limiter puts the end of its counting window there, which says nothing about an outage.
+            response.headers["Retry-After"] = g.retry_after
         return response
 
     limiter.init_app(app)
@@ -216,12 +288,14 @@ def _register_request_hooks(app: Flask) -> None:
     from vigtrain.accounts.views import enforce_second_factor_enrolment
     from vigtrain.notifications.services import deliver_outbox, email_sender
 
-    @app.before_request
     def assign_request_id() -> None:
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
         g.client_ip = request.remote_addr
 
+    # First of all, so that a refusal by the CSRF check or the rate limiter (whose storage may be
+    # unreachable) is logged and answered with its request id too.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
     app.before_request(enforce_second_factor_enrolment)
 
     @app.before_request
@@ -256,50 +330,92 @@ def _register_request_hooks(app: Flask) -> None:
     def deliver_queued_email(response):
         from vigtrain import transactions
 
-        if db.session.info.pop("outbox_pending", False) and email_sender().configured:
-            # Kept outside `transactions`: the view has committed or refused by now, so anything
-            # still uncommitted was meant to be discarded, not committed along with the delivery.
-            db.session.rollback()
-            transactions.run(deliver_outbox)
+        pending = db.session.info.pop("outbox_pending", False)
+        # A 503 means the database is away: there is nothing to deliver from.
+        if pending and email_sender().configured and response.status_code != 503:
+            try:
+                # Kept outside `transactions`: the view has committed or refused by now, so anything
+                # still uncommitted was meant to be discarded, not committed along with the delivery.
+                db.session.rollback()
+                transactions.run(deliver_outbox)
+            except UNAVAILABLE_ERRORS as error:
+                if not database_unavailable(error):
+                    raise
+                # The view's answer stands (what it committed is kept); the queued message waits in
+                # the outbox for the scheduler's delivery job.
+                logging.getLogger("vigtrain.errors").warning(
+                    "queued email left for the scheduler: database unavailable (request %s)", g.get("request_id")
+                )
         return response
 
 
 def _register_error_handlers(app: Flask) -> None:
     from sqlalchemy.orm.exc import StaleDataError
 
+    from vigtrain.api.auth import forget_session_user
     from vigtrain.errors import Conflict, NotFound, PermissionDenied
 
     log = logging.getLogger("vigtrain.errors")
 
+    def unavailable(error: BaseException):
+        headers = answering_unavailable(error)
+        # The page's layout shows who is signed in, which would ask the database again: this page is
+        # drawn for nobody in particular. The session cookie is untouched, so they stay signed in.
+        forget_session_user()
+        return render_template("errors/503.html"), 503, headers
+
+    def or_unavailable(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """An error page that cannot be drawn because the database went away is the 503 page instead."""
+
+        @wraps(handler)
+        def answer(error: Any):
+            try:
+                return handler(error)
+            except UNAVAILABLE_ERRORS as failure:
+                if not database_unavailable(failure):
+                    raise
+                return unavailable(failure)
+
+        return answer
+
     @app.errorhandler(PermissionDenied)
+    @or_unavailable
     def permission_denied(error: PermissionDenied):
         db.session.rollback()
         log.warning("access denied by a service rule: %s (request %s)", error.message, g.get("request_id"))
         return render_template("errors/403.html"), 403
 
     @app.errorhandler(Conflict)
+    @or_unavailable
     def conflict(error: Conflict):
         db.session.rollback()
         return render_template("errors/409.html", message=error.message), 409
 
     @app.errorhandler(StaleDataError)
+    @or_unavailable
     def stale_data(error: StaleDataError):
         db.session.rollback()
         message = "Someone else changed this while you were working on it. Nothing was saved."
         return render_template("errors/409.html", message=message), 409
 
     @app.errorhandler(NotFound)
+    @or_unavailable
     def not_found(error: NotFound):
         db.session.rollback()
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(CSRFError)
+    @or_unavailable
     def csrf_error(error: CSRFError):
         db.session.rollback()
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(HTTPException)
+    @or_unavailable
     def http_error(error: HTTPException):
+        # A failure after the view (in an after-request hook) reaches here wrapped in a 500.
+        if database_unavailable(getattr(error, "original_exception", None)):
+            return unavailable(error.original_exception)
         db.session.rollback()
         template = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}.get(
             error.code, "errors/generic.html"
@@ -310,10 +426,17 @@ def _register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
+    @or_unavailable
     def unexpected_error(error: Exception):
         db.session.rollback()
         log.exception("unhandled error (request %s)", g.get("request_id"))
         return render_template("errors/500.html"), 500
+
+    def database_error(error: Exception):
+        return unavailable(error) if database_unavailable(error) else unexpected_error(error)
+
+    for kind in UNAVAILABLE_ERRORS:
+        app.register_error_handler(kind, database_error)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -110,6 +110,9 @@ class Config:
     MAIL_TIMEOUT = 10
     MAIL_FROM = os.environ.get("MAIL_FROM", "vigtrain <no-reply@vigtrain.invalid>")
 
+    # Seconds a 503 asks people and load balancers to wait while the database cannot be reached.
+    DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "30"))
+
     PAGE_SIZE = 25
     DEMO_BANNER = False
 

@@ -52,6 +52,9 @@ and `links` to the first, previous, next and last pages, also sent in the `Link`
 
 **Rate limits.** Each token may make a limited number of requests a minute; past it the answer is
 429 with a `Retry-After` header saying how many seconds to wait.
+
+**Unavailable.** While vigtrain cannot reach its database every operation answers 503 with a
+`Retry-After` header, and nothing is saved: send the request again after that many seconds.
 """
 
 TAGS = [
@@ -72,6 +75,7 @@ STATUS_DESCRIPTIONS = {
     422: "Fields break the rules; `errors` lists each one. Nothing was saved.",
     429: "Too many requests with this token: wait for Retry-After seconds.",
     500: "Something went wrong on our side. Nothing was saved.",
+    503: "vigtrain cannot reach its database just now. Nothing was saved: wait for Retry-After seconds.",
 }
 HEADERS = {
     401: {
@@ -84,6 +88,13 @@ HEADERS = {
     429: {
         "Retry-After": {
             "description": "Seconds to wait before the next request.",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
             "required": True,
             "schema": {"type": "integer"},
         }
@@ -187,7 +198,7 @@ def operation(
 
     def decorator(view: F) -> F:
         hints = typing.get_type_hints(view)
-        statuses = {status, 429, 500, *errors}
+        statuses = {status, 429, 500, 503, *errors}
         if not public:
             statuses |= {401} | ({403} if scope else set())
         if "query" in hints:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from vigtrain import UNAVAILABLE_ERRORS, answering_unavailable, database_unavailable
 from vigtrain.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
 
@@ -96,6 +97,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Retry-After header.",
         ),
         ProblemType(
+            "unavailable",
+            "vigtrain is briefly unavailable",
+            "vigtrain cannot reach its database just now. Nothing was saved. Wait for the number of seconds in "
+            "the Retry-After header and send the request again.",
+        ),
+        ProblemType(
             "server-error",
             "Something went wrong on our side",
             "Nothing was saved. Try again later; if it keeps happening, quote the request_id to AVIGuk.",
@@ -114,7 +121,9 @@ STATUS_TYPES = {
     422: "validation",
     429: "rate-limited",
     500: "server-error",
+    503: "unavailable",
 }
+UNAVAILABLE = "vigtrain cannot reach its database just now, and nothing was saved. Try again in a minute."
 
 
 class FieldError(BaseModel):
@@ -271,6 +280,9 @@ def register_error_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # A failure after the view (in an after-request hook) reaches here wrapped in a 500.
+        if database_unavailable(getattr(error, "original_exception", None)):
+            return unavailable(error.original_exception)
         db.session.rollback()
         return http_problem(error)
 
@@ -279,6 +291,15 @@ def register_error_handlers(bp: Blueprint) -> None:
         db.session.rollback()
         log.exception("unhandled API error (request %s)", g.get("request_id"))
         return problem_response(500, "Something went wrong and nothing was saved. Try again later.")
+
+    def unavailable(error: BaseException):
+        return problem_response(503, UNAVAILABLE, headers=answering_unavailable(error))
+
+    def database_error(error: Exception):
+        return unavailable(error) if database_unavailable(error) else unexpected(error)
+
+    for kind in UNAVAILABLE_ERRORS:
+        bp.register_error_handler(kind, database_error)
 
 
 def http_problem(error: HTTPException) -> Response:

@@ -1,19 +1,24 @@
-"""The home page, the audit trail viewer, the health check and error pages."""
+"""The home page, the audit trail viewer, the health checks and error pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import logging
+from contextlib import suppress
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.services import count_users, invited_count
+from vigtrain.api.auth import forget_session_user
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import case_count
 from vigtrain.cohorts.queries import cohorts_led_by
 from vigtrain.dates import today
 from vigtrain.dcs.queries import completeness
-from vigtrain.extensions import db
+from vigtrain.extensions import db, limiter
 from vigtrain.forms import ActionForm, search_words
 from vigtrain.notifications.services import held_count
 from vigtrain.pagination import paginate
@@ -31,6 +36,7 @@ from vigtrain.supervision.queries import awaiting_total
 from vigtrain.training import queries
 
 bp = Blueprint("core", __name__)
+log = logging.getLogger("vigtrain.health")
 
 # The home page shows the first few of each list and links to the full, paginated page.
 HOME_LIST_LIMIT = 10
@@ -139,7 +145,56 @@ def list_audit_events():
     return render_template("core/audit_events.html", page=page, action=action, entity=entity)
 
 
+# --- health checks for load balancers and orchestrators -------------------------------------------
+
+PROBES = frozenset({"core.health", "core.ready"})
+
+
+@bp.before_app_request
+def _probes_are_anonymous() -> None:
+    """Who is signed in is no part of whether vigtrain is up: a probe never reads the session cookie."""
+    if request.endpoint in PROBES:
+        forget_session_user()
+
+
 @bp.route("/healthz")
+@limiter.exempt
 def health():
-    db.session.execute(text("SELECT 1"))
+    """Liveness: the process answers. It never touches the database, so a database outage does not
+    get every worker restarted; `/readyz` says whether this worker can serve."""
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+@limiter.exempt
+def ready():
+    """Readiness: the database answers, and so does Redis when the rate limits are kept there.
+
+    The answer names each check's state and nothing more: no address, no error text.
+    """
+    checks = {"database": _database_state(), "redis": _redis_state()}
+    if "unavailable" in checks.values():
+        retry_after = str(current_app.config["DATABASE_RETRY_AFTER"])
+        return {"status": "unavailable", "checks": checks}, 503, {"Retry-After": retry_after}
+    return {"status": "ready", "checks": checks}
+
+
+def _database_state() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        with suppress(SQLAlchemyError):
+            db.session.rollback()
+        log.warning("not ready: the database did not answer (%s)", type(error).__name__)
+        return "unavailable"
+    db.session.rollback()
+    return "ok"
+
+
+def _redis_state() -> str:
+    if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        return "not configured"
+    if limiter.storage.check():
+        return "ok"
+    log.warning("not ready: the rate limits' Redis did not answer")
+    return "unavailable"
