@@ -82,6 +82,8 @@ GET /home
         in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /healthz
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /readyz
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 
 ## Signing in and out, and one-time links (public by design)
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
