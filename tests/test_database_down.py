@@ -657,3 +657,17 @@ def test_outages_are_told_from_mistakes(tmp_path):
     }
     assert [name for name, error in outages.items() if not database_unavailable(error)] == []
     assert [name for name, error in mistakes.items() if database_unavailable(error)] == []
+
+
+def test_a_postgresql_server_that_never_answers_gets_503_within_the_connect_timeout():
+    """Without a connect timeout, a server that drops packets holds a worker for minutes; with one, 503 soon."""
+    import time
+
+    # 10.255.255.1 is a private address nothing here answers: packets to it are dropped or refused.
+    app = make_app("postgresql+psycopg://postgres@10.255.255.1:5432/test", DATABASE_CONNECT_TIMEOUT=1)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 1}
+    started = time.monotonic()
+    answer = app.test_client().get("/readyz")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+    assert time.monotonic() - started < 5
+    assert "connect_args" not in make_app("sqlite://").config["SQLALCHEMY_ENGINE_OPTIONS"]

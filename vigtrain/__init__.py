@@ -198,6 +198,14 @@ def _init_extensions(app: Flask) -> None:
     from vigtrain import models  # noqa: F401  (every model registered before migrations look)
     from vigtrain.dates import render_migration_item
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server must fail fast (503), not hold a worker until the kernel gives up.
+        options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        options["connect_args"] = {
+            "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(
         app,

@@ -61,6 +61,8 @@ class Config:
 
     ENV_NAME = "base"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Seconds to wait for a PostgreSQL server to accept a connection before answering 503.
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     SQLALCHEMY_RECORD_QUERIES = False
 
     SESSION_COOKIE_NAME = "vigtrain_session"
@@ -81,6 +83,8 @@ class Config:
 
     # Rate limits: counters live in Redis when configured so every worker shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A Redis that cannot be reached fails a request (503) within seconds rather than hanging it.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "vigtrain")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
