@@ -61,11 +61,47 @@ def pytest_runtest_setup(item) -> None:
         pytest.fail(f"required in CI but unavailable: {'; '.join(reasons)}")
 
 
+def _worker_index() -> int | None:
+    """This process's number when pytest-xdist runs the suite in several (gw0, gw1, ...), else None."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _worker_postgres_database(url: str) -> str:
+    """Each parallel worker gets its own database on the server (`<name>_gw<N>`, made when missing),
+    because every test empties every table."""
+    index = _worker_index()
+    if index is None:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    name = f"{server.database}_gw{index}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """TEST_REDIS_URL, with a database number of its own for each parallel worker (15, 14, ...)."""
+    url = os.environ["TEST_REDIS_URL"]
+    index = _worker_index()
+    base, _, number = url.rpartition("/")
+    if index is None or not number.isdigit():
+        return url
+    return f"{base}/{(int(number) - index) % 16}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """Build the schema once per run; each test then starts from empty tables."""
     if _test_database() == "postgres":
-        url = os.environ["TEST_DATABASE_URL"]
+        url = _worker_postgres_database(os.environ["TEST_DATABASE_URL"])
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'vigtrain-test.db'}"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)

@@ -434,8 +434,8 @@ def test_readiness_names_an_unreachable_redis(database_url):
 
 
 @pytest.mark.redis
-def test_readiness_checks_a_reachable_redis(database_url):
-    with rate_limits_in(database_url, os.environ["TEST_REDIS_URL"]) as limited:
+def test_readiness_checks_a_reachable_redis(database_url, redis_url):
+    with rate_limits_in(database_url, redis_url) as limited:
         response = limited.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json()["checks"] == {"database": "ok", "redis": "ok"}

@@ -183,7 +183,7 @@ for _ in range(int(sys.argv[3])):
 
 
 @pytest.mark.redis
-def test_throttle_shared_by_two_app_instances_through_redis(database_url, app, tmp_path):
+def test_throttle_shared_by_two_app_instances_through_redis(database_url, redis_url, app, tmp_path):
     """A second process (another worker or host) shares the counters through Redis."""
     import os
     import subprocess
@@ -192,7 +192,6 @@ def test_throttle_shared_by_two_app_instances_through_redis(database_url, app, t
     from tests.conftest import Client, make_app
 
     make_user("sam@example.org")
-    redis_url = os.environ["TEST_REDIS_URL"]
     this = make_app(database_url, RATELIMIT_STORAGE_URI=redis_url)
     limiter.reset()  # start from clean counters in the shared Redis database
     script = tmp_path / "other_instance.py"

@@ -332,7 +332,7 @@ def test_a_second_renewal_of_the_same_certificate_conflicts(admin):
     supervise(old, date(2024, 5, 1))
     services.renew_certificate(admin, old, date(2026, 1, 15), "Supervision log checked")
     old.status = CertificateStatus.VALID  # as a second administrator, acting at the same moment, saw it
-    with pytest.raises(DomainError, match="(?i)superseded|renewed"):  # re-read under its lock, it is not
+    with pytest.raises(DomainError, match=r"(?i)superseded|renewed"):  # re-read under its lock, it is not
         services.renew_certificate(admin, old, date(2026, 1, 15), "Supervision log checked")
 
 
