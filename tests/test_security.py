@@ -130,6 +130,15 @@ def test_trainee_is_refused_admin_pages_and_the_refusal_is_logged(client, app, c
     assert sum("access denied" in record.getMessage() for record in caplog.records) == 5
 
 
+def test_a_refused_address_cannot_forge_a_log_line(client, app, caplog):
+    make_user("sam@example.org")
+    client.login("sam@example.org")
+    with caplog.at_level(logging.WARNING, logger="vigtrain.security"):
+        assert client.get("/cases/VC-AAAA%0A2026-12-06 INFO vigtrain: all is well").status_code == 404
+    (denied,) = [record.getMessage() for record in caplog.records if "access denied" in record.getMessage()]
+    assert "\n" not in denied and "\\n2026-12-06 INFO" in denied
+
+
 def test_denied_post_changes_nothing(client, app):
     make_user("sam@example.org")
     client.login("sam@example.org")
@@ -177,3 +186,19 @@ def test_health_check(client):
         response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
     assert statements == []
+
+
+def test_behind_a_proxy_its_forwarded_address_is_trusted_when_configured(database_url, app, monkeypatch):
+    """PROXY_FIX_X_FOR is read from the environment: without it, behind a proxy everyone shares its address."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from vigtrain import create_app
+
+    monkeypatch.setenv("PROXY_FIX_X_FOR", "1")
+    behind = create_app("production", SQLALCHEMY_DATABASE_URI=database_url)
+    assert isinstance(behind.wsgi_app, ProxyFix) and behind.wsgi_app.x_for == 1
+    monkeypatch.delenv("PROXY_FIX_X_FOR")
+    assert not isinstance(create_app("production", SQLALCHEMY_DATABASE_URI=database_url).wsgi_app, ProxyFix)
+    monkeypatch.setenv("PROXY_FIX_X_FOR", "yes")
+    with pytest.raises(ValueError, match="PROXY_FIX_X_FOR must be a whole number"):
+        create_app("production", SQLALCHEMY_DATABASE_URI=database_url)

@@ -168,8 +168,8 @@ def create_app(config: str | Config | dict[str, Any] | None = None, **overrides:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-    if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if proxies := int(app.config.get("PROXY_FIX_X_FOR") or 0):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_logging(app)
     _init_extensions(app)

@@ -21,6 +21,15 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole_number(name: str, default: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 def database_url() -> str:
     """DATABASE_URL if given (PostgreSQL via psycopg 3), else SQLite in the instance folder."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -157,6 +166,9 @@ class Config:
         # The public address: it is written into signed credentials and QR codes, so it never comes
         # from a request's Host header.
         self.BASE_URL = os.environ.get("VIGTRAIN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # How many reverse proxies stand in front (their X-Forwarded-For/-Proto/-Host are trusted):
+        # without it, behind a proxy every person shares the proxy's address and its rate limits.
+        self.PROXY_FIX_X_FOR = _whole_number("PROXY_FIX_X_FOR")
         # Every host must sign with the same key: point this at one shared file when there are several.
         self.CERTIFICATE_SIGNING_KEY_FILE = os.environ.get("CERTIFICATE_SIGNING_KEY_FILE") or str(
             INSTANCE_DIR / "certificate-signing-key.pem"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import select
 
 from vigtrain import audit
@@ -13,6 +12,7 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
+from vigtrain.links import public_url
 from vigtrain.organisations import services as organisations
 from vigtrain.organisations.models import Region, ServiceKind
 
@@ -180,7 +180,7 @@ def load_demo() -> None:
         DEMO_INVITEE.name,
         set(DEMO_INVITEE.roles),
         service_by_name[DEMO_INVITEE.service],
-        lambda token: url_for("accounts.accept_invitation", token=token, _external=True),
+        lambda token: public_url("accounts.accept_invitation", token=token),
     )
     from vigtrain.certificates.demo import demo_certificates
     from vigtrain.training.demo import load_training_demo

@@ -392,10 +392,14 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def deny(reason: str, status: int = 403) -> NoReturn:
-    """Log a refused access and answer with a status that reveals nothing."""
+    """Log a refused access and answer with a status that reveals nothing.
+
+    The path is whatever the caller sent: logged quoted, with line breaks escaped, so it cannot
+    forge a log line of its own.
+    """
     user_id = current_user.get_id() if current_user.is_authenticated else "anonymous"
     log.warning(
-        "access denied: %s (user=%s endpoint=%s path=%s request=%s)",
+        "access denied: %s (user=%s endpoint=%s path=%r request=%s)",
         reason,
         user_id,
         request.endpoint,

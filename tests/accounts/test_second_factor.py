@@ -145,3 +145,15 @@ def test_administrator_cannot_reset_their_own_second_factor_from_the_admin_page(
     assert response.status_code == 403
     db.session.refresh(admin)
     assert admin.second_factor_enabled
+
+
+def test_digits_that_are_not_ascii_are_a_wrong_code_not_an_error(client, app, clock):
+    make_user("sam@example.org")
+    client.login("sam@example.org")
+    _enrol(client)
+    clock.tick(120)
+    other = app.test_client()
+    other.login("sam@example.org")
+    for code in ("²" * 6, "١٢٣٤٥٦"):
+        response = other.submit("/login/security-code", {"code": code})
+        assert response.status_code == 422 and "The code is not correct" in response.get_data(as_text=True)

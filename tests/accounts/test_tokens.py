@@ -188,3 +188,22 @@ def test_password_change_needs_the_current_password(client, app):
     )
     assert response.status_code == 422
     assert "Your current password is not correct" in response.get_data(as_text=True)
+
+
+def test_links_in_emails_use_the_configured_address_whatever_host_the_request_names(client, app):
+    """A reset asked for with a forged Host header must not mail the token to the forger's site."""
+    app.config["BASE_URL"] = "https://vigtrain.aviguk.example"
+    make_user("sam@example.org")
+    admin = make_admin()
+    app.config["WTF_CSRF_ENABLED"] = False  # the forged host has no session cookie; CSRF is not the point here
+    asked = client.post("/password/forgot", data={"email": "sam@example.org"}, headers={"Host": "evil.example"})
+    assert asked.status_code == 200
+    app.config["WTF_CSRF_ENABLED"] = True
+    client.login(admin.email)
+    invite = {"email": "new@example.org", "display_name": "Nia New", "roles": ["trainee"]}
+    assert client.submit("/admin/users/invite", invite).status_code == 302
+    db.session.expire_all()
+    bodies = " ".join(db.session.scalars(select(OutboxMessage.body)).all())
+    assert "evil.example" not in bodies
+    assert "https://vigtrain.aviguk.example/password/reset/" in bodies
+    assert "https://vigtrain.aviguk.example/invitation/" in bodies

@@ -422,7 +422,8 @@ def _totp_counter(secret: str, code: str, at: datetime) -> int | None:
     code = code.replace(" ", "")
     for drift in (0, -1, 1):
         moment = at.timestamp() + drift * totp.interval
-        if hmac.compare_digest(totp.at(moment), code):
+        # Compared as UTF-8 bytes: compare_digest refuses text that is not ASCII ("²²²²²²" is digits too).
+        if hmac.compare_digest(totp.at(moment).encode(), code.encode()):
             return int(moment // totp.interval)
     return None
 

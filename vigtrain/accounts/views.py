@@ -29,6 +29,7 @@ from vigtrain.accounts.queries import name_or_email_holds
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db, limiter, login_manager
 from vigtrain.forms import ActionForm, form_status
+from vigtrain.links import public_url
 from vigtrain.organisations.models import Service
 from vigtrain.organisations.services import active_services, service_choices
 from vigtrain.pagination import paginate
@@ -167,7 +168,7 @@ def request_password_reset():
     if form.validate_on_submit():
         transactions.run(
             lambda: services.request_password_reset(
-                form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
+                form.email.data, lambda token: public_url("accounts.reset_password", token=token)
             )
         )
         # The same answer whether or not the address has an account.
@@ -304,7 +305,7 @@ def disable_second_factor():
 
 
 def _accept_url(token: str) -> str:
-    return url_for("accounts.accept_invitation", token=token, _external=True)
+    return public_url("accounts.accept_invitation", token=token)
 
 
 def _service_from_form(form) -> object | None:

@@ -22,6 +22,7 @@ from vigtrain.dcs.models import InvitationStatus, MeasureInvitation
 from vigtrain.errors import DomainError
 from vigtrain.extensions import csrf, limiter
 from vigtrain.forms import add_error, form_status
+from vigtrain.links import public_url
 
 bp = Blueprint("respond", __name__, url_prefix="/respond")
 # These pages send no Referer (the address holds the token), and CSRFProtect's HTTPS check insists on
@@ -43,7 +44,7 @@ SENT = "respond_sent"
 
 def client_link(token: str) -> str:
     """The public address of a link: from BASE_URL, never from the Host header of whoever asked."""
-    return current_app.config["BASE_URL"] + url_for("respond.start", token=token)
+    return public_url("respond.start", token=token)
 
 
 def storage_key(invitation_id: int, code: str) -> str:

@@ -1,0 +1,14 @@
+"""Addresses sent outside a page (emails, QR codes, credentials) are built from BASE_URL.
+
+A request's Host header is chosen by whoever sends the request; a link built from it could send a
+password-reset token to an address an attacker controls.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """The absolute address of `endpoint` at vigtrain's configured public address."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
