@@ -59,6 +59,32 @@ def test_demo_if_empty_leaves_a_used_database_alone(app):
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
+def test_demo_data_is_refused_in_production(database_url, app):
+    from vigtrain import create_app
+
+    production = create_app("production", SQLALCHEMY_DATABASE_URI=database_url)
+    with production.app_context():  # the command runs in the app already pushed: this one
+        result = production.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 1, result.output and "not loaded in production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_failed_statement_does_not_carry_its_values_into_the_log(app):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    try:  # the app fixture loaded the regions: this code is taken
+        db.session.execute(
+            text("INSERT INTO region (code, name, nation) VALUES ('E12000003', :name, 'England')"),
+            {"name": "do-not-log-me"},
+        )
+    except IntegrityError as error:
+        assert "do-not-log-me" not in str(error)
+    else:
+        raise AssertionError("the duplicate code was accepted")
+    db.session.rollback()
+
+
 def test_backup_and_restore_round_trip(tmp_path):
     from flask_migrate import upgrade
 

@@ -75,6 +75,10 @@ def demo(if_empty: bool) -> None:
     """Load the deterministic demo data and print the demo sign-ins."""
     from vigtrain.demo import DEMO_PASSWORD, DEMO_PEOPLE, database_is_empty, demo_is_loaded, load_demo
 
+    if current_app.config["ENV_NAME"] == "production":
+        # Demo accounts share one published password: never in a live system.
+        raise click.ClickException("Demo data is not loaded in production: its accounts share a published password.")
+
     if demo_is_loaded():
         click.echo("Demo data is already loaded.")
     elif if_empty and not database_is_empty():

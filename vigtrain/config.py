@@ -69,7 +69,8 @@ class Config:
     """Shared settings; subclasses change what differs between environments."""
 
     ENV_NAME = "base"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and so the log) never carries the values it was sent.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # Seconds to wait for a PostgreSQL server to accept a connection before answering 503.
     DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     SQLALCHEMY_RECORD_QUERIES = False
