@@ -34,12 +34,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Both tiers run in parallel processes (pytest-xdist, one per core; each has its own database); the
+# browser tier runs alone afterwards, because its live server and Chromium want the machine to themselves.
 test-sqlite: install
-	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest
+	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest -n auto -m "not browser"
+	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest -m browser
 
 test-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		VIGTRAIN_TEST_DB=postgres $(BIN)/pytest -m "not browser"; \
+		VIGTRAIN_TEST_DB=postgres $(BIN)/pytest -n auto -m "not browser"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI requires TEST_DATABASE_URL for the PostgreSQL tier"; exit 1; \
 	else \
