@@ -28,6 +28,20 @@ def unstorable(value: object) -> bool:
     return isinstance(value, str) and UNSTORABLE.search(value) is not None
 
 
+def whole_number(text: object, max_digits: int = 12) -> int | None:
+    """The whole number `text` spells in ASCII digits (at most `max_digits` of them), else None.
+
+    `str.isdigit()` alone is not enough before `int()`: it accepts superscripts and other scripts'
+    digits, which `int()` refuses, and `int()` refuses more than 4,300 digits.
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def search_words(text: str | None, limit: int) -> str:
     """Words typed into a search box, spaced once, cut to `limit` and without characters that cannot be
     stored (nobody means to search for them, and PostgreSQL refuses to compare text holding NUL)."""
@@ -56,10 +70,8 @@ class VersionField(IntegerField):
     widget = HiddenInput()
 
     def process_formdata(self, valuelist) -> None:
-        self.data = None
-        if valuelist and valuelist[0].strip().isdigit():
-            self.data = int(valuelist[0])
-        elif valuelist and valuelist[0].strip():
+        self.data = whole_number(valuelist[0]) if valuelist else None
+        if self.data is None and valuelist and valuelist[0].strip():
             raise ValueError(OUT_OF_DATE)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, or_, select
 
 from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.extensions import db
-from vigtrain.forms import PersonField, search_words
+from vigtrain.forms import PersonField, search_words, whole_number
 from vigtrain.security import (
     can_enrol,
     can_log_supervision,
@@ -166,10 +166,10 @@ def search(scope: Scope, text: str | None, limit: int = LIMIT) -> tuple[list[Use
 
 def in_scope(scope: Scope, user_id: str | int | None) -> User | None:
     """The person a form posted, if a search in this scope could have found them; else None."""
-    text = str(user_id or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    number = whole_number(str(user_id or ""))
+    if number is None:
         return None
-    return db.session.scalar(scope.where(select(User).where(User.id == int(text))))
+    return db.session.scalar(scope.where(select(User).where(User.id == number)))
 
 
 def describe(

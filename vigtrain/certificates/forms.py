@@ -9,7 +9,7 @@ from wtforms.validators import Length, StopValidation
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.services import MAX_REASON
 from vigtrain.extensions import MAX_ID
-from vigtrain.forms import Form, strip
+from vigtrain.forms import Form, strip, whole_number
 
 
 class BulkIssueForm(Form):
@@ -22,7 +22,7 @@ class BulkIssueForm(Form):
     def record_ids(self) -> list[int]:
         """The ids ticked; anything that cannot be an id (not ASCII digits, or too large) is ignored."""
         values = self.records.data or []
-        return [int(value) for value in values if value.isascii() and value.isdigit() and int(value) <= MAX_ID]
+        return [number for value in values if (number := whole_number(value)) is not None and number <= MAX_ID]
 
 
 class RevokeForm(Form):

@@ -18,6 +18,7 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.cohorts.models import Cohort
 from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import MAX_ID, db
+from vigtrain.forms import whole_number
 from vigtrain.organisations.models import Region
 from vigtrain.pathways.models import Enrolment, PathwayVersion
 from vigtrain.security import can_manage_cohorts
@@ -153,7 +154,8 @@ class MembersAdded:
 
 def as_id(value: str) -> int | None:
     """A posted value as an enrolment id, or None if it cannot be one (not ASCII digits, or too big)."""
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID else None
+    number = whole_number(value)
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def add_members(actor: User, cohort: Cohort, enrolment_ids: Iterable[str | int]) -> MembersAdded:

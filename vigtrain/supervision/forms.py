@@ -34,6 +34,7 @@ from vigtrain.forms import (
     SubmissionKeyField,
     WholeNumberField,
     strip,
+    whole_number,
 )
 from vigtrain.pathways.definitions import principles
 from vigtrain.supervision.models import SessionFormat, SessionMode
@@ -167,7 +168,7 @@ class _SessionFields(Form):
         """Minutes typed in the box win over the choice above it."""
         if self.duration_minutes.data is not None:
             return self.duration_minutes.data
-        return int(self.duration.data) if (self.duration.data or "").isdigit() else None
+        return whole_number(self.duration.data, max_digits=6)
 
 
 class SessionForm(_SessionFields):
@@ -335,8 +336,8 @@ class BulkConfirmForm(Form):
         chosen = []
         for value in self.sessions.data or []:
             session_id, _, version = value.partition(":")
-            if session_id.isdigit() and version.isdigit():
-                chosen.append((int(session_id), int(version)))
+            if (number := whole_number(session_id)) is not None and (seen := whole_number(version)) is not None:
+                chosen.append((number, seen))
         return chosen
 
 

@@ -13,7 +13,7 @@ from vigtrain.accounts import people
 from vigtrain.accounts.models import Role, User
 from vigtrain.dates import today
 from vigtrain.extensions import db
-from vigtrain.forms import form_status
+from vigtrain.forms import form_status, whole_number
 from vigtrain.pagination import paginate
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
@@ -289,7 +289,7 @@ def review_session(session_id: int):
     form = ReviewForm()
     if not form.validate_on_submit():
         return _render_session(session, form, form_status(form) if form.errors else 400)
-    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+    seen = whole_number(form.version.data)
     querying = bool(form.query.data)
 
     def change() -> None:
@@ -330,7 +330,7 @@ def edit_session(session_id: int):
         form.fill_from(session)
     if not _searching(form, enrolment) and form.validate_on_submit():
         was_queried = session.status is SessionStatus.QUERIED
-        seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+        seen = whole_number(form.version.data)
 
         if transactions.submit(
             form,
@@ -363,7 +363,7 @@ def amend_session(session_id: int):
     if not form.is_submitted():
         form.fill_from(original)
     if form.validate_on_submit():
-        seen = int(form.version.data) if (form.version.data or "").isdigit() else None
+        seen = whole_number(form.version.data)
         correction = transactions.submit(
             form,
             lambda: sessions.amend_confirmed_session(

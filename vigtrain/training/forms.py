@@ -32,6 +32,7 @@ from vigtrain.forms import (
     VersionField,
     WholeNumberField,
     strip,
+    whole_number,
 )
 from vigtrain.pathways.definitions import Principles
 from vigtrain.pathways.models import EnrolmentStatus, StageRecord
@@ -295,7 +296,7 @@ def assessment_form(definitions: Principles, formdata=None, data: dict | None = 
 
 
 def rating_value(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return whole_number(raw, max_digits=3)
 
 
 class StatementTextForm(Form):

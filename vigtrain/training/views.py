@@ -25,7 +25,7 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.cohorts.queries import cohort_choices
 from vigtrain.dates import today
 from vigtrain.extensions import db
-from vigtrain.forms import ActionForm, add_error, form_status
+from vigtrain.forms import ActionForm, add_error, form_status, whole_number
 from vigtrain.organisations.models import Service
 from vigtrain.organisations.services import regions
 from vigtrain.pagination import paginate, query_args
@@ -470,9 +470,10 @@ SEARCH_CONTEXTS = {"enrolment": Enrolment, "stage": StageRecord, "service": Serv
 
 def _search_context(kind: str | None, given: str) -> Enrolment | StageRecord | Service | None:
     """The record a search is for (an enrolment, a stage or a service), or None when it names none."""
-    if kind is None or not given.isdigit() or len(given) > 12:
+    number = whole_number(given)
+    if kind is None or number is None:
         return None
-    return db.session.get(SEARCH_CONTEXTS[kind], int(given))
+    return db.session.get(SEARCH_CONTEXTS[kind], number)
 
 
 # --- queues ----------------------------------------------------------------------------------------
