@@ -65,7 +65,8 @@ def test_demo_data_is_refused_in_production(database_url, app):
     production = create_app("production", SQLALCHEMY_DATABASE_URI=database_url)
     with production.app_context():  # the command runs in the app already pushed: this one
         result = production.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 1, result.output and "not loaded in production" in result.output
+    assert result.exit_code == 1, result.output
+    assert "not loaded in production" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 

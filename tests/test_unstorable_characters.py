@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import load_pathways, make_case, make_enrolment, make_supervision, make_user
-from vigtrain.accounts.models import Role
+from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
 from vigtrain.training import signoff
@@ -109,3 +109,20 @@ def test_searches_drop_the_character_rather_than_fail(app, world):
     client.login("ada@example.org")
     assert client.get("/people/search", query_string={"for": "enrol_trainee", "q": "Ti\x00a"}).status_code == 200
     assert client.get("/admin/audit", query_string={"action": "login\x00"}).status_code == 200
+
+
+def test_a_one_line_answer_refuses_line_breaks_and_control_characters(app, world):
+    client = app.test_client()
+    client.login("tia@example.org")
+    for name in ("Tia\nBcc: eve@example.org", "Tia\tTrainee", "Tia\x1bTrainee"):
+        response = client.submit("/account/details", {"display_name": name})
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert "Remove the line break, tab or other control character from this answer" in html
+    db.session.rollback()
+    assert db.session.scalar(select(User.display_name).where(User.email == "tia@example.org")) == "Tia Trainee"
+    # Paragraphs are still welcome where an answer has room for them.
+    stage = world["stage"]
+    url = f"/enrolments/{stage.enrolment_id}/stages/{stage.stage_code}/statement"
+    text = "I noticed the first attuned moment.\n\nThen the second.\tAnd a third. " * 20
+    assert client.submit(url, {"text": text, "save_text": "y"}).status_code == 302

@@ -9,7 +9,17 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import Field, HiddenField, IntegerField, RadioField, SelectField, SubmitField
+from wtforms import (
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import HiddenInput
@@ -21,6 +31,10 @@ OUT_OF_DATE = "This page is out of date. Reload it and try again"
 # surrogate pairs (they are not characters at all, and cannot be encoded to store).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "Remove the hidden control character from this answer (it may have come from copying and pasting)"
+# A one-line answer (a name, a title) holds no line break, tab or other control character: it may end
+# up in an email's subject or a log line, where a line break would start a header or line of its own.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = "Remove the line break, tab or other control character from this answer"
 
 
 def unstorable(value: object) -> bool:
@@ -61,7 +75,16 @@ class Form(FlaskForm):
             if any(unstorable(value) for value in (field.raw_data or ())) or unstorable(getattr(field, "query", None)):
                 field.errors = [*field.errors, UNSTORABLE_MESSAGE]
                 valid = False
+            elif _one_line(field) and any(
+                CONTROL.search(value) for value in field.raw_data or () if isinstance(value, str)
+            ):
+                field.errors = [*field.errors, CONTROL_MESSAGE]
+                valid = False
         return valid
+
+
+def _one_line(field: Field) -> bool:
+    return isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField, HiddenField))
 
 
 class VersionField(IntegerField):

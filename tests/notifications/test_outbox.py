@@ -82,3 +82,26 @@ def test_trainee_cannot_read_the_outbox(client, app):
     make_user("sam@example.org")
     client.login("sam@example.org")
     assert client.get("/admin/outbox/").status_code == 403
+
+
+def test_a_line_break_in_a_subject_can_neither_forge_a_header_nor_stall_the_outbox(client, app, monkeypatch):
+    from vigtrain import transactions
+    from vigtrain.notifications.services import deliver_outbox, send_email
+
+    FakeSMTP.sent, FakeSMTP.fail = [], False
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config.update(MAIL_SERVER="smtp.example.org")
+    queued = transactions.run(lambda: send_email("sam@example.org", "Stage 1\nBcc: eve@example.org", "Hello"))
+    assert queued.subject == "Stage 1 Bcc: eve@example.org"
+    # One saved before subjects were made one line is refused once, and the queue carries on past it.
+    stuck = OutboxMessage(
+        to_address="sam@example.org", subject="Old\nBcc: eve@example.org", body="x", status=OutboxStatus.QUEUED
+    )
+    db.session.add(stuck)
+    db.session.add(OutboxMessage(to_address="ann@example.org", subject="After", body="y", status=OutboxStatus.QUEUED))
+    db.session.commit()
+    transactions.run(deliver_outbox)
+    assert [message["Subject"] for message in FakeSMTP.sent] == ["Stage 1 Bcc: eve@example.org", "After"]
+    assert all(message["Bcc"] is None for message in FakeSMTP.sent)
+    db.session.refresh(stuck)
+    assert stuck.status == OutboxStatus.FAILED and stuck.last_error

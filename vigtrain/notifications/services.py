@@ -62,6 +62,8 @@ def email_sender() -> EmailSender:
 def send_email(to_address: str, subject: str, body: str) -> OutboxMessage:
     """Put a message in the outbox; it is delivered after the transaction commits."""
     status = OutboxStatus.QUEUED if email_sender().configured else OutboxStatus.HELD
+    # One line, whatever a name in it held: a line break in a subject would start a header of its own.
+    subject = " ".join(subject.split())
     message = OutboxMessage(to_address=to_address, subject=subject, body=body, status=status)
     db.session.add(message)
     db.session.flush()
@@ -83,10 +85,15 @@ def deliver_outbox(limit: int = 50) -> int:
         try:
             sender.send(message)
         except (OSError, smtplib.SMTPException) as exc:
-            log.warning("email %s to outbox id %s failed: %s", message.subject, message.id, exc)
+            log.warning("email %r to outbox id %s failed: %s", message.subject, message.id, exc)
             message.last_error = str(exc)[:500]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxStatus.FAILED
+            continue
+        except ValueError as exc:  # a message that can never be built (a bad header): not worth retrying
+            log.warning("email %r to outbox id %s cannot be sent: %s", message.subject, message.id, exc)
+            message.last_error = str(exc)[:500]
+            message.status = OutboxStatus.FAILED
             continue
         message.status = OutboxStatus.SENT
         message.sent_at = utcnow()
