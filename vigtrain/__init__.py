@@ -251,6 +251,8 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.dcs.respond_views import bp as respond_bp
     from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.dcs.wording_views import bp as wording_bp
+    from vigtrain.jobs.views import bp as jobs_bp
+    from vigtrain.notifications.inbox_views import bp as inbox_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
     from vigtrain.pathways.views import bp as pathways_bp
@@ -264,6 +266,8 @@ def _register_blueprints(app: Flask) -> None:
         api_tokens_bp,
         organisations_bp,
         notifications_bp,
+        inbox_bp,
+        jobs_bp,
         pathways_bp,
         training_bp,
         cohorts_bp,
@@ -451,6 +455,7 @@ def _register_template_helpers(app: Flask) -> None:
     from vigtrain.dates import format_date, format_datetime
     from vigtrain.forms import error_list
     from vigtrain.navigation import navigation_items
+    from vigtrain.notifications.inbox import unread_count
     from vigtrain.pagination import query_args
     from vigtrain.security import is_administrator
 
@@ -466,4 +471,5 @@ def _register_template_helpers(app: Flask) -> None:
             "navigation": nav,
             "demo_banner": app.config["DEMO_BANNER"],
             "second_factor_warning": is_administrator(current_user) and not current_user.second_factor_enabled,
+            "unread_count": unread_count(current_user) if current_user.is_authenticated else 0,
         }

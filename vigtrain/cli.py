@@ -1,5 +1,6 @@
 """Command-line tasks: `flask create-admin`, `flask users create|list|deactivate`, `flask demo`,
-`flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`, `flask data-keys rotate`."""
+`flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`, `flask jobs list|run`,
+`flask data-keys rotate`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password, password_problem
 from vigtrain.accounts.services import find_user_by_email, normalise_email
 from vigtrain.api_tokens.models import SCOPES
-from vigtrain.dates import utcnow
+from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
+from vigtrain.jobs.cli import jobs
 
 
 def register_cli(app: Flask) -> None:
@@ -30,6 +32,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(tokens)
     app.cli.add_command(data_keys)
+    app.cli.add_command(jobs)
 
 
 @click.command("create-admin")
@@ -199,9 +202,9 @@ def run_bulk(job_id: int | None) -> None:
 @certificates.command("expire")
 def expire() -> None:
     """Mark certificates past their valid-until date as expired (the scheduler does this daily)."""
-    from vigtrain.scheduler import expire_certificates
+    from vigtrain.certificates.services import expire_certificates
 
-    click.echo(f"{expire_certificates()} certificates expired.")
+    click.echo(f"{transactions.run(lambda: expire_certificates(today()))} certificates expired.")
 
 
 @click.group("scheduler")
@@ -211,7 +214,7 @@ def scheduler() -> None:
 
 @scheduler.command("run")
 def run_scheduler() -> None:
-    """Run scheduled jobs (expiry, bulk issue resumption, mail) until stopped; one process is enough."""
+    """Run the scheduled jobs (see `flask jobs list`) until stopped; one process is enough."""
     from vigtrain import scheduler as jobs
 
     click.echo("Scheduler running; press Ctrl+C to stop. A second scheduler waits while this one holds the lease.")

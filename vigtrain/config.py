@@ -87,6 +87,19 @@ class Config:
     # How long a saved form's one-time key is kept (see vigtrain.submissions): longer than a CSRF
     # token lives, so any repeat that could still be accepted is recognised.
     FORM_SUBMISSION_RETENTION = timedelta(days=2)
+    # Reminders and escalations (see vigtrain.reminders): how long something may wait before the
+    # person it waits for is reminded, and before an administrator is told. Settings, so a service
+    # that agrees other figures with AVIGuk changes them here, not in code.
+    REMIND_SUPERVISION_LAPSE = timedelta(weeks=6)
+    REMIND_SESSION_UNCONFIRMED = timedelta(days=7)
+    ESCALATE_SESSION_UNCONFIRMED = timedelta(days=14)
+    REMIND_STAGE_WAITING = timedelta(days=14)
+    ESCALATE_STAGE_WAITING = timedelta(days=28)
+    REMIND_POST_MEASURE_AFTER = timedelta(weeks=12)
+    REMIND_CERTIFICATE_EXPIRY_DAYS = (90, 30)
+    # How long the record of each frequent job run (every minute) and of daily runs is kept.
+    JOB_RUN_RETENTION_FREQUENT = timedelta(days=7)
+    JOB_RUN_RETENTION = timedelta(days=400)
     # Uploaded files (reflective statements) are at most 10 MB; the request may be a little larger.
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024

@@ -7,7 +7,8 @@ from vigtrain.casework.models import Case, Cycle
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dcs.models import Administration, CaseOutcome, LicensedWording, MeasureInvitation
-from vigtrain.notifications.models import OutboxMessage
+from vigtrain.jobs.models import JobRun
+from vigtrain.notifications.models import Notification, NotificationPreference, OutboxMessage
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
 from vigtrain.scheduler import SchedulerLease
@@ -27,8 +28,11 @@ __all__ = [
     "Cycle",
     "Enrolment",
     "FormSubmission",
+    "JobRun",
     "LicensedWording",
     "MeasureInvitation",
+    "Notification",
+    "NotificationPreference",
     "OutboxMessage",
     "PathwayVersion",
     "PersonalAccessToken",

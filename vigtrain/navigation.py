@@ -15,6 +15,7 @@ from vigtrain.security import (
     can_manage_services,
     can_read_audit_trail,
     can_read_outbox,
+    can_run_jobs,
     can_view_practitioner_report,
     can_view_service_report,
     is_administrator,
@@ -69,6 +70,8 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Pathways", "pathways.list_pathways", "pathways.list_pathways"))
     if can_read_outbox(user):
         items.append(NavItem("Outbox", "notifications.list_messages", "notifications."))
+    if can_run_jobs(user):
+        items.append(NavItem("Jobs", "jobs.list_jobs", "jobs."))
     if can_read_audit_trail(user):
         items.append(NavItem("Audit trail", "core.list_audit_events", "core.list_audit_events"))
     if user.has_role(Role.PRACTITIONER, Role.TRAINEE):

@@ -1,9 +1,11 @@
-"""The scheduler process (`flask scheduler run`): named, thin, idempotent jobs that call services.
+"""The scheduler process (`flask scheduler run`): every few seconds it runs the jobs that are due.
 
-Exactly one scheduler should run, but a second one must be harmless: every job first claims (or
-renews) a lease, one row in `scheduler_lease`, with a single conditional UPDATE that the database
-serialises. Only the process holding an unexpired lease runs jobs; if it dies, another takes over
-once the lease expires. Each job commits its own work, so a crash loses at most one job's run.
+Exactly one scheduler should run, but a second one must be harmless, twice over: each tick first
+claims (or renews) a lease, one row in `scheduler_lease`, with a single conditional UPDATE that the
+database serialises, so only the process holding an unexpired lease runs jobs (if it dies, another
+takes over once the lease expires); and each run of a job claims its period in `job_run` (see
+`vigtrain.jobs.services`), so even two processes that both believed they held the lease would run
+each period once. The jobs themselves are listed in `vigtrain.jobs.registry`.
 """
 
 from __future__ import annotations
@@ -13,24 +15,24 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import String, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigtrain import transactions
-from vigtrain.dates import UK, UTCDateTime, today, utcnow
+from vigtrain.dates import UK, UTCDateTime, utcnow
 from vigtrain.extensions import db
+from vigtrain.jobs.registry import JOBS
+from vigtrain.jobs.services import RunReport, due_jobs, run_job
 
 log = logging.getLogger("vigtrain.scheduler")
 
 LEASE_NAME = "scheduler"
 LEASE_DURATION = timedelta(seconds=90)
-HEARTBEAT_SECONDS = 30
+TICK_SECONDS = 20
 
 
 class SchedulerLease(db.Model):
@@ -94,97 +96,40 @@ def release_lease(holder: str) -> None:
     transactions.run(lambda: _expire_lease(holder))
 
 
-# --- jobs: each runs one service as one transaction ------------------------------------------------
+# --- the loop: each tick renews the lease and runs whatever has fallen due ---------------------------
 
 
-def expire_certificates() -> int:
-    """Mark certificates whose valid-until date has passed as expired."""
-    from vigtrain.certificates.services import expire_certificates as expire
+def tick(app: Flask, holder: str, now: datetime | None = None) -> list[RunReport]:
+    """Renew the lease; if held, run every job whose period has fallen due and not yet run.
 
-    return transactions.run(lambda: expire(today()))
-
-
-def resume_bulk_issues() -> int:
-    """Finish any bulk issue that is not finished (e.g. the web process stopped mid-way)."""
-    from vigtrain.certificates.bulk import run_unfinished
-
-    return run_unfinished()
-
-
-def deliver_mail() -> int:
-    """Send queued email (a no-op when no SMTP server is configured)."""
-    from vigtrain.notifications.services import deliver_outbox
-
-    return transactions.run(lambda: deliver_outbox(limit=200))
-
-
-def forget_form_submissions() -> int:
-    """Forget the one-time keys of forms saved long enough ago that no repeat can still arrive."""
-    from vigtrain.submissions import forget_before
-
-    return transactions.run(lambda: forget_before(utcnow() - current_app.config["FORM_SUBMISSION_RETENTION"]))
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    function: Callable[[], int]
-    trigger: str  # "interval" or "cron"
-    options: dict
-
-
-JOBS = (
-    Job("expire-certificates", expire_certificates, "cron", {"hour": 0, "minute": 5, "timezone": UK}),
-    Job("resume-bulk-issues", resume_bulk_issues, "interval", {"minutes": 1}),
-    Job("deliver-mail", deliver_mail, "interval", {"minutes": 1}),
-    Job("forget-form-submissions", forget_form_submissions, "cron", {"hour": 3, "minute": 20, "timezone": UK}),
-)
-
-
-def run_job(app: Flask, job: Job, holder: str) -> int | None:
-    """Run `job` if this process holds the lease; None if another scheduler does."""
+    A scheduler that starts after a job's time (it was down at 06:00) runs it on its first tick.
+    """
+    reports: list[RunReport] = []
     with app.app_context():
         try:
             if not claim_lease(holder):
-                return None
-            result = job.function()
-            log.info("job %s done: %s", job.name, result)
-            return result
-        except Exception:
-            log.exception("job %s failed", job.name)
-            return None
+                return reports
+            now = now or utcnow()
+            for job in due_jobs(now):
+                reports.append(run_job(job, now.astimezone(UK).date(), f"scheduler {holder}", now))
+        except Exception:  # the database went away mid-tick: the next tick tries again
+            log.exception("scheduler tick failed")
         finally:
             db.session.remove()  # closing the session rolls back anything a failed job left
-
-
-def heartbeat(app: Flask, holder: str) -> bool:
-    with app.app_context():
-        try:
-            return claim_lease(holder)
-        finally:
-            db.session.remove()
+    return reports
 
 
 def run(app: Flask, holder: str | None = None) -> None:
-    """Block, running the jobs on their schedules until interrupted."""
+    """Block, ticking every TICK_SECONDS until interrupted (SIGTERM or Ctrl+C)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     holder = holder or new_holder_id()
     scheduler = BlockingScheduler(timezone=UK)
-    scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=(app, holder), id="heartbeat")
-    for job in JOBS:
-        scheduler.add_job(
-            run_job,
-            job.trigger,
-            args=(app, job, holder),
-            id=job.name,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
-            **job.options,
-        )
-    # Expiry runs at start-up as well: it is idempotent and a scheduler may have been down at midnight.
-    scheduler.add_job(run_job, args=(app, JOBS[0], holder), id="expire-certificates-at-start")
+    scheduler.add_job(
+        tick, "interval", seconds=TICK_SECONDS, args=(app, holder), id="tick", max_instances=1, coalesce=True
+    )
+    # The first tick at once: jobs that fell due while no scheduler ran are run now.
+    scheduler.add_job(tick, args=(app, holder), id="first-tick")
     # Service managers stop processes with SIGTERM: stop cleanly, handing the lease over at once.
     signal.signal(signal.SIGTERM, lambda signum, frame: scheduler.shutdown(wait=False))
     log.info("scheduler %s starting: %s", holder, ", ".join(job.name for job in JOBS))

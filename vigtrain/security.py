@@ -57,6 +57,11 @@ def can_read_outbox(user: User | None) -> bool:
     return is_administrator(user)
 
 
+def can_run_jobs(user: User | None) -> bool:
+    """Administrators see the scheduled jobs and may run one now (once per period, as the scheduler)."""
+    return is_administrator(user)
+
+
 def can_manage_capacity(user: User | None) -> bool:
     """See every supervisor's load and set how many trainees each takes on."""
     return is_administrator(user)

@@ -100,6 +100,8 @@ class Certificate(db.Model):
     # The certificate's bit in the published Open Badges status list; never reused.
     status_index: Mapped[int] = mapped_column(Integer, unique=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # When the holder asked AVIGuk to renew it (cleared by nothing: a renewal supersedes the certificate).
+    renewal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     holder: Mapped[User] = relationship(foreign_keys=[holder_id], lazy="joined", innerjoin=True)

@@ -18,8 +18,10 @@ from vigtrain.dcs.outcomes import Change, classify
 from vigtrain.dcs.scoring import score
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
+from vigtrain.links import path_for
 from vigtrain.locks import hold
-from vigtrain.notifications.services import send_email
+from vigtrain.notifications.inbox import notify, settle
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 
 ADMINISTRATION_FIELDS = (
@@ -150,6 +152,8 @@ def record_administration(
     refresh_outcome(case, measure)
     if result.flags:
         _alert_risk(case, administration, measure)
+    if timepoint is Timepoint.POST:
+        settle(f"case:{case.id}:{measure.code}", (NotificationKind.POST_MEASURE_DUE,))
     return administration
 
 
@@ -181,29 +185,34 @@ def _alert_risk(case: Case, administration: Administration, measure: Measure) ->
     """Tell each active personal supervisor, by case code only, so they can support the practitioner.
 
     When the client answered alone through a link, tell the practitioner as well: in a session they
-    see the flag on the screen, but here nobody saw it.
+    see the flag on the screen, but here nobody saw it. Risk alerts are always emailed at once,
+    whatever a person chose for other notifications.
     """
     items = ", ".join(flag["message"] for flag in administration.flags)
     practitioner = case.practitioner
     supervisors = supervisors_to_alert(case)
     on = f"{administration.administered_on:%-d %B %Y}"
     answered = f"{measure.code} ({administration.timepoint.value}) for case {case.code} on {on}"
+    link = path_for("casework.show_case", code=case.code)
+    subject = f"administration:{administration.id}"
     if administration.self_completed and practitioner.is_active_flag:
         told = ""
         if supervisors:
             names = " and ".join(supervisor.display_name for supervisor in supervisors)
-            told = f"{names} {'has' if len(supervisors) == 1 else 'have'} been told as well.\n\n"
-        send_email(
-            practitioner.email,
+            told = f"\n\n{names} {'has' if len(supervisors) == 1 else 'have'} been told as well."
+        notify(
+            practitioner,
+            NotificationKind.RISK_ALERT,
+            subject,
+            "risk",
             f"Risk item answered on case {case.code}: act now",
             (
-                f"Dear {practitioner.display_name},\n\n"
                 f"The client answered {answered} on their own phone, using the link you gave them, and a risk "
                 f"item was answered:\n\n{items}\n\n"
                 "Follow your service's safeguarding procedure now. vigtrain showed the client where to get urgent "
-                f"help, and sent them nothing else.\n\n{told}"
-                "Sign in to vigtrain to see the case's outcomes.\n"
+                f"help, and sent them nothing else.{told}"
             ),
+            link,
         )
     if administration.self_completed:
         what = (
@@ -214,17 +223,18 @@ def _alert_risk(case: Case, administration: Administration, measure: Measure) ->
     else:
         what, asked = f"{practitioner.display_name} recorded {answered}", "has been asked"
     for supervisor in supervisors:
-        send_email(
-            supervisor.email,
+        notify(
+            supervisor,
+            NotificationKind.RISK_ALERT,
+            subject,
+            "risk",
             f"Risk item answered on case {case.code}",
             (
-                f"Dear {supervisor.display_name},\n\n"
-                f"{what}, and a risk item was answered:\n\n"
-                f"{items}\n\n"
+                f"{what}, and a risk item was answered:\n\n{items}\n\n"
                 f"The practitioner {asked} to follow their service's safeguarding procedure. You may want to "
-                "check in with them and make sure they are supported.\n\n"
-                "Sign in to vigtrain to see the case's outcomes.\n"
+                "check in with them and make sure they are supported."
             ),
+            path_for("training.my_trainees"),
         )
 
 

@@ -15,7 +15,9 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
-from vigtrain.notifications.services import send_email
+from vigtrain.links import path_for
+from vigtrain.notifications.inbox import notify, settle
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import EnrolmentStatus, StageRecord, StageState, StageTransition
 from vigtrain.screening import screen
@@ -49,20 +51,28 @@ def _move(actor: User, record: StageRecord, action: Action | None, to: StageStat
         actor, step.audit, record, before=before, after={**audit.snapshot(record, *STAGE_FIELDS), "comments": comments}
     )
     if step.notice is not None:
-        _tell(step.notice, actor, record, comments)
+        _tell(step.notice, actor, record, comments, transition)
+    # It has moved on: reminders that it was waiting are done with, for whoever had them.
+    settle(f"stage:{record.id}", (NotificationKind.STAGE_WAITING, NotificationKind.ESCALATION))
 
 
-def _tell(notice: workflow.Notice, actor: User, record: StageRecord, comments: str | None) -> None:
-    """Email the person the stage now waits for (or the trainee when it moves on), never the actor."""
+def _tell(
+    notice: workflow.Notice, actor: User, record: StageRecord, comments: str | None, transition: StageTransition
+) -> None:
+    """Tell the person the stage now waits for (or the trainee when it moves on), never the actor."""
     recipient = notice.to(record)
-    if recipient is None or recipient.id == actor.id or not recipient.is_active_flag:
+    if recipient is None or recipient.id == actor.id:
         return
     enrolment = record.enrolment
-    send_email(
-        recipient.email,
+    notify(
+        recipient,
+        NotificationKind.STAGE_UPDATE,
+        f"stage:{record.id}",
+        f"transition:{transition.id}",
         notice.subject(record),
-        f"Hello {recipient.display_name},\n\n{notice.body(record, actor, comments)}\n\nSign in to vigtrain to see "
-        f"the stage: {enrolment.pathway_version.label}, {record.definition.name}.\n",
+        f"{notice.body(record, actor, comments)}\n\nThe stage: {enrolment.pathway_version.label}, "
+        f"{record.definition.name}.",
+        path_for("training.show_stage", enrolment_id=enrolment.id, stage_code=record.stage_code),
     )
 
 
