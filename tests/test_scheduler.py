@@ -1,4 +1,4 @@
-"""The scheduler: one lease, so a second scheduler is harmless; thin jobs that call services."""
+"""The scheduler: one lease, so a second scheduler is harmless; it ticks, running the jobs that are due."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from tests.factories import make_admin
 from vigtrain import scheduler
 from vigtrain.certificates import bulk
 from vigtrain.certificates.models import BulkIssue, BulkIssueState, CertificateStatus
-from vigtrain.dates import utcnow
+from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
-from vigtrain.scheduler import JOBS, SchedulerLease, claim_lease, release_lease, run_job
-
-
-def job(name: str):
-    return next(job for job in JOBS if job.name == name)
+from vigtrain.jobs.registry import BY_NAME
+from vigtrain.jobs.services import run_job
+from vigtrain.scheduler import SchedulerLease, claim_lease, release_lease
 
 
 def test_only_one_scheduler_holds_the_lease_until_it_expires(app):
@@ -61,18 +59,21 @@ def test_racing_schedulers_never_both_hold_the_lease(app):
     assert sorted(wins.values()) == [0, 20]
 
 
-def test_jobs_run_only_where_the_lease_is_held(app, clock):
+def run(name: str, holder: str = "me") -> int | None:
+    """Run one registered job for today as a scheduler would; its result, or None if it did not run."""
+    report = run_job(BY_NAME[name], today(), holder)
+    return report.run.result if report.ran else None
+
+
+def test_the_expiry_job_expires_and_is_idempotent(app, clock):
     admin = make_admin()
     certificate = make_certificate(admin, on=date(2022, 1, 10))
     certificate_id = certificate.id
-    assert claim_lease("other")
-    assert run_job(app, job("expire-certificates"), "me") is None
-    assert db.session.get(type(certificate), certificate_id).status is CertificateStatus.VALID
-    release_lease("other")
-    assert run_job(app, job("expire-certificates"), "me") == 1
+    assert run("expire-certificates") == 1
     db.session.expire_all()
     assert db.session.get(type(certificate), certificate_id).status is CertificateStatus.EXPIRED
-    assert run_job(app, job("expire-certificates"), "me") == 0  # idempotent
+    clock.tick(timedelta(days=1))
+    assert run("expire-certificates") == 0  # the next day: nothing left to expire
 
 
 def test_resume_job_finishes_an_abandoned_bulk_issue(app, clock):
@@ -81,22 +82,12 @@ def test_resume_job_finishes_an_abandoned_bulk_issue(app, clock):
     db.session.commit()
     job_id = queued.id
     clock.tick(600)  # nobody has touched it for ten minutes
-    assert run_job(app, job("resume-bulk-issues"), "me") == 2
+    assert run("resume-bulk-issues") == 2
     db.session.expire_all()
     assert db.session.get(BulkIssue, job_id).state is BulkIssueState.FINISHED
 
 
-def test_a_failing_job_is_logged_and_the_scheduler_carries_on(app, monkeypatch, caplog):
-    def broken() -> int:
-        raise RuntimeError("mail server on fire")
-
-    failing = scheduler.Job("broken", broken, "interval", {"minutes": 1})
-    assert run_job(app, failing, "me") is None
-    assert "job broken failed" in caplog.text
-    assert run_job(app, job("deliver-mail"), "me") == 0  # nothing configured: nothing sent
-
-
-def test_the_scheduler_schedules_every_job(app, monkeypatch):
+def test_the_scheduler_ticks_and_hands_the_lease_over_when_it_stops(app, monkeypatch):
     added = []
 
     class FakeScheduler:
@@ -104,7 +95,7 @@ def test_the_scheduler_schedules_every_job(app, monkeypatch):
             self.timezone = timezone
 
         def add_job(self, function, trigger=None, **options) -> None:
-            added.append(options["id"])
+            added.append((options["id"], trigger, options.get("seconds")))
 
         def start(self) -> None:
             raise KeyboardInterrupt
@@ -114,7 +105,7 @@ def test_the_scheduler_schedules_every_job(app, monkeypatch):
     monkeypatch.setattr(apscheduler.schedulers.blocking, "BlockingScheduler", FakeScheduler)
     assert claim_lease("me")
     scheduler.run(app, "me")
-    assert set(added) >= {"heartbeat", "expire-certificates", "resume-bulk-issues", "deliver-mail"}
+    assert added == [("tick", "interval", scheduler.TICK_SECONDS), ("first-tick", None, None)]
     assert claim_lease("someone else")  # it released the lease on the way out
 
 
@@ -126,7 +117,6 @@ def test_the_forget_job_drops_only_form_keys_older_than_the_retention(app, clock
     db.session.add(FormSubmission(key="j" * 32, endpoint="casework.add_cycle", created_at=utcnow()))
     db.session.commit()
     clock.tick(timedelta(days=1, hours=1))  # the first is now older than two days, the second is not
-    job = next(job for job in JOBS if job.name == "forget-form-submissions")
-    assert run_job(app, job, scheduler.new_holder_id()) == 1
+    assert run("forget-form-submissions") == 1
     db.session.rollback()
     assert db.session.scalars(select(FormSubmission.key)).all() == ["j" * 32]
