@@ -49,8 +49,9 @@ Requests
     a confirmed one, {certificate} and {revoked_certificate} Nina's, {trainee} Tara's account,
     {supervisor} Sian's, {service} Tara's service, {lead} its lead, {region} its region, {cohort} her
     cohort, {token} her API token, {job} a bulk issue, {message} an email in the outbox, {wording}
-    her service's licensed wording, {invite_token} and {reset_token} one-time links,
-    {pathway}/{version} the current VIG pathway.
+    her service's licensed wording, {notification} an unread notification of Tara's, {scheduled_job}
+    a scheduled job, {invite_token} and {reset_token} one-time links, {pathway}/{version} the
+    current VIG pathway.
     GET is sent as it is. A POST on the site carries only the actor's CSRF token (an empty form), so
     nothing legitimate is made; an API request with a body sends API_BODIES, each valid in shape
     but refused by the rules (a date in the future, a stale version, a measure the service may not
@@ -188,6 +189,37 @@ GET /admin/outbox/
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 GET /admin/outbox/{message}
         in    403   403   403   403   403   403   403   403   403   403   403   ok
+
+## Notifications: one's own (the trainee's notification {notification} is hers alone), and the jobs
+#       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
+GET /notifications
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /notifications?show=unread&page=2
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+# Someone else's notification is not found, whoever asks (administrators included).
+GET /notifications/{notification}
+        in    ok    404   404   404   404   404   404   404   404   404   404   404
+POST /notifications/{notification}/read
+        in    go    404   404   404   404   404   404   404   404   404   404   404
+# Without `up_to`, everything of one's own that is unread.
+POST /notifications/read-all
+        in    go    go    go    go    go    go    go    go    go    go    go    go
+GET /notifications/settings
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+# An empty form keeps every choice as it is (and says nothing changed).
+POST /notifications/settings
+        in    go    go    go    go    go    go    go    go    go    go    go    go
+GET /admin/jobs
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/jobs/{scheduled_job}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/jobs/no-such-job
+        in    403   403   403   403   403   403   403   403   403   403   403   404
+# {scheduled_job} has run today: an administrator is told so, and it does not run again.
+POST /admin/jobs/{scheduled_job}/run
+        in    403   403   403   403   403   403   403   403   403   403   403   go
+POST /admin/jobs/no-such-job/run
+        in    403   403   403   403   403   403   403   403   403   403   403   404
 
 ## Services and their licensed measure wording
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin

@@ -38,12 +38,17 @@ from vigtrain.api_tokens.models import SCOPES, PersonalAccessToken
 from vigtrain.casework.services import Consents
 from vigtrain.certificates.models import BulkIssue, CertificateKind, CertificateStatus
 from vigtrain.cohorts import services as cohorts
+from vigtrain.dates import today, utcnow
 from vigtrain.dcs import wording
 from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
-from vigtrain.notifications.models import OutboxMessage
+from vigtrain.jobs.models import JobRun, RunOutcome
+from vigtrain.jobs.registry import BY_NAME
+from vigtrain.jobs.services import period_of
+from vigtrain.notifications import inbox
+from vigtrain.notifications.models import NotificationKind, OutboxMessage
 from vigtrain.pathways.models import EnrolmentStatus, StageState
 
 # Who each column is: email, name, roles, and service ("home" is the trainee's, "away" another).
@@ -164,6 +169,32 @@ def build_world() -> World:
     reset_token = accounts.make_token(tara, accounts.PASSWORD_RESET)
     db.session.commit()
 
+    # A notification of Tara's, unread: hers to open and mark read, nobody else's.
+    notification = inbox.notify(
+        tara,
+        NotificationKind.STAGE_UPDATE,
+        f"stage:{stage.id}",
+        "accreditor-asked",
+        "Alma Accreditor has been asked to accredit your Stage 1",
+        "Your accreditation meeting will be arranged with Alma Accreditor.",
+        link=f"/enrolments/{enrolment.id}/stages/stage-1",
+    )
+    # A job that has run today, so that "run now" finds its period taken and changes nothing: a run
+    # that acts is three transactions (claim, work, record), which a dry run cannot hold back.
+    scheduled = BY_NAME["expire-certificates"]
+    db.session.add(
+        JobRun(
+            job=scheduled.name,
+            period=period_of(scheduled, today()),
+            outcome=RunOutcome.SUCCEEDED,
+            started_at=utcnow(),
+            finished_at=utcnow(),
+            result=0,
+            started_by="scheduler",
+        )
+    )
+    db.session.commit()
+
     world = World(emails={key: person.email for key, person in people.items()})
     world.tokens = {key: issue_token(person) for key, person in people.items()}
     tara_token = db.session.scalar(
@@ -195,6 +226,8 @@ def build_world() -> World:
         "token": tara_token.id,
         "job": job.id,
         "message": message,
+        "notification": notification.id,
+        "scheduled_job": scheduled.name,
         "wording": licensed.id,
         "invite_token": links[0],
         "reset_token": reset_token,
