@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from vigtrain import transactions
 from vigtrain.extensions import db
-from vigtrain.forms import ActionForm, form_status
+from vigtrain.forms import ActionForm, form_status, whole_number
 from vigtrain.notifications import inbox
 from vigtrain.notifications.forms import preferences_form
 from vigtrain.notifications.models import Delivery, Notification, NotificationKind
@@ -65,7 +65,10 @@ def mark_all_read():
     form = ActionForm()
     require(form.validate_on_submit(), "bad mark-all-read request", 400)
     # Up to the newest the page showed: one that arrived while the person read the page stays unread.
-    up_to = request.form.get("up_to", type=int)
+    # Without it, everything unread; with one that is no id, nothing (it is not a page's request).
+    given = request.form.get("up_to")
+    up_to = whole_number(given)
+    require(given is None or up_to is not None, "bad mark-all-read request", 400)
     count = transactions.run(lambda: inbox.mark_all_read(current_user, up_to))
     flash(f"{count} marked as read." if count else "Nothing was unread.", "success")
     return redirect(url_for("inbox.list_notifications"))
