@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import event, select
 
-from bench import pdfs, seed
+from bench import jobs, pdfs, seed
 from vigtrain import create_app
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case
@@ -46,12 +46,15 @@ PAGES = [
     ("supervisor", seed.SUPERVISOR, "/home"),
     ("supervisor", seed.SUPERVISOR, "/supervisor/trainees"),
     ("supervisor", seed.SUPERVISOR, "/supervision/queue"),
+    ("supervisor", seed.SUPERVISOR, "/notifications"),
+    ("supervisor", seed.SUPERVISOR, "/notifications/settings"),
     ("accrediting supervisor", seed.ACCREDITOR, "/accreditation"),
     ("administrator", seed.ADMIN, "/home"),
     ("administrator", seed.ADMIN, "/admin/users/"),
     ("administrator", seed.ADMIN, "/admin/ratification"),
     ("administrator", seed.ADMIN, "/pathways"),
     ("administrator", seed.ADMIN, "/admin/audit"),
+    ("administrator", seed.ADMIN, "/admin/jobs"),
     ("trainee", seed.TRAINEE, "/cases/{case}/outcomes"),
     ("trainee", seed.TRAINEE, "/reports/practitioner"),
     ("trainee", seed.TRAINEE, "/reports/service/{service}"),
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    seeding, measured = {}, {}
+    seeding, measured, job_times = {}, {}, {}
     for scale in scales:
         path = seed.database_path(out, scale)
         if args.reseed or not path.exists():
@@ -221,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             seeding[scale] = {"scale": scale, "cached": str(path)}
         print(f"Measuring {scale}x ...", flush=True)
         measured[scale] = measure_scale(path, args.requests)
+        print(f"Timing the daily jobs at {scale}x ...", flush=True)
+        job_times[scale] = jobs.measure(path, runs=3)
 
     table = []
     for role, _email, template in PAGES:
@@ -230,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append(row)
 
     certificate_pdfs = pdfs.measure()
-    report = render(table, scales, seeding) + pdfs.markdown(certificate_pdfs)
+    report = render(table, scales, seeding) + pdfs.markdown(certificate_pdfs) + jobs.markdown(job_times)
     print()
     print(report)
     (out / "bench.md").write_text(report)
@@ -239,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "scales": scales,
         "seeding": {str(k): v for k, v in seeding.items()},
         "certificate_pdfs": certificate_pdfs,
+        "daily_jobs": {str(scale): rows for scale, rows in job_times.items()},
         "pages": [
             {
                 **{k: v for k, v in row.items() if not isinstance(k, int)},

@@ -33,13 +33,14 @@ from vigtrain.dcs.models import Administration, CaseOutcome, Timepoint
 from vigtrain.dcs.outcomes import classify
 from vigtrain.dcs.scoring import score
 from vigtrain.extensions import db
+from vigtrain.notifications.models import EmailState, Notification, NotificationKind
 from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.services import ensure_regions
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
 from vigtrain.pathways.services import sync_pathways
 from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
 
-SEED_VERSION = 2
+SEED_VERSION = 3
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 
@@ -51,6 +52,7 @@ KNOWN_TRAINEES = 10  # the supervisor's caseload; the first is TRAINEE
 KNOWN_CYCLES = [4, 4, 4, 3, 3, 3, 3, 3]  # 8 cases, 27 cycles
 KNOWN_CONFIRMED = 25
 KNOWN_LOGGED = 1  # one session each waiting in the supervisor's queue
+KNOWN_NOTIFICATIONS, KNOWN_UNREAD = 60, 8  # the supervisor's notifications: a page and a half
 
 PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
 PRINCIPLES = ["attentive", "encouraging", "receiving", "attuned", "guiding", "deepening"]
@@ -443,6 +445,27 @@ class _Seeder:
             },
         )
 
+    def notifications(self, user_id: int, count: int, unread: int) -> None:
+        """A year of reminders, one a week or so, the newest `unread` of them not yet read."""
+        for index in range(count):
+            created = _at(date(2025, 1, 6) + timedelta(days=6 * index))
+            self.add(
+                NOTIFICATION,
+                {
+                    "recipient_id": user_id,
+                    "kind": NotificationKind.SESSION_UNCONFIRMED.value,
+                    "subject": f"session:bench-{user_id}-{index}",
+                    "period": "7-days",
+                    "title": f"A session with Bench Trainee {index % KNOWN_TRAINEES + 1} waits for your confirmation",
+                    "body": "It was logged 7 days ago. Confirm it, or query it if something is not right.",
+                    "link": "/supervision/queue",
+                    "created_at": created,
+                    "read_at": None if index >= count - unread else created + timedelta(days=1),
+                    "email_state": EmailState.SENT.value,
+                    "emailed_at": created,
+                },
+            )
+
     # --- the data -----------------------------------------------------------------------------
 
     def run(self, connection) -> None:
@@ -491,6 +514,7 @@ class _Seeder:
                 status = SessionStatus.CONFIRMED if index < KNOWN_CONFIRMED else SessionStatus.LOGGED
                 day = date(2025, 3, 3) + timedelta(days=14 * index)
                 self.session(enrolment, supervisor, trainee, day, status, case_codes[index % 8 : index % 8 + 1])
+        self.notifications(supervisor, KNOWN_NOTIFICATIONS, KNOWN_UNREAD)
 
     def bulk(self, regions: list[int]) -> None:
         scale, pick = self.scale, self.random
@@ -596,7 +620,21 @@ CYCLE = Cycle.__table__
 SESSION = SupervisionSession.__table__
 ADMINISTRATION = Administration.__table__
 CASE_OUTCOME = CaseOutcome.__table__
-TABLES = [SERVICE, USER, USER_ROLE, AUDIT, ENROLMENT, STAGE, CASE, CYCLE, SESSION, ADMINISTRATION, CASE_OUTCOME]
+NOTIFICATION = Notification.__table__
+TABLES = [
+    SERVICE,
+    USER,
+    USER_ROLE,
+    AUDIT,
+    ENROLMENT,
+    STAGE,
+    CASE,
+    CYCLE,
+    SESSION,
+    ADMINISTRATION,
+    CASE_OUTCOME,
+    NOTIFICATION,
+]
 RELATIONSHIPS = list(Relationship)
 AGE_BANDS = list(AgeBand)
 POPULATIONS = list(Population)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from vigtrain.notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
-from vigtrain.notifications.services import send_email
+from vigtrain.notifications.services import send_email, send_emails
 
 if TYPE_CHECKING:
     from vigtrain.accounts.models import User
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 KEY_COLUMNS = ("recipient_id", "kind", "subject", "period")
 EMAIL_STATE = {Delivery.IMMEDIATE: EmailState.SENT, Delivery.DIGEST: EmailState.DIGEST, Delivery.APP: EmailState.NONE}
 MAX_TITLE = 200
+# Rows per INSERT: well under SQLite's 32,766 bound parameters (10 columns each).
+BATCH = 500
 
 
 def delivery_for(user_id: int, kind: NotificationKind) -> Delivery:
@@ -85,14 +88,58 @@ def set_preferences(user: User, choices: dict[NotificationKind, Delivery]) -> li
     return changed
 
 
-def _insert_once(values: dict) -> int | None:
-    """Insert unless the key exists; the new row's id, or None when it was already there."""
+@dataclass(frozen=True)
+class Tell:
+    """One thing to tell one person: the key (recipient, kind, subject, period) and what to say."""
+
+    recipient: User
+    kind: NotificationKind
+    subject: str
+    period: str
+    title: str
+    body: str
+    link: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str, str]:
+        return (self.recipient.id, self.kind.value, self.subject, self.period)
+
+
+def _deliveries(tells: Sequence[Tell]) -> dict[tuple[int, NotificationKind], Delivery]:
+    """Each (person, kind)'s delivery, read in one query for the whole batch."""
+    people = {tell.recipient.id for tell in tells}
+    chosen: dict[tuple[int, NotificationKind], Delivery] = {}
+    for start in range(0, len(people), BATCH):
+        some = sorted(people)[start : start + BATCH]
+        rows = db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.delivery).where(
+                NotificationPreference.user_id.in_(some)
+            )
+        )
+        chosen.update({(user_id, kind): delivery for user_id, kind, delivery in rows})
+    return {
+        (tell.recipient.id, tell.kind): (
+            chosen.get((tell.recipient.id, tell.kind), tell.kind.default_delivery)
+            if tell.kind.chosen_by_person
+            else Delivery.IMMEDIATE
+        )
+        for tell in tells
+    }
+
+
+def _insert_new(rows: list[dict]) -> set[tuple[int, str, str, str]]:
+    """Insert the rows whose key is not there yet (one statement); the keys that were inserted."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS))
-    ).returning(Notification.id)
-    return db.session.execute(statement).scalar()
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS))
+        .returning(Notification.recipient_id, Notification.kind, Notification.subject, Notification.period)
+    )
+    return {
+        (recipient, str(kind), subject, period) for recipient, kind, subject, period in db.session.execute(statement)
+    }
 
 
 def _email_text(recipient: User, title: str, body: str, link: str | None) -> str:
@@ -102,6 +149,54 @@ def _email_text(recipient: User, title: str, body: str, link: str | None) -> str
         lines += ["", f"Open it in vigtrain: {base}{link}"]
     lines += ["", f"Choose how vigtrain tells you about things: {base}{path_for('inbox.preferences')}"]
     return "\n".join(lines) + "\n"
+
+
+def tell_all(tells: Iterable[Tell]) -> list[Tell]:
+    """Tell each person once per key, in the app and by email as they prefer; returns those newly told.
+
+    A key already used (told before, or twice in `tells`) and a person who cannot sign in are
+    skipped. Rows go in a few hundred at a time, in key order, so two runs at once on PostgreSQL
+    wait for each other rather than deadlock. Flushes.
+    """
+    unique: dict[tuple[int, str, str, str], Tell] = {}
+    for tell in tells:
+        if tell.recipient.is_active_flag:
+            unique.setdefault(tell.key, tell)
+    ordered = [unique[key] for key in sorted(unique)]
+    if not ordered:
+        return []
+    deliveries = _deliveries(ordered)
+    now = utcnow()
+    told: list[Tell] = []
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start : start + BATCH]
+        rows = []
+        for tell in batch:
+            delivery = deliveries[(tell.recipient.id, tell.kind)]
+            rows.append(
+                {
+                    "recipient_id": tell.recipient.id,
+                    "kind": tell.kind,
+                    "subject": tell.subject,
+                    "period": tell.period,
+                    "title": " ".join(tell.title.split())[:MAX_TITLE],
+                    "body": tell.body,
+                    "link": tell.link,
+                    "created_at": now,
+                    "email_state": EMAIL_STATE[delivery],
+                    "emailed_at": now if delivery is Delivery.IMMEDIATE else None,
+                }
+            )
+        inserted = _insert_new(rows)
+        told += [tell for tell in batch if tell.key in inserted]
+    emails = [
+        (tell.recipient.email, tell.title, _email_text(tell.recipient, tell.title, tell.body, tell.link))
+        for tell in told
+        if deliveries[(tell.recipient.id, tell.kind)] is Delivery.IMMEDIATE
+    ]
+    if emails:
+        send_emails(emails)
+    return told
 
 
 def notify(
@@ -116,46 +211,25 @@ def notify(
     """Tell `recipient` once for this key: in the app, and by email as they prefer. Flushes.
 
     Returns the new notification, or None if this key was already used or the person cannot sign in.
-    `link` is a path inside vigtrain (from `url_for`), where the thing to do is.
+    `link` is a path inside vigtrain (from `path_for`), where the thing to do is.
     """
-    if not recipient.is_active_flag:
+    if not tell_all([Tell(recipient, kind, subject, period, title, body, link)]):
         return None
-    title = " ".join(title.split())[:MAX_TITLE]
-    delivery = delivery_for(recipient.id, kind)
-    now = utcnow()
-    new_id = _insert_once(
-        {
-            "recipient_id": recipient.id,
-            "kind": kind,
-            "subject": subject,
-            "period": period,
-            "title": title,
-            "body": body,
-            "link": link,
-            "created_at": now,
-            "email_state": EMAIL_STATE[delivery],
-            "emailed_at": now if delivery is Delivery.IMMEDIATE else None,
-        }
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.recipient_id == recipient.id,
+            Notification.kind == kind,
+            Notification.subject == subject,
+            Notification.period == period,
+        )
     )
-    if new_id is None:
-        return None
-    if delivery is Delivery.IMMEDIATE:
-        send_email(recipient.email, title, _email_text(recipient, title, body, link))
-    return db.session.get(Notification, new_id)
 
 
 def notify_each(
     recipients: Iterable[User], kind: NotificationKind, subject: str, period: str, title: str, body: str, link: str
 ) -> int:
     """`notify` for several people (each once); returns how many were newly told."""
-    seen: set[int] = set()
-    told = 0
-    for recipient in recipients:
-        if recipient.id in seen:
-            continue
-        seen.add(recipient.id)
-        told += notify(recipient, kind, subject, period, title, body, link) is not None
-    return told
+    return len(tell_all(Tell(recipient, kind, subject, period, title, body, link) for recipient in recipients))
 
 
 # --- reading them --------------------------------------------------------------------------------------

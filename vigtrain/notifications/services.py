@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -61,14 +62,21 @@ def email_sender() -> EmailSender:
 
 def send_email(to_address: str, subject: str, body: str) -> OutboxMessage:
     """Put a message in the outbox; it is delivered after the transaction commits."""
+    return send_emails([(to_address, subject, body)])[0]
+
+
+def send_emails(messages: Sequence[tuple[str, str, str]]) -> list[OutboxMessage]:
+    """Put several (address, subject, body) messages in the outbox with one flush."""
     status = OutboxStatus.QUEUED if email_sender().configured else OutboxStatus.HELD
     # One line, whatever a name in it held: a line break in a subject would start a header of its own.
-    subject = " ".join(subject.split())
-    message = OutboxMessage(to_address=to_address, subject=subject, body=body, status=status)
-    db.session.add(message)
+    queued = [
+        OutboxMessage(to_address=to_address, subject=" ".join(subject.split()), body=body, status=status)
+        for to_address, subject, body in messages
+    ]
+    db.session.add_all(queued)
     db.session.flush()
     db.session.info["outbox_pending"] = True
-    return message
+    return queued
 
 
 def deliver_outbox(limit: int = 50) -> int:
