@@ -55,6 +55,8 @@ def run_job(name: str, on: str | None, dry_run: bool) -> None:
     # A day in the past or future runs as if at noon on it (so a frequent job's period is that day's).
     now = utcnow() if on is None else datetime.combine(day, time(12), tzinfo=UK)
     if dry_run:
+        if job.dry_run_refused:
+            raise click.ClickException(f"{job.name} cannot be dry-run: {job.dry_run_refused}.")
         _dry_run(job, day)
         return
     report = services.run_job(job, day, "cli", now)
