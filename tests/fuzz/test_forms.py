@@ -195,6 +195,11 @@ TARGETS = [
     ),
     Target("respond.answer", None, "/respond/{respond_token}/GAD-7"),
     Target("reports.research_export", "admin", "/reports/export"),
+    # Notifications and scheduled jobs.
+    Target("inbox.mark_read", "tr", "/notifications/{notification}/read", page="/notifications"),
+    Target("inbox.mark_all_read", "tr", "/notifications/read-all", page="/notifications"),
+    Target("inbox.preferences", "tr", "/notifications/settings"),
+    Target("jobs.run_job", "admin", "/admin/jobs/expire-certificates/run", page="/admin/jobs/expire-certificates"),
     # Certificates.
     Target("certificate_admin.issue_one", "admin", "/admin/certificates/issue/{earned_record}"),
     Target("certificate_admin.start_bulk_issue", "admin", "/admin/certificates/to-issue"),
@@ -360,6 +365,7 @@ HUGE = "1" * 4301
         ("certificate_admin.start_bulk_issue", {"records": HUGE}),
         ("cohorts.create_cohort", {"lead": "\u00b2", "name": "Winter intake"}),
         ("training.enrol_trainee", {"trainee": "\u00b2"}),
+        ("inbox.mark_all_read", {"up_to": "9" * 20}),
     ],
     ids=lambda value: value if isinstance(value, str) else "-".join(value),
 )

@@ -41,6 +41,8 @@ from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
+from vigtrain.notifications import inbox
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import StageState
 from vigtrain.training.services import save_statement_text
 
@@ -127,6 +129,18 @@ def build_world() -> World:
     logged = make_supervision(enrolment, sup, 1, on - timedelta(days=20), confirmed=False)
     confirmed = make_supervision(enrolment, sup, 1, on - timedelta(days=40), confirmed=True)
     world.ids.update(logged_session=str(logged.id), confirmed_session=str(confirmed.id))
+    # A notification of hers, unread, so the list shows its "mark as read" and "mark all" buttons.
+    told = inbox.notify(
+        accounts.find_user_by_email(world.people["tr"].email),
+        NotificationKind.SESSION_UNCONFIRMED,
+        f"session:{logged.id}",
+        "fuzz",
+        "A session is waiting for confirmation",
+        "Your supervisor has not confirmed it yet.",
+        link=f"/supervision/{logged.id}",
+    )
+    db.session.commit()
+    world.ids["notification"] = str(told.id)
 
     # A record for each action of the sign-off chain, in the state that action starts from.
     # Submitting and signing off are offered once the stage's work is done, so theirs is.
