@@ -23,7 +23,7 @@ TODAY = "2026-03-02"  # the clock fixture's day, a Monday
 NOW = "2 March 2026 at 10:00am"
 JOB = "expire-certificates"
 ROW = re.compile(r'<tr class="govuk-table__row">(.*?)</tr>', re.S)
-CELL = re.compile(r'<td class="govuk-table__cell[^"]*">(.*?)</td>', re.S)
+CELL = re.compile(r'<td class="govuk-table__cell[^>]*>(.*?)</td>', re.S)
 
 
 @pytest.fixture
