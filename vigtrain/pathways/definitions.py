@@ -126,6 +126,10 @@ class Pathway(_Strict):
     status: Literal["published", "provisional"]
     renewal_months: Annotated[int, Field(ge=1, le=240)]
     renewal_evidence: Annotated[str, Field(min_length=3, max_length=300)]
+    # The part of `renewal_evidence` vigtrain checks: hours of confirmed supervision in a
+    # certificate's period. None for a version whose files predate the number: renewal then needs
+    # some confirmed supervision, and the administrator judges the rest from the text.
+    renewal_supervision_hours: Annotated[float, Field(gt=0, le=1000)] | None = None
     source: Annotated[str, Field(min_length=3, max_length=500)]
     description: Annotated[str, Field(max_length=500)] = ""
     stages: Annotated[tuple[Stage, ...], Field(min_length=1, max_length=12)]
@@ -159,7 +163,11 @@ class Pathway(_Strict):
         return self.status == "provisional"
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        if self.renewal_supervision_hours is None:
+            # Left out, not null: a version loaded before the field existed keeps its checksum.
+            del data["renewal_supervision_hours"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def checksum(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
