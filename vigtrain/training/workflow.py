@@ -7,6 +7,10 @@ reached). Adding an action or a state means adding or editing its row here, writ
 function the row names in `vigtrain.training.signoff`, and giving its form a place on the stage
 page (templates/training/show_stage.html, which posts it to the row's address).
 
+`WAITS_FOR`, beside the table, names the action each waiting state waits on: whoever may take it
+is whom the stage waits for, so the reminders (`vigtrain.reminders`) tell exactly them when it has
+waited long, and a new waiting state needs its row there too.
+
 The chain: the trainee submits → the personal supervisor signs off (or returns) → an
 administrator or the personal supervisor asks an accrediting supervisor → the accrediting
 supervisor records the meeting and accredits (or returns) → for the final stage an AVIGuk
@@ -15,7 +19,7 @@ administrator ratifies. A stage that ends with no meeting is complete once signe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from vigtrain.accounts.models import User
@@ -260,6 +264,71 @@ EXEMPTION = Action(
 
 ACTIONS: tuple[Action, ...] = (SUBMIT, SIGN_OFF, RETURN, ATTENDANCE, REQUEST_ACCREDITOR, MEETING, RATIFY, EXEMPTION)
 BY_PATH = {action.path: action for action in ACTIONS}
+
+
+# --- whom a waiting stage waits for ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    """What a stage in one state waits for: the action that moves it on, and how to say so."""
+
+    action: Action
+    for_you: str  # to whoever may take the action: "… is waiting for your sign-off"
+    to_do: str  # what they do on the stage page
+    described: Callable[[StageRecord], str]  # to administrators: "… has waited 28 days for sign-off by Sue"
+    final_only: bool = False  # only a final stage waits in this state (an earlier one is finished in it)
+
+
+def _named(person: User | None, nobody: str) -> str:
+    return person.display_name if person is not None else nobody
+
+
+WAITS_FOR = {
+    StageState.SUBMITTED: Wait(
+        SIGN_OFF,
+        for_you="your sign-off",
+        to_do="review it, then sign it off or return it with your comments",
+        described=lambda record: (
+            f"sign-off by {_named(record.enrolment.supervisor, 'a personal supervisor (none is assigned)')}"
+        ),
+    ),
+    StageState.SIGNED_OFF: Wait(
+        REQUEST_ACCREDITOR,
+        for_you="an accrediting supervisor to be asked",
+        to_do="ask an accrediting supervisor to hold its meeting",
+        described=lambda record: "an accrediting supervisor to be asked",
+    ),
+    StageState.WITH_ACCREDITOR: Wait(
+        MEETING,
+        for_you="its meeting with you",
+        to_do="record the meeting once you have held it",
+        described=lambda record: (
+            f"its meeting with {_named(record.accrediting_supervisor, 'an accrediting supervisor')}"
+        ),
+    ),
+    StageState.ACCREDITED: Wait(
+        RATIFY,
+        for_you="ratification",
+        to_do="ratify the accreditation",
+        described=lambda record: "ratification by AVIGuk",
+        final_only=True,
+    ),
+}
+
+
+def waiting_for(record: StageRecord, administrators: Sequence[User]) -> list[User]:
+    """Whom the stage waits for now: of its personal supervisor, its accrediting supervisor and the
+    given (active) administrators, everyone its waiting state's action allows, each once."""
+    wait = WAITS_FOR.get(record.state)
+    if wait is None:
+        return []
+    people: dict[int, User] = {}
+    for person in (record.enrolment.supervisor, record.accrediting_supervisor, *administrators):
+        if person is not None and person.id not in people and wait.action.allows(person, record):
+            people[person.id] = person
+    return list(people.values())
+
 
 # What the next stage does when the one before it is finished: it starts (unless exempt already).
 STARTED = Step("stage.started")
