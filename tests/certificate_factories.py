@@ -8,7 +8,7 @@ verification, register and credential tests. Each builder commits.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 
@@ -66,6 +66,34 @@ def supervise(certificate: Certificate, on: date, hours: float = 1.0, confirmed:
     """Supervision for the holder dated `on` (on the enrolment the certificate came from)."""
     supervisor = make_supervisor()
     return make_supervision(certificate.enrolment, supervisor, hours, on, confirmed=confirmed)
+
+
+def make_accredited(
+    admin: User,
+    supervisor: User | None = None,
+    accredited_on: date = ISSUE_DAY,
+    email: str | None = None,
+    name: str = "Nadia Hussain",
+    code: str = "vig-practitioner",
+    version: str = "2024.1",
+) -> Certificate:
+    """An accredited practitioner: their record ratified on `accredited_on`, as ratifying does it
+    (completed that day, so it carries on as their continuing record, with `supervisor` as their
+    personal supervisor), and the accreditation issued that day."""
+    practitioner = make_user(email, roles=(Role.TRAINEE,), name=name)
+    enrolment = make_enrolment(
+        practitioner, supervisor, code=code, version=version, start=accredited_on - timedelta(days=540), actor=admin
+    )
+    practitioner.set_roles({Role.PRACTITIONER})  # a trainee when enrolled, accredited since
+    for record in enrolment.stages:
+        if record.is_final:
+            record.state, record.ended_on = StageState.RATIFIED, accredited_on
+        else:
+            record.state = StageState.ACCREDITED if record.position else StageState.COMPLETE
+    enrolment.status, enrolment.completed_on = EnrolmentStatus.COMPLETED, accredited_on
+    enrolment.mark_current_stage()
+    db.session.commit()
+    return issue(next(r for r in enrolment.stages if r.is_final), admin, accredited_on)
 
 
 def insert_ratified_records(count: int) -> list[int]:

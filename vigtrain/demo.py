@@ -130,6 +130,13 @@ DEMO_PEOPLE = [
         "VERP trainee, enrolment paused",
     ),
     DemoPerson(
+        "nadia.hussain@example.org",
+        "Nadia Hussain",
+        (Role.PRACTITIONER,),
+        "Riverside Borough Council Early Help",
+        "accredited practitioner whose renewal is due",
+    ),
+    DemoPerson(
         "mark.bennett@example.org",
         "Mark Bennett",
         (Role.SERVICE_LEAD,),

@@ -9,6 +9,7 @@ from flask import url_for
 from vigtrain.accounts.models import Role, User
 from vigtrain.security import (
     can_keep_cases,
+    can_log_continuing_supervision,
     can_manage_accounts,
     can_manage_certificates,
     can_manage_cohorts,
@@ -41,7 +42,9 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
     items = [NavItem("Home", "core.home", "core.home")]
     if can_keep_cases(user):
         items.append(NavItem("Cases", "casework.list_cases", "casework."))
-    if user.has_role(Role.TRAINEE, Role.SUPERVISOR):
+    if user.has_role(Role.TRAINEE, Role.SUPERVISOR) or (
+        user.has_role(Role.PRACTITIONER) and can_log_continuing_supervision(user)
+    ):
         items.append(NavItem("Supervision", "supervision.list_sessions", "supervision."))
     if user.has_role(Role.SUPERVISOR):
         items.append(NavItem("Your trainees", "training.my_trainees", "training.my_trainees"))

@@ -219,8 +219,10 @@ def can_keep_cases(user: User | None) -> bool:
 #
 # Who logs: the trainee, for their own enrolment, naming any active supervisor (their personal
 # supervisor by default); or the trainee's personal supervisor, on the trainee's behalf, who is
-# then always the session's supervisor. Another supervisor (one who ran a group, say) does not
-# log into someone else's trainee's record: the trainee logs it naming them, and they confirm it.
+# then always the session's supervisor. The same holds for an accredited practitioner's continuing
+# record, the enrolment that carries on after ratification. Another supervisor (one who ran a
+# group, say) does not log into someone else's trainee's record: the trainee logs it naming them,
+# and they confirm it.
 # Who confirms or queries: only the session's supervisor, holding the supervisor role, and never
 # the trainee of the enrolment. Whether the enrolment is active is a rule of the services (with a
 # message), not a question of access.
@@ -233,6 +235,14 @@ def can_log_supervision(user: User | None, enrolment: Enrolment) -> bool:
     if user.id == enrolment.trainee_id:
         return True
     return user.id == enrolment.supervisor_id and user.has_role(Role.SUPERVISOR)
+
+
+def can_log_continuing_supervision(user: User | None) -> bool:
+    """An accredited practitioner whose training record carries on (see `Enrolment.is_continuing`)."""
+    if user is None or not user.is_authenticated:
+        return False
+    continuing = select(Enrolment.id).where(Enrolment.trainee_id == user.id, Enrolment.is_continuing)
+    return db.session.scalar(continuing.limit(1)) is not None
 
 
 def can_confirm_supervision(user: User | None, session: SupervisionSession) -> bool:
@@ -267,14 +277,19 @@ def can_change_supervision(user: User | None, session: SupervisionSession) -> bo
 
 
 # --- certificates -------------------------------------------------------------------------------
-# Holders see and download their own certificates; administrators issue and manage them, but
-# never their own (as nobody ratifies their own accreditation).
+# Holders see and download their own certificates and ask for their renewal; administrators issue
+# and manage them, but never their own (as nobody ratifies their own accreditation).
 
 
 def can_view_certificate(user: User | None, certificate: Certificate) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return user.id == certificate.holder_id or is_administrator(user)
+
+
+def can_request_renewal(user: User | None, certificate: Certificate) -> bool:
+    """Asking AVIGuk to renew an accreditation is the holder's own request."""
+    return bool(user is not None and user.is_authenticated and user.id == certificate.holder_id)
 
 
 def can_manage_certificates(user: User | None) -> bool:

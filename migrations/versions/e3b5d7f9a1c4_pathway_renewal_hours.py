@@ -80,9 +80,7 @@ def _rewrite(adding: bool) -> None:
         text = _canonical(definition)
         new_checksum = hashlib.sha256(text.encode()).hexdigest()
         connection.execute(
-            versions.update()
-            .where(versions.c.id == row_id)
-            .values(definition_json=text, checksum=new_checksum)
+            versions.update().where(versions.c.id == row_id).values(definition_json=text, checksum=new_checksum)
         )
         connection.execute(
             audit_events.insert().values(

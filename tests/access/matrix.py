@@ -383,11 +383,12 @@ GET /supervision?enrolment={enrolment}
         in    ok    404   404   404   404   404   404   404   404   404   404   404
 GET /supervision/trainees/{enrolment}
         in    go    404   ok    404   404   ok    404   404   404   404   404   ok
-# Without ?enrolment: the form for one's only loggable record, or a page saying there is none.
+# Without ?enrolment: the form for one's only loggable record (Nina's is her continuing record,
+# after her accreditation), or a page saying there is none.
 GET /supervision/new
         in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /supervision/new
-        in    422   422   422   422   ok    ok    ok    ok    ok    ok    ok    ok
+        in    422   422   422   422   ok    ok    ok    422   ok    ok    ok    ok
 # Only Tara and Sian log in her record. Those who may read her log (Alma, an administrator) are told
 # so (403); for everyone else the record does not exist (404).
 GET /supervision/new?enrolment={enrolment}
@@ -530,6 +531,10 @@ GET /certificates/{revoked_certificate}.pdf
         in    404   404   404   404   404   404   404   410   404   404   404   ok
 GET /certificates/{revoked_certificate}/credential.jwt
         in    404   404   404   404   404   404   404   410   404   404   404   ok
+# Only the holder asks AVIGuk to renew (refused on its merits: her renewal is not open yet); an
+# administrator sees the certificate but does not ask for someone else.
+POST /certificates/{certificate}/renewal-request
+        in    404   404   404   404   404   404   404   422   404   404   404   403
 GET /admin/certificates
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 GET /admin/certificates/{certificate}

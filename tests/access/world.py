@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 
 from tests.api.conftest import issue_token
-from tests.certificate_factories import insert_certificate
+from tests.certificate_factories import ISSUE_DAY, insert_certificate
 from tests.factories import (
     load_pathways,
     make_case,
@@ -125,7 +125,8 @@ def build_world() -> World:
     nina.set_roles({Role.TRAINEE})  # enrolled as a trainee, accredited since
     nina_enrolment = make_enrolment(nina, start=date(2024, 1, 8), actor=admin)
     nina.set_roles({Role.PRACTITIONER})
-    nina_enrolment.status = EnrolmentStatus.COMPLETED
+    # Ratified on the day her accreditation was issued: her record carries on as her continuing record.
+    nina_enrolment.status, nina_enrolment.completed_on = EnrolmentStatus.COMPLETED, ISSUE_DAY
     for record in nina_enrolment.stages:
         record.state = StageState.RATIFIED if record.is_final else StageState.COMPLETE
     make_case(nina)

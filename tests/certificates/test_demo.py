@@ -1,15 +1,28 @@
-"""The demo has a certificate of every status, with the fixed numbers the README lists."""
+"""The demo has a certificate of every status, with the fixed numbers the README lists, and an
+accredited practitioner whose renewal a demo user can carry through."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from vigtrain.accounts.models import User
 from vigtrain.certificates import services
-from vigtrain.certificates.demo import DEMO_NUMBERS, EXPIRED, REISSUED, RENEWED, REVOKED, STAGE, VALID
+from vigtrain.certificates.demo import (
+    DEMO_NUMBERS,
+    EXPIRED,
+    REISSUED,
+    RENEWAL_DUE,
+    RENEWED,
+    REVOKED,
+    STAGE,
+    VALID,
+)
 from vigtrain.certificates.models import Certificate, CertificateStatus, ReplacementReason
 from vigtrain.dates import today
 from vigtrain.demo import DEMO_PASSWORD
 from vigtrain.extensions import db
+from vigtrain.notifications.models import Notification, NotificationKind
+from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
 
 def test_demo_certificates_cover_every_status(app):
@@ -42,3 +55,62 @@ def test_demo_holders_and_administrator_see_the_certificates(app):
     client.login("admin@example.org", DEMO_PASSWORD)
     assert client.get(f"/admin/certificates/{VALID}").status_code == 200
     assert "Dev Malhotra" in client.get("/admin/certificates/to-issue").get_data(as_text=True)
+
+
+def _signed_in(app, email: str):
+    client = app.test_client()
+    client.login(email, DEMO_PASSWORD)
+    return client
+
+
+def test_the_demo_practitioner_confirms_asks_and_is_renewed(app):
+    """The renewal story the demo sets up, end to end: Daniel confirms Nadia's waiting session, her
+    hours then meet the rule, she asks AVIGuk to renew, and the administrator renews."""
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    due = services.find_certificate(RENEWAL_DUE)
+    progress = services.renewal_progress(due, today())
+    assert progress.window_open and not progress.met and progress.awaiting_sessions == 1
+    assert progress.summary == "6 hours needed: 5 confirmed so far"
+
+    nadia = _signed_in(app, "nadia.hussain@example.org")
+    html = nadia.get("/certificates").get_data(as_text=True)
+    assert "6 hours needed: 5 confirmed so far (4 sessions)" in html and "Ask AVIGuk to renew" not in html
+    assert "Continuing supervision since your accreditation on" in nadia.get("/supervision").get_data(as_text=True)
+
+    daniel = _signed_in(app, "daniel.okafor@example.org")
+    waiting = db.session.scalar(
+        select(SupervisionSession).where(
+            SupervisionSession.enrolment_id == due.enrolment_id, SupervisionSession.status == SessionStatus.LOGGED
+        )
+    )
+    assert "Nadia Hussain" in daniel.get("/supervision/queue").get_data(as_text=True)
+    response = daniel.submit(
+        f"/supervision/{waiting.id}/review",
+        {"version": str(waiting.version), "confirm": "y"},
+        page="/supervision/queue",
+    )
+    assert response.status_code == 302
+
+    html = nadia.get("/certificates").get_data(as_text=True)
+    assert "6 hours needed: 6 confirmed, done (5 sessions)" in html and "Ask AVIGuk to renew" in html
+    response = nadia.submit(f"/certificates/{RENEWAL_DUE}/renewal-request", page="/certificates")
+    assert response.status_code == 302
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    told = db.session.scalars(
+        select(Notification).where(
+            Notification.kind == NotificationKind.RENEWAL_REQUESTED, Notification.recipient_id == admin.id
+        )
+    ).all()
+    assert [n.link for n in told] == [f"/admin/certificates/{RENEWAL_DUE}"]
+
+    amira = _signed_in(app, "admin@example.org")
+    assert RENEWAL_DUE in amira.get("/admin/certificates?requested=y").get_data(as_text=True)
+    response = amira.submit(
+        f"/admin/certificates/{RENEWAL_DUE}/renew", {"evidence_note": "Continuing supervision confirmed in vigtrain"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert services.find_certificate(RENEWAL_DUE).status is CertificateStatus.SUPERSEDED
+    assert services.find_certificate(RENEWAL_DUE).replaced_by.number in nadia.get("/certificates").get_data(
+        as_text=True
+    )

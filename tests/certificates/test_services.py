@@ -257,8 +257,9 @@ def test_renewal_needs_confirmed_supervision_in_the_period(admin):
     supervise(certificate, date(2023, 1, 10))  # before the period
     supervise(certificate, date(2024, 5, 1), confirmed=False)  # not confirmed
     today = date(2026, 1, 15)
-    with pytest.raises(DomainError, match="No confirmed supervision is recorded") as refused:
+    with pytest.raises(DomainError, match="does not yet meet the renewal rule") as refused:
         services.renew_certificate(admin, certificate, today, "Checked the supervision log")
+    assert "(6 hours needed: 0 confirmed so far)" in refused.value.message
     assert "At least 6 hours of confirmed supervision" in refused.value.message
     assert count(Certificate) == 1
 
@@ -267,8 +268,8 @@ def test_renewal_supersedes_and_runs_on_from_the_old_end(admin):
     old = make_certificate(admin, on=date(2023, 3, 2))
     supervise(old, date(2024, 5, 1), hours=6)
     today = date(2026, 1, 15)
-    evidence = services.renewal_evidence(old, today)
-    assert (evidence.sessions, evidence.hours) == (1, 6.0)
+    progress = services.renewal_progress(old, today)
+    assert (progress.sessions, progress.hours, progress.met) == (1, 6.0, True)
     new = services.renew_certificate(admin, old, today, "Six hours confirmed in 2024; log checked")
     db.session.commit()
     assert old.status is CertificateStatus.SUPERSEDED and old.replaced_by == new and new.replaces == old
@@ -285,7 +286,7 @@ def test_renewal_supersedes_and_runs_on_from_the_old_end(admin):
 
 def test_a_lapsed_certificate_renews_from_today(admin):
     old = make_certificate(admin, on=date(2022, 1, 10))
-    supervise(old, date(2023, 6, 1))
+    supervise(old, date(2023, 6, 1), hours=6)
     services.expire_certificates(date(2026, 3, 2))
     new = services.renew_certificate(admin, old, date(2026, 3, 2), "Supervision confirmed in 2023")
     assert new.valid_until == date(2029, 3, 1)
@@ -303,7 +304,7 @@ def test_renewal_opens_six_months_before_expiry(admin):
 
 def test_renewal_needs_a_note_of_the_evidence(admin):
     certificate = make_certificate(admin, on=date(2023, 6, 2))
-    supervise(certificate, date(2024, 5, 1))
+    supervise(certificate, date(2024, 5, 1), hours=6)
     with pytest.raises(DomainError) as refused:
         services.renew_certificate(admin, certificate, date(2026, 1, 15), "ok")
     assert refused.value.field == "evidence_note"
@@ -329,7 +330,7 @@ def test_nobody_renews_their_own_certificate(app):
 
 def test_a_second_renewal_of_the_same_certificate_conflicts(admin):
     old = make_certificate(admin, on=date(2023, 6, 2))
-    supervise(old, date(2024, 5, 1))
+    supervise(old, date(2024, 5, 1), hours=6)
     services.renew_certificate(admin, old, date(2026, 1, 15), "Supervision log checked")
     old.status = CertificateStatus.VALID  # as a second administrator, acting at the same moment, saw it
     with pytest.raises(DomainError, match=r"(?i)superseded|renewed"):  # re-read under its lock, it is not
@@ -377,7 +378,7 @@ def test_reissue_after_a_change_of_name_keeps_the_dates_and_the_lineage(admin):
 def test_lineage_follows_renewals_and_reissues(admin):
     holder = make_user(name="Sam Old")
     first = make_certificate(admin, holder, on=date(2023, 6, 2))
-    supervise(first, date(2024, 5, 1))
+    supervise(first, date(2024, 5, 1), hours=6)
     second = services.renew_certificate(admin, first, date(2026, 1, 15), "Supervision log checked")
     holder.display_name = "Sam New"
     third = services.reissue_for_name_change(admin, second, date(2026, 2, 1))

@@ -206,6 +206,12 @@ TARGETS = [
     Target("certificate_admin.revoke_certificate", "admin", "/admin/certificates/{certificate_revoke}/revoke"),
     Target("certificate_admin.renew_certificate", "admin", "/admin/certificates/{certificate_renew}/renew"),
     Target("certificate_admin.reissue_certificate", "admin", "/admin/certificates/{certificate_reissue}/reissue"),
+    Target(
+        "certificates.request_renewal",
+        "holder_ask",
+        "/certificates/{certificate_ask}/renewal-request",
+        page="/certificates",
+    ),
 ]
 
 

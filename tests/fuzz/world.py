@@ -252,6 +252,11 @@ def build_world() -> World:
             holder, issued_on=on - timedelta(days=1000), valid_until=on + timedelta(days=60)
         )
         world.ids[f"certificate_{key}"] = certificate.number
+    # A holder inside the renewal window whose confirmed supervision meets the rule: they may ask.
+    asking = _person(world, "holder_ask", (Role.TRAINEE, Role.PRACTITIONER), service_id=home.id)
+    certificate = insert_certificate(asking, issued_on=on - timedelta(days=1000), valid_until=on + timedelta(days=60))
+    make_supervision(certificate.enrolment, sup, 7, on - timedelta(days=500))
+    world.ids["certificate_ask"] = certificate.number
     renamed = accounts.find_user_by_email(world.people["holder_reissue"].email)
     renamed.display_name = "Holder Reissue Married Name"
     db.session.commit()

@@ -2,7 +2,9 @@
 
 Made through the same services the pages use. Accredited practitioners trained before vigtrain
 get their completed training record as AVIGuk holds it (every stage done, dates counted back from
-today), so each certificate has the enrolment it was earned on.
+today), so each certificate has the enrolment it was earned on, which carries on as their
+continuing record. One practitioner (Nadia Hussain) is inside her renewal window with one session
+of continuing supervision waiting for her supervisor: confirm it, and she can ask to renew.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from vigtrain.accounts.models import User
 from vigtrain.certificates import services
 from vigtrain.certificates.models import NUMBER_PREFIX, Certificate
 from vigtrain.certificates.register import set_register_opt_in
-from vigtrain.dates import today
+from vigtrain.dates import add_months, today
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
+from vigtrain.supervision.demo import demo_continuing_supervision
 
 
 def demo_number(body: str) -> str:
@@ -34,6 +37,7 @@ REISSUED = demo_number("DEM0005")  # Lucy Morgan, reissued after her change of n
 EXPIRED = demo_number("DEM0006")  # Erin Walsh's VIG accreditation, not renewed
 REVOKED = demo_number("DEM0007")  # Mark Bennett's, withdrawn at his request
 STAGE = demo_number("DEM0008")  # Jo Williams, Stage 1 completed
+RENEWAL_DUE = demo_number("DEM0009")  # Nadia Hussain, inside its renewal window
 
 # Numbers for README: (number, what a verifier sees).
 DEMO_NUMBERS = [
@@ -43,6 +47,7 @@ DEMO_NUMBERS = [
     (REVOKED, "revoked, with the reason (Mark Bennett)"),
     (SUPERSEDED_BY_RENEWAL, f"superseded by its renewal {RENEWED} (Tom Hughes)"),
     (SUPERSEDED_BY_NEW_NAME, f"superseded after a change of name by {REISSUED} (Lucy Grant, now Lucy Morgan)"),
+    (RENEWAL_DUE, "valid, renewal due (Nadia Hussain, Accredited VIG Practitioner)"),
 ]
 
 
@@ -140,18 +145,31 @@ def demo_certificates(people: dict[str, User]) -> None:
     )
     services.issue_certificate(admin, jo_stage, jo_stage.ended_on, number=STAGE)
 
-    # Tom: accredited nearly three years ago, renewed now on his confirmed supervision.
+    # Tom: accredited nearly three years ago, renewed now on his confirmed continuing supervision.
     tom = issuer.person("tom.hughes")
-    first = issuer.accreditation(
-        issuer.completed_training(tom, helen, issuer.days_ago(1600), issuer.days_ago(1035)), SUPERSEDED_BY_RENEWAL
-    )
+    accredited = issuer.completed_training(tom, helen, issuer.days_ago(1600), issuer.days_ago(1035))
+    first = issuer.accreditation(accredited, SUPERSEDED_BY_RENEWAL)
+    held = [
+        (issuer.days_ago(days), minutes) for days, minutes in ((945, 90), (705, 90), (475, 60), (235, 90), (55, 60))
+    ]
+    demo_continuing_supervision(accredited, helen, held)
     services.renew_certificate(
         admin,
         first,
         issuer.today,
-        "Confirmed supervision in vigtrain from his supervisor training; earlier hours seen on paper.",
+        "Continuing supervision confirmed in vigtrain since his accreditation, and in his supervisor training.",
         number=RENEWED,
     )
+
+    # Nadia: accredited 32 months ago, so renewal is open; her last session waits for Daniel to
+    # confirm it, and then her confirmed hours meet the rule and she can ask AVIGuk to renew.
+    nadia = issuer.person("nadia.hussain")
+    daniel = issuer.person("daniel.okafor")
+    ratified = add_months(issuer.today, -32)
+    accredited = issuer.completed_training(nadia, daniel, ratified - timedelta(days=560), ratified)
+    issuer.accreditation(accredited, RENEWAL_DUE)
+    held = [(ratified + timedelta(days=days), minutes) for days, minutes in ((70, 60), (260, 90), (480, 90), (700, 60))]
+    demo_continuing_supervision(accredited, daniel, [*held, (issuer.days_ago(12), 60)], waiting=1)
 
     # Lucy: accredited as Lucy Grant; reissued in her new name.
     lucy = issuer.person("lucy.morgan")

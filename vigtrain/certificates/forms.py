@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, StopValidation
 
 from vigtrain.certificates.models import CertificateStatus
@@ -69,6 +75,7 @@ class CertificateSearchForm(Form):
         default="",
         widget=GovSelect(),
     )
+    requested = BooleanField("Only those whose holder asked AVIGuk to renew", widget=GovCheckboxInput())
     submit = SubmitField("Search", widget=GovSubmitInput())
 
     @property

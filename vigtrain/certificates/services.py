@@ -5,6 +5,10 @@ intermediate stage that was accredited at its transition meeting (or completed, 
 no meeting) earns a stage-completion certificate. An exempted stage earns none: the training it
 recognises happened elsewhere.
 
+A holder asks AVIGuk to renew their accreditation once the pathway's renewal rule, in numbers
+(`renewal_progress`), is met and the renewal window is open; an administrator renews it on that
+evidence, and never without it.
+
 Issuing is idempotent: each certificate has an `issue_key` saying why it exists, unique in the
 database, so a repeated or concurrent attempt finds the first certificate instead of making a
 second. Every change is audited; services flush and never commit.
@@ -14,14 +18,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from vigtrain import audit, codes
-from vigtrain.accounts.models import User
+from vigtrain.accounts.models import Role, User
+from vigtrain.accounts.queries import role_holders
 from vigtrain.certificates.models import (
     NUMBER_PREFIX,
     Certificate,
@@ -30,15 +35,18 @@ from vigtrain.certificates.models import (
     ReplacementReason,
 )
 from vigtrain.certificates.pdf import CertificateData, CertificatePDF
-from vigtrain.dates import add_months, format_date, utcnow
+from vigtrain.dates import UK, add_months, format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.links import path_for
 from vigtrain.locks import hold
-from vigtrain.notifications.services import send_email
+from vigtrain.notifications import inbox
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import Enrolment, StageRecord, StageState
 from vigtrain.screening import screen
-from vigtrain.security import can_change_certificate, can_issue_certificate
+from vigtrain.security import can_change_certificate, can_issue_certificate, can_request_renewal
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.supervision.records import format_hours
 
 # How many more times a change that issues a certificate runs after losing a race for a unique
 # value (see `_store`): safe, because issuing reads afresh and is idempotent by its issue key.
@@ -255,7 +263,7 @@ def issue_certificate(actor: User, record: StageRecord, today: date, *, number: 
         number,
     )
     audit.record(actor, "certificate.issued", certificate, after=audit.snapshot(certificate, *FIELDS))
-    _tell_holder(certificate, f"Your certificate {certificate.number} is ready", _issued_text(certificate))
+    _tell_holder(certificate, "issued", f"Your certificate {certificate.number} is ready", _issued_text(certificate))
     return certificate
 
 
@@ -268,10 +276,17 @@ def _issued_text(certificate: Certificate) -> str:
     )
 
 
-def _tell_holder(certificate: Certificate, subject: str, body: str) -> None:
-    holder = certificate.holder
-    if holder.is_active_flag:
-        send_email(holder.email, subject, f"Hello {holder.display_name},\n\n{body}\n")
+def _tell_holder(certificate: Certificate, event: str, title: str, body: str) -> None:
+    """Tell the holder what happened to their certificate, in vigtrain and by email as they choose."""
+    inbox.notify(
+        certificate.holder,
+        NotificationKind.CERTIFICATE_UPDATE,
+        f"certificate:{certificate.id}",
+        event,
+        title,
+        body,
+        path_for("certificates.your_certificates"),
+    )
 
 
 # --- lifecycle ------------------------------------------------------------------------------------
@@ -328,39 +343,140 @@ def _replacement(
 
 
 @dataclass(frozen=True)
-class RenewalEvidence:
-    """Confirmed supervision in a certificate's period: what a renewal rests on."""
+class RenewalProgress:
+    """How far a holder is toward renewing their accreditation on a day: the pathway's rule in numbers.
+
+    Confirmed supervision counts from any of the holder's records (their continuing record, or
+    training they are doing since, such as supervisor training), dated in the certificate's period:
+    from its issue to its expiry, or to the day if that is sooner.
+    """
 
     period_start: date
     period_end: date
-    sessions: int
-    minutes: int
-    asks_for: str
+    sessions: int  # confirmed, in the period
+    minutes: int  # confirmed, in the period
+    hours_needed: float | None  # None: the pathway version states no number (see Pathway)
+    awaiting_sessions: int  # logged in the period, waiting for their supervisor to confirm them
+    awaiting_minutes: int
+    opens_on: date  # when a renewal can first be asked for and made
+    expires_on: date
+    asks_for: str  # the pathway's rule in words
+    problem: str | None  # why it cannot be renewed on the day whatever the evidence (see renewal_problem)
+    requested_at: datetime | None  # when the holder asked AVIGuk to renew it
 
     @property
     def hours(self) -> float:
-        return round(self.minutes / 60, 1)
+        return round(self.minutes / 60, 2)
 
     @property
-    def found(self) -> bool:
-        return self.sessions > 0
+    def awaiting_hours(self) -> float:
+        return round(self.awaiting_minutes / 60, 2)
+
+    @property
+    def met(self) -> bool:
+        """The pathway's rule is met by confirmed supervision alone."""
+        if self.hours_needed is None:
+            return self.sessions > 0
+        return self.minutes >= round(self.hours_needed * 60)
+
+    @property
+    def window_open(self) -> bool:
+        return self.problem is None
+
+    @property
+    def can_request(self) -> bool:
+        """The holder may ask AVIGuk to renew now: the rule is met, the window open, not yet asked."""
+        return self.met and self.window_open and self.requested_at is None
+
+    @property
+    def summary(self) -> str:
+        """The rule and how far the holder is, in plain words: "6 hours needed: 4.5 confirmed so far"."""
+        if self.hours_needed is None:
+            needed = "Confirmed supervision needed"
+        else:
+            needed = f"{format_hours(self.hours_needed)} hour{'' if self.hours_needed == 1 else 's'} needed"
+        done = "done" if self.met else "so far"
+        return f"{needed}: {format_hours(self.hours)} confirmed{',' if self.met else ''} {done}"
+
+    @property
+    def waiting_summary(self) -> str:
+        """What waits for confirmation: "2 sessions (1.5 hours)", or "None"."""
+        if not self.awaiting_sessions:
+            return "None"
+        sessions = f"{self.awaiting_sessions} session{'' if self.awaiting_sessions == 1 else 's'}"
+        return f"{sessions} ({format_hours(self.awaiting_hours)} hour{'' if self.awaiting_hours == 1 else 's'})"
 
 
-def renewal_evidence(certificate: Certificate, today: date) -> RenewalEvidence:
-    """Confirmed supervision the holder had during the certificate's validity (up to today)."""
-    end = min(certificate.valid_until or today, today)
-    sessions, minutes = db.session.execute(
-        select(func.count(SupervisionSession.id), func.coalesce(func.sum(SupervisionSession.duration_minutes), 0))
+def renewal_progress(certificate: Certificate, day: date) -> RenewalProgress:
+    """The holder's progress toward renewing an accreditation certificate on `day` (two counts in one query)."""
+    if certificate.valid_until is None:
+        raise DomainError("Stage-completion certificates do not expire, so they are not renewed")
+    end = min(certificate.valid_until, day)
+    rows = db.session.execute(
+        select(
+            SupervisionSession.status,
+            func.count(SupervisionSession.id),
+            func.coalesce(func.sum(SupervisionSession.duration_minutes), 0),
+        )
         .join(SupervisionSession.enrolment)
         .where(
             Enrolment.trainee_id == certificate.holder_id,
-            SupervisionSession.status == SessionStatus.CONFIRMED,
+            SupervisionSession.status.in_((SessionStatus.CONFIRMED, SessionStatus.LOGGED)),
             SupervisionSession.session_date >= certificate.issued_on,
             SupervisionSession.session_date <= end,
         )
-    ).one()
-    asks_for = certificate.enrolment.pathway_version.definition.renewal_evidence
-    return RenewalEvidence(certificate.issued_on, end, sessions, int(minutes), asks_for)
+        .group_by(SupervisionSession.status)
+    ).all()
+    counts = {status: (sessions, int(minutes)) for status, sessions, minutes in rows}
+    confirmed = counts.get(SessionStatus.CONFIRMED, (0, 0))
+    awaiting = counts.get(SessionStatus.LOGGED, (0, 0))
+    pathway = certificate.enrolment.pathway_version.definition
+    return RenewalProgress(
+        period_start=certificate.issued_on,
+        period_end=end,
+        sessions=confirmed[0],
+        minutes=confirmed[1],
+        hours_needed=pathway.renewal_supervision_hours,
+        awaiting_sessions=awaiting[0],
+        awaiting_minutes=awaiting[1],
+        opens_on=renewal_opens(certificate),
+        expires_on=certificate.valid_until,
+        asks_for=pathway.renewal_evidence,
+        problem=renewal_problem(certificate, day),
+        requested_at=certificate.renewal_requested_at,
+    )
+
+
+# The expiry reminders (vigtrain.reminders) read the same figures under their earlier name.
+renewal_evidence = renewal_progress
+
+
+def renewal_opens(certificate: Certificate) -> date:
+    """The first day a renewal can be asked for and made: RENEWAL_WINDOW_MONTHS before expiry."""
+    return add_months(certificate.valid_until, -RENEWAL_WINDOW_MONTHS)
+
+
+def renewable(certificate: Certificate, day: date) -> bool:
+    """A current accreditation (valid, or expired and not yet renewed): one renewal could replace."""
+    return (
+        certificate.kind is CertificateKind.ACCREDITATION
+        and certificate.valid_until is not None
+        and effective_status(certificate, day) in (CertificateStatus.VALID, CertificateStatus.EXPIRED)
+    )
+
+
+def current_accreditation(enrolment: Enrolment) -> Certificate | None:
+    """The accreditation certificate a record earned, as renewed or reissued since (not revoked)."""
+    return db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.enrolment_id == enrolment.id,
+            Certificate.kind == CertificateKind.ACCREDITATION,
+            Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.EXPIRED)),
+        )
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        .limit(1)
+    )
 
 
 def renewal_problem(certificate: Certificate, today: date) -> str | None:
@@ -370,7 +486,7 @@ def renewal_problem(certificate: Certificate, today: date) -> str | None:
     status = effective_status(certificate, today)
     if status not in (CertificateStatus.VALID, CertificateStatus.EXPIRED):
         return f"A {status.label.lower()} certificate cannot be renewed"
-    opens = add_months(certificate.valid_until, -RENEWAL_WINDOW_MONTHS)
+    opens = renewal_opens(certificate)
     if today < opens:
         return (
             f"This certificate can be renewed from {format_date(opens)}, "
@@ -389,15 +505,14 @@ def renew_certificate(
     """
     _require_change(actor, certificate)
     hold(certificate)  # two administrators at once: the second sees what the first did
-    problem = renewal_problem(certificate, today)
-    if problem:
-        raise DomainError(problem)
-    evidence = renewal_evidence(certificate, today)
-    if not evidence.found:
+    progress = renewal_progress(certificate, today)
+    if progress.problem:
+        raise DomainError(progress.problem)
+    if not progress.met:
         raise DomainError(
-            f"No confirmed supervision is recorded for {certificate.holder_name} between "
-            f"{format_date(evidence.period_start)} and {format_date(evidence.period_end)}. "
-            f"The pathway asks for: {evidence.asks_for}."
+            f"{certificate.holder_name}'s confirmed supervision between {format_date(progress.period_start)} and "
+            f"{format_date(progress.period_end)} does not yet meet the renewal rule ({progress.summary}). "
+            f"The pathway asks for: {progress.asks_for}."
         )
     note = _clean_reason(evidence_note, "evidence_note", "evidence you checked")
     months = certificate.enrolment.pathway_version.definition.renewal_months
@@ -416,10 +531,68 @@ def renew_certificate(
         actor,
         "certificate.renewal_evidence",
         new,
-        after={"evidence_note": note, "confirmed_sessions": evidence.sessions, "confirmed_hours": evidence.hours},
+        after={
+            "evidence_note": note,
+            "confirmed_sessions": progress.sessions,
+            "confirmed_hours": progress.hours,
+            "hours_needed": progress.hours_needed,
+        },
     )
-    _tell_holder(new, f"Your accreditation has been renewed: {new.number}", _issued_text(new))
+    # Whoever else was told of the holder's request need not open it now.
+    inbox.settle(renewal_subject(certificate), [NotificationKind.RENEWAL_REQUESTED])
+    _tell_holder(new, "renewed", f"Your accreditation has been renewed: {new.number}", _issued_text(new))
     return new
+
+
+def renewal_subject(certificate: Certificate) -> str:
+    """What a renewal request's notifications are about."""
+    return f"certificate:{certificate.id}"
+
+
+def request_renewal(actor: User, certificate: Certificate, day: date) -> RenewalProgress:
+    """The holder asks AVIGuk to renew their accreditation: once, from the renewal window's opening,
+    when the pathway's rule is met. Every administrator who may renew it is told. Flushes."""
+    if not can_request_renewal(actor, certificate):
+        raise PermissionDenied("Only the holder of a certificate can ask AVIGuk to renew it")
+    hold(certificate)  # asked twice at once: the second sees the first
+    if certificate.renewal_requested_at is not None:
+        asked = format_date(certificate.renewal_requested_at.astimezone(UK))
+        raise DomainError(
+            f"You asked AVIGuk to renew this certificate on {asked}. An administrator will renew it: "
+            "you need not ask again"
+        )
+    progress = renewal_progress(certificate, day)
+    if progress.problem:
+        raise DomainError(progress.problem)
+    if not progress.met:
+        raise DomainError(f"Not yet: {progress.summary}. Ask once your supervisors have confirmed enough supervision")
+    before = audit.snapshot(certificate, "renewal_requested_at")
+    certificate.renewal_requested_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "certificate.renewal_requested",
+        certificate,
+        before=before,
+        after={
+            **audit.snapshot(certificate, "renewal_requested_at"),
+            "confirmed_hours": progress.hours,
+            "hours_needed": progress.hours_needed,
+        },
+    )
+    administrators = db.session.scalars(role_holders(Role.ADMINISTRATOR, excluding=[certificate.holder_id]))
+    inbox.notify_each(
+        administrators,
+        NotificationKind.RENEWAL_REQUESTED,
+        renewal_subject(certificate),
+        "request",
+        f"{certificate.holder_name} asks AVIGuk to renew their accreditation",
+        f"{certificate.holder_name} asks AVIGuk to renew {certificate.credential} (certificate "
+        f"{certificate.number}), which expires on {format_date(certificate.valid_until)}. "
+        f"{progress.summary}. Open the certificate to check the evidence and renew it.",
+        path_for("certificate_admin.show_certificate", number=certificate.number),
+    )
+    return progress
 
 
 def reissue_for_name_change(
@@ -441,7 +614,9 @@ def reissue_for_name_change(
         )
     new = _replacement(actor, certificate, f"reissue:{certificate.id}", ReplacementReason.NAME_CHANGE, number)
     _supersede(actor, certificate, new, "certificate.reissued")
-    _tell_holder(new, f"Your certificate has been reissued in your new name: {new.number}", _issued_text(new))
+    _tell_holder(
+        new, "reissued", f"Your certificate has been reissued in your new name: {new.number}", _issued_text(new)
+    )
     return new
 
 
@@ -459,7 +634,12 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: str | None
     audit.record(
         actor, "certificate.revoked", certificate, before=before, after=audit.snapshot(certificate, *STATUS_FIELDS)
     )
-    _tell_holder(certificate, f"Your certificate {certificate.number} has been revoked", f"The reason given:\n\n{text}")
+    _tell_holder(
+        certificate,
+        "revoked",
+        f"Your certificate {certificate.number} has been revoked",
+        f"The reason given:\n\n{text}",
+    )
 
 
 def expire_certificates(today: date) -> int:
@@ -496,9 +676,20 @@ def certificates_held_by(user: User) -> list[Certificate]:
     )
 
 
-def admin_query(search: str = "", status: CertificateStatus | None = None) -> Select:
-    """Every certificate, newest first; `search` matches a number (leniently) or part of a name."""
-    query = select(Certificate).order_by(Certificate.id.desc())
+def admin_query(search: str = "", status: CertificateStatus | None = None, renewal_requested: bool = False) -> Select:
+    """Every certificate, newest first; `search` matches a number (leniently) or part of a name.
+
+    `renewal_requested`: only those whose holder asked AVIGuk to renew them and that are not yet
+    renewed, the longest waiting first.
+    """
+    if renewal_requested:
+        query = select(Certificate).where(
+            Certificate.renewal_requested_at.is_not(None),
+            Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.EXPIRED)),
+        )
+        query = query.order_by(Certificate.renewal_requested_at, Certificate.id)
+    else:
+        query = select(Certificate).order_by(Certificate.id.desc())
     text = search.strip()
     if text:
         number = canonical_number(text)

@@ -18,11 +18,12 @@ from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
 from vigtrain.pagination import paginate
-from vigtrain.pathways.models import StageRecord, StageState
+from vigtrain.pathways.models import Enrolment, StageRecord, StageState
 from vigtrain.security import (
     can_change_certificate,
     can_issue_certificate,
     can_manage_certificates,
+    can_request_renewal,
     can_view_certificate,
     login_required,
     require,
@@ -65,14 +66,58 @@ def after_ratifying(record: StageRecord) -> AfterRatifying | None:
     return AfterRatifying(services.by_issue_key(services.stage_key(record.id)))
 
 
+@bp.app_template_global("continuing_renewal")
+def continuing_renewal(enrolment: Enrolment) -> services.RenewalProgress | None:
+    """How far the accreditation a continuing record carries on from is toward renewal (the supervision
+    log shows it); None while no current certificate was issued for it."""
+    certificate = services.current_accreditation(enrolment)
+    return services.renewal_progress(certificate, today()) if certificate is not None else None
+
+
 # --- holders --------------------------------------------------------------------------------------
+
+
+def _render_yours(refused: Certificate | None = None, form: ActionForm | None = None, status: int = 200):
+    """The holder's certificates, each current accreditation with how far it is toward renewal."""
+    on = today()
+    certificates = services.certificates_held_by(current_user)
+    renewals = {
+        certificate.id: services.renewal_progress(certificate, on)
+        for certificate in certificates
+        if services.renewable(certificate, on)
+    }
+    return render_template(
+        "certificates/list_certificates.html",
+        certificates=certificates,
+        renewals=renewals,
+        form=form or ActionForm(),
+        refused=refused,
+        today=on,
+    ), status
 
 
 @bp.route("")
 @login_required
 def your_certificates():
-    certificates = services.certificates_held_by(current_user)
-    return render_template("certificates/list_certificates.html", certificates=certificates, today=today())
+    return _render_yours()
+
+
+@bp.route("/<number>/renewal-request", methods=["POST"])
+@login_required
+def request_renewal(number: str):
+    certificate = _load(number)
+    require(can_request_renewal(current_user, certificate), "only the holder asks for a renewal")
+    form = ActionForm()
+    if form.validate_on_submit() and transactions.submit(
+        form, lambda: services.request_renewal(_actor(), certificate, today())
+    ):
+        flash(
+            "You asked AVIGuk to renew your accreditation. An administrator will check your supervision and "
+            "renew it; vigtrain tells you when it is done.",
+            "success",
+        )
+        return redirect(url_for("certificates.your_certificates"))
+    return _render_yours(certificate, form, form_status(form))
 
 
 def _attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -208,7 +253,7 @@ def list_certificates():
     form = CertificateSearchForm(request.args)
     form.validate()
     search = "" if form.q.errors else (form.q.data or "")
-    query = services.admin_query(search, form.status_value)
+    query = services.admin_query(search, form.status_value, renewal_requested=bool(form.requested.data))
     page = paginate(query, request.args.get("page"))
     return render_template("certificates/admin_list.html", form=form, page=page), form_status(form)
 
@@ -223,6 +268,7 @@ def show_certificate(number: str):
         chain=services.lineage(certificate),
         can_change=can_change_certificate(current_user, certificate),
         renewal_problem=services.renewal_problem(certificate, on),
+        renewal=services.renewal_progress(certificate, on) if services.renewable(certificate, on) else None,
         name_changed=certificate.holder.display_name != certificate.holder_name,
         verify_url=services.verification_url(certificate.number),
         today=on,
@@ -266,9 +312,9 @@ def renew_certificate(number: str):
         flash(f"Renewed: certificate {new.number} replaces {certificate.number}.", "success")
         return redirect(url_for("certificate_admin.show_certificate", number=new.number))
     problem = services.renewal_problem(certificate, on)
-    evidence = services.renewal_evidence(certificate, on) if problem is None else None
+    progress = services.renewal_progress(certificate, on) if problem is None else None
     return render_template(
-        "certificates/renew.html", certificate=certificate, form=form, problem=problem, evidence=evidence
+        "certificates/renew.html", certificate=certificate, form=form, problem=problem, progress=progress
     ), form_status(form)
 
 

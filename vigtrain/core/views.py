@@ -32,7 +32,7 @@ from vigtrain.security import (
     login_required,
     roles_required,
 )
-from vigtrain.supervision.queries import awaiting_total
+from vigtrain.supervision.queries import awaiting_total, continuing_records
 from vigtrain.training import queries
 
 bp = Blueprint("core", __name__)
@@ -65,6 +65,7 @@ def home():
         "core/home.html",
         admin_figures=admin_figures,
         training=_own_training(user) if user.has_role(Role.TRAINEE) else None,
+        continuing=continuing_records(user) if user.has_role(Role.TRAINEE, Role.PRACTITIONER) else [],
         case_count=case_count(user) if can_keep_cases(user) else None,
         outcome_data=completeness(user, HOME_LIST_LIMIT) if can_keep_cases(user) else None,
         invite_form=ActionForm(),

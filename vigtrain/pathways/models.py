@@ -6,7 +6,21 @@ import enum
 from datetime import date, datetime
 from functools import cached_property
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    exists,
+    false,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
@@ -89,6 +103,31 @@ class Enrolment(db.Model):
     def current_stage(self) -> StageRecord | None:
         """The first stage not yet finished (None once every stage is done)."""
         return next((stage for stage in self.stages if not stage.finished), None)
+
+    @hybrid_property
+    def is_continuing(self) -> bool:
+        """Accredited: ratifying the final stage completed the record, which carries on as the
+        practitioner's continuing record, where they log the supervision that renewal asks for."""
+        final = next((stage for stage in self.stages if stage.is_final), None)
+        return (
+            self.status is EnrolmentStatus.COMPLETED
+            and self.completed_on is not None
+            and final is not None
+            and final.state is StageState.RATIFIED
+        )
+
+    @is_continuing.inplace.expression
+    @classmethod
+    def _is_continuing_expression(cls) -> ColumnElement[bool]:
+        ratified = exists().where(
+            StageRecord.enrolment_id == cls.id, StageRecord.is_final.is_(True), StageRecord.state == StageState.RATIFIED
+        )
+        return and_(cls.status == EnrolmentStatus.COMPLETED, cls.completed_on.is_not(None), ratified)
+
+    @property
+    def accredited_on(self) -> date | None:
+        """The day AVIGuk ratified the accreditation (a continuing record's first day); None before."""
+        return self.completed_on if self.is_continuing else None
 
     def stage_record(self, code: str) -> StageRecord | None:
         return next((stage for stage in self.stages if stage.stage_code == code), None)

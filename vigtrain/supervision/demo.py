@@ -1,8 +1,10 @@
-"""Plausible supervision for a demo trainee, made through the same services the pages use."""
+"""Plausible supervision for a demo trainee, and continuing supervision for an accredited practitioner,
+made through the same services the pages use."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -46,6 +48,13 @@ QUERY = (
     "Could you check the length and the case codes, then resubmit?"
 )
 TIMES = [time(9, 30), time(10, 0), time(11, 0), time(13, 30), time(14, 0), time(15, 30)]
+CONTINUING_REFLECTIONS = [
+    "A shared review with a foster carer where I rushed the second clip: we looked at how I could slow down.",
+    "Progress had stalled with one family. Choosing a clip of a small success helped the parent take heart again.",
+    "Working with an interpreter in shared reviews: I now brief the interpreter on what I will ask before we start.",
+    "We reframed my helping question with a teacher around what she wants to see more of in her class.",
+    "Ending an intervention well, and how to talk through the post measures with the parent.",
+]
 
 
 def demo_supervision(
@@ -104,12 +113,50 @@ def demo_supervision(
             query_session(supervisor, session, QUERY, session.version)
         else:
             confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
-    # The services stamp the real time; a demo history reads better stamped when it would have happened.
+    _as_history(sessions, lambda: timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5)))
+    return sessions
+
+
+def demo_continuing_supervision(
+    enrolment: Enrolment, supervisor: User, held: Sequence[tuple[date, int]], waiting: int = 0
+) -> list[SupervisionSession]:
+    """Supervision an accredited practitioner logged in their continuing record, naming `supervisor`,
+    one session for each (date, minutes) in `held`: `supervisor` confirmed all but the last
+    `waiting`. The record must be continuing and the dates on or after the accreditation. Flushes."""
+    practitioner = enrolment.trainee
+    on = today()
+    codes = principles().codes
+    sessions = [
+        log_session(
+            practitioner,
+            enrolment,
+            SessionFacts(
+                session_date=day,
+                start_time=TIMES[index % len(TIMES)],
+                duration_minutes=minutes,
+                mode=SessionMode.REMOTE if index % 2 else SessionMode.IN_PERSON,
+                clips_reviewed=2 + index % 3,
+                principles=(codes[index % len(codes)], codes[(index + 3) % len(codes)]),
+                reflection=CONTINUING_REFLECTIONS[index % len(CONTINUING_REFLECTIONS)],
+            ),
+            on,
+            supervisor=supervisor,
+        )
+        for index, (day, minutes) in enumerate(held)
+    ]
+    for index, session in enumerate(sessions[: len(sessions) - waiting]):
+        confirm_session(supervisor, session, session.version, COMMENTS[index % len(COMMENTS)])
+    _as_history(sessions, lambda: timedelta(days=3, hours=2))
+    return sessions
+
+
+def _as_history(sessions: Sequence[SupervisionSession], confirmed_after: Callable[[], timedelta]) -> None:
+    """The services stamp the real time; a demo history reads better stamped when it would have
+    happened: logged that evening, confirmed `confirmed_after()` later (never after now). Flushes."""
     now = utcnow()
     for session in sessions:
         logged = datetime.combine(session.session_date, time(17, 0), UTC)
         session.logged_at = min(logged, now)
         if session.confirmed_at is not None:
-            session.confirmed_at = min(logged + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5)), now)
+            session.confirmed_at = min(logged + confirmed_after(), now)
     db.session.flush()
-    return sessions

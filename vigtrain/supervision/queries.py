@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import aliased
 
 from vigtrain.accounts.models import User
 from vigtrain.extensions import db
@@ -100,16 +101,51 @@ def awaiting_total(supervisor: User) -> int:
     return awaiting_by_supervisor([supervisor.id]).get(supervisor.id, 0)
 
 
+def _open_for_logging() -> ColumnElement[bool]:
+    """Active training, or a continuing record after accreditation (`sessions.logging_open` in SQL)."""
+    return or_(Enrolment.status == EnrolmentStatus.ACTIVE, Enrolment.is_continuing)
+
+
 def loggable_enrolments(user: User) -> list[Enrolment]:
-    """Active enrolments the user can log supervision for: their own first, then their trainees'."""
+    """Records the user can log supervision in (active training, continuing records): their own
+    first, then those of the people they supervise."""
     enrolments = db.session.scalars(
         select(Enrolment)
-        .where(Enrolment.status == EnrolmentStatus.ACTIVE)
+        .where(_open_for_logging())
         .where((Enrolment.trainee_id == user.id) | (Enrolment.supervisor_id == user.id))
         .order_by(Enrolment.start_date.desc(), Enrolment.id)
     ).unique()
     mine = [e for e in enrolments if can_log_supervision(user, e)]
     return sorted(mine, key=lambda e: (e.trainee_id != user.id, e.trainee.display_name))
+
+
+def group_enrolments(supervisor: User) -> list[Enrolment]:
+    """Whom a supervisor may log a group session for: those they are personal supervisor to, in
+    active training or continuing after accreditation, by name."""
+    trainee = aliased(User)
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(trainee, trainee.id == Enrolment.trainee_id)
+            .where(
+                Enrolment.supervisor_id == supervisor.id,
+                Enrolment.trainee_id != supervisor.id,
+                _open_for_logging(),
+            )
+            .order_by(trainee.display_name, Enrolment.id)
+        )
+    )
+
+
+def continuing_records(user: User) -> list[Enrolment]:
+    """The user's continuing records (one per accreditation), most recently accredited first."""
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.trainee_id == user.id, Enrolment.is_continuing)
+            .order_by(Enrolment.completed_on.desc(), Enrolment.id)
+        )
+    )
 
 
 def own_enrolments(user: User) -> list[Enrolment]:

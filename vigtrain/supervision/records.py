@@ -94,10 +94,24 @@ def _target(record: StageRecord, kind: RequirementKind) -> float | None:
     return next((r.target for r in stage.active_requirements if r.kind is kind), None)
 
 
+CONTINUING = "Continuing supervision since accreditation"
+OUTSIDE = "Outside any stage"
+
+
+def period_name(enrolment: Enrolment, day: date) -> str:
+    """Where a session dated `day` counts: continuing supervision, its stage, or outside every stage."""
+    accredited_on = enrolment.accredited_on
+    if accredited_on is not None and day >= accredited_on:
+        return CONTINUING
+    stage = stage_for(enrolment, day)
+    return stage.definition.name if stage is not None else OUTSIDE
+
+
 def totals(enrolment: Enrolment) -> LogTotals:
     """Confirmed (and awaiting) supervision per stage window and per format, in one query.
 
-    Counts exactly what stage progress counts: confirmed sessions, in half-open stage windows.
+    Counts exactly what stage progress counts: confirmed sessions, in half-open stage windows. In a
+    continuing record, sessions from the accreditation on are totalled as continuing supervision.
     """
     rows = db.session.execute(
         select(
@@ -111,7 +125,9 @@ def totals(enrolment: Enrolment) -> LogTotals:
         )
     ).all()
     result = LogTotals()
-    outside = StageTotal(record=None, name="Outside any stage")
+    outside = StageTotal(record=None, name=OUTSIDE)
+    accredited_on = enrolment.accredited_on
+    continuing = StageTotal(record=None, name=CONTINUING, started_on=accredited_on)
     for record in enrolment.stages:
         if record.started_on is None:
             continue
@@ -127,7 +143,10 @@ def totals(enrolment: Enrolment) -> LogTotals:
         )
     by_format = {fmt: FormatTotal(fmt) for fmt in SessionFormat}
     for day, minutes, session_format, status in rows:
-        stage = next((total for total in result.stages if total.record.covers(day)), outside)
+        if accredited_on is not None and day >= accredited_on:
+            stage = continuing
+        else:
+            stage = next((total for total in result.stages if total.record.covers(day)), outside)
         confirmed = status is SessionStatus.CONFIRMED
         if confirmed:
             stage.confirmed_minutes += minutes
@@ -139,6 +158,8 @@ def totals(enrolment: Enrolment) -> LogTotals:
             by_format[session_format].awaiting_sessions += 1
     if outside.confirmed_sessions or outside.awaiting_minutes:
         result.stages.append(outside)
+    if accredited_on is not None:
+        result.stages.append(continuing)
     result.formats = list(by_format.values())
     return result
 
@@ -198,7 +219,6 @@ def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionR
     names = principles()
     rows = []
     for session in sessions:
-        stage = stage_for(enrolment, session.session_date)
         confirmed = session.status in (SessionStatus.CONFIRMED, SessionStatus.SUPERSEDED)
         rows.append(
             RecordRow(
@@ -214,7 +234,7 @@ def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionR
                 confirmed_on=session.confirmed_at.date() if confirmed and session.confirmed_at else None,
                 # Only the session's supervisor can confirm it, so they are who confirmed it.
                 confirmed_by=session.supervisor.display_name if confirmed else None,
-                stage=stage.definition.name if stage else "Outside any stage",
+                stage=period_name(enrolment, session.session_date),
                 case_codes=tuple(session.case_codes or ()),
                 principles=tuple(names.name(code) for code in session.principles or ()),
                 clips_reviewed=session.clips_reviewed,

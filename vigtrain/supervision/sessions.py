@@ -8,6 +8,11 @@ amends it, with a reason. The original stays confirmed, and counting, until the 
 confirmed; then, in the same transaction, the original becomes superseded and the correction
 counts instead, so the hours are never counted twice and never missing.
 
+Once AVIGuk ratifies the accreditation, the completed record carries on as the practitioner's
+continuing record: sessions dated from the ratification on are logged, confirmed and queried the
+same way, and count toward renewing the accreditation (see `vigtrain.certificates`). Sessions of the
+training before it stay as they are.
+
 Every change is audited; every move checks the version the actor saw. What the pages list is in
 `queries`; the record the exports print is in `records`.
 """
@@ -119,8 +124,21 @@ def _flush() -> None:
         raise Conflict("Someone else changed this session at the same time. Nothing was saved: try again.") from None
 
 
-def _require_active(enrolment: Enrolment) -> None:
-    if enrolment.status is not EnrolmentStatus.ACTIVE:
+def logging_open(enrolment: Enrolment) -> bool:
+    """Sessions are logged in active training, and in a continuing record once the practitioner is
+    accredited (the supervision renewal asks for); a paused or withdrawn record is closed."""
+    return enrolment.status is EnrolmentStatus.ACTIVE or enrolment.is_continuing
+
+
+def before_accreditation(session: SupervisionSession) -> bool:
+    """A session of the training in a record that now continues: the training is complete, so it is
+    kept as it is."""
+    accredited_on = session.enrolment.accredited_on
+    return accredited_on is not None and session.session_date < accredited_on
+
+
+def _require_open(enrolment: Enrolment) -> None:
+    if not logging_open(enrolment):
         raise DomainError(
             f"This training record is {enrolment.status.value}: supervision can be logged only while it is active"
         )
@@ -232,6 +250,14 @@ def _validate(
     day = facts.session_date or today
     if day > today:
         raise DomainError("The date of the session must be today or in the past", field="session_date")
+    accredited_on = enrolment.accredited_on
+    if accredited_on is not None and day < accredited_on:
+        whose = "your" if actor.id == enrolment.trainee_id else f"{enrolment.trainee.display_name}'s"
+        raise DomainError(
+            f"The date must be on or after {whose} accreditation on {format_date(accredited_on)}: "
+            "supervision before it belongs to the training, which is complete",
+            field="session_date",
+        )
     if day < enrolment.start_date:
         raise DomainError(
             f"The date of the session must be on or after the training started, {format_date(enrolment.start_date)}",
@@ -309,7 +335,7 @@ def log_session(
     """Log one session; it counts once its supervisor confirms it."""
     if not can_log_supervision(actor, enrolment):
         raise PermissionDenied("Only the trainee or their personal supervisor can log supervision")
-    _require_active(enrolment)
+    _require_open(enrolment)
     supervisor = _session_supervisor(actor, enrolment, supervisor)
     values = _validate(actor, enrolment, facts, today)
     _check_duplicate(enrolment, supervisor, values["session_date"], values["start_time"])
@@ -319,7 +345,8 @@ def log_session(
 def log_group_session(
     actor: User, enrolments: Sequence[Enrolment], facts: SessionFacts, today: date
 ) -> list[SupervisionSession]:
-    """A supervisor logs one group session for the trainees they supervise who were there: one row each.
+    """A supervisor logs one group session for those they supervise who were there (trainees, and
+    accredited practitioners in their continuing records): one row each.
 
     The group size is the number present (others' trainees too) and defaults to those selected.
     """
@@ -335,7 +362,7 @@ def log_group_session(
     sessions = []
     for enrolment in enrolments:
         try:
-            _require_active(enrolment)
+            _require_open(enrolment)
         except DomainError as exc:
             raise DomainError(f"{enrolment.trainee.display_name}: {exc.message}", field="trainees") from None
         values = _validate(actor, enrolment, group, today, group_size_floor=len(enrolments))
@@ -361,7 +388,7 @@ def resubmit_session(
             "This session is confirmed and locked. To correct it, ask for a correction from the session page"
         )
     enrolment = session.enrolment
-    _require_active(enrolment)
+    _require_open(enrolment)
     if session.amends_id is not None:
         supervisor = session.supervisor  # a correction is confirmed by whoever confirmed the original
     elif actor.id != enrolment.trainee_id:
@@ -400,7 +427,7 @@ def amend_confirmed_session(
     _check_version(original, seen_version)
     if original.status is not SessionStatus.CONFIRMED:
         raise DomainError("Only a confirmed session needs a correction; change this one directly")
-    _require_active(enrolment)
+    _require_open(enrolment)
     pending = db.session.scalar(
         select(SupervisionSession.id).where(
             SupervisionSession.amends_id == original.id,

@@ -115,7 +115,7 @@ def _render_log(enrolment: Enrolment, template_args: dict):
         form=form,
         filtered=filtered,
         totals=records.totals(enrolment),
-        can_log=can_log_supervision(current_user, enrolment) and enrolment.status is EnrolmentStatus.ACTIVE,
+        can_log=can_log_supervision(current_user, enrolment) and sessions.logging_open(enrolment),
         is_trainee=enrolment.trainee_id == current_user.id,
         **template_args,
     ), form_status(form)
@@ -131,7 +131,9 @@ def list_sessions():
         enrolment = next((e for e in mine if e.id == chosen), None)
         require(enrolment is not None, "not one of their enrolments", 404)
     elif mine:
-        enrolment = next((e for e in mine if e.status is EnrolmentStatus.ACTIVE), mine[0])
+        # Training in progress first, then the record carrying on after an accreditation.
+        enrolment = next((e for e in mine if e.status is EnrolmentStatus.ACTIVE), None)
+        enrolment = enrolment or next((e for e in mine if e.is_continuing), mine[0])
     elif current_user.has_role(Role.SUPERVISOR):
         return redirect(url_for("supervision.confirmation_queue"))
     else:
@@ -153,12 +155,12 @@ def trainee_log(enrolment_id: int):
 
 
 def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
-    """The trainee names the supervisor, their personal supervisor unless they search for another;
-    a supervisor logging for a trainee is the supervisor."""
+    """The trainee names the supervisor, their personal supervisor (while they still lead sessions)
+    unless they search for another; a supervisor logging for a trainee is the supervisor."""
     if enrolment.trainee_id != current_user.id:
         del form.supervisor
         return
-    if enrolment.supervisor is not None:
+    if enrolment.supervisor is not None and sessions.leads_sessions(enrolment.supervisor):
         form.supervisor.description = (
             f"Who led the session. Your personal supervisor is {enrolment.supervisor.display_name}."
         )
@@ -221,13 +223,18 @@ def log_session():
     ), form_status(form)
 
 
+def _group_label(enrolment: Enrolment) -> str:
+    if enrolment.is_continuing:
+        return f"{enrolment.trainee.display_name} (accredited {enrolment.pathway_version.name}: continuing supervision)"
+    return f"{enrolment.trainee.display_name} ({enrolment.pathway_version.name})"
+
+
 @bp.route("/group/new", methods=["GET", "POST"])
 @supervisor_role_required
 def log_group_session():
-    active = supervised_enrolments(current_user).where(Enrolment.status == EnrolmentStatus.ACTIVE)
-    supervised = list(db.session.scalars(active))
+    supervised = queries.group_enrolments(current_user)
     form = GroupSessionForm()
-    form.trainees.choices = [(str(e.id), f"{e.trainee.display_name} ({e.pathway_version.name})") for e in supervised]
+    form.trainees.choices = [(str(e.id), _group_label(e)) for e in supervised]
     if form.validate_on_submit():
         by_id = {str(e.id): e for e in supervised}
         chosen = [by_id[value] for value in form.trainees.data]
@@ -263,14 +270,18 @@ def _render_session(session: SupervisionSession, review_form: ReviewForm | None 
         "supervision/show_session.html",
         session=session,
         enrolment=session.enrolment,
-        stage=queries.stage_for(session.enrolment, session.session_date),
         original=original,
         corrections=made,
         pending_correction=next((c for c in made if c.status in sessions.EDITABLE), None),
         logged_by=logged_by,
         review_form=review_form if can_review else None,
-        can_change=can_change_supervision(current_user, session) and session.status in sessions.EDITABLE,
-        can_correct=can_log_supervision(current_user, session.enrolment) and session.status is SessionStatus.CONFIRMED,
+        can_change=can_change_supervision(current_user, session)
+        and session.status in sessions.EDITABLE
+        and not sessions.before_accreditation(session),
+        can_correct=can_log_supervision(current_user, session.enrolment)
+        and session.status is SessionStatus.CONFIRMED
+        and not sessions.before_accreditation(session),
+        counts_in=records.period_name(session.enrolment, session.session_date),
         can_see_log=can_view_supervision_log(current_user, session.enrolment),
     ), status
 
