@@ -33,6 +33,8 @@ from vigtrain.dates import format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.locks import hold
+from vigtrain.notifications.inbox import settle
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
 from vigtrain.screening import screen
@@ -490,6 +492,14 @@ def confirm_session(actor: User, session: SupervisionSession, seen_version: int,
             before=original_before,
             after={"status": original.status, "superseded_by": session.id},
         )
+    _settle_reminders(session)
+    # Supervision is confirmed again: a reminder that it had lapsed is done with.
+    settle(f"enrolment:{session.enrolment_id}", (NotificationKind.SUPERVISION_LAPSED,))
+
+
+def _settle_reminders(session: SupervisionSession) -> None:
+    """The session no longer waits for its supervisor: its reminders and escalations are done with."""
+    settle(f"session:{session.id}", (NotificationKind.SESSION_UNCONFIRMED, NotificationKind.ESCALATION))
 
 
 def query_session(actor: User, session: SupervisionSession, comments: str | None, seen_version: int) -> None:
@@ -506,6 +516,7 @@ def query_session(actor: User, session: SupervisionSession, comments: str | None
     session.status = SessionStatus.QUERIED
     _flush()
     audit.record(actor, "supervision.queried", session, before=before, after=_snapshot(session))
+    _settle_reminders(session)
 
 
 def _status(session: SupervisionSession) -> str:
