@@ -32,9 +32,11 @@ def run(rule: Callable[[date], int], day: date) -> int:
 
 
 def told(kind: NotificationKind | None = None) -> list[Told]:
-    """Every notification (of `kind`), oldest first."""
+    """Every notification (of `kind`): by subject, then recipient, then oldest first (a batch goes in key order)."""
     db.session.rollback()
-    query = select(Notification).order_by(Notification.id)
+    query = (
+        select(Notification).join(Notification.recipient).order_by(Notification.subject, User.email, Notification.id)
+    )
     if kind is not None:
         query = query.where(Notification.kind == kind)
     return [
@@ -62,13 +64,15 @@ def prefer(user: User, kind: NotificationKind, delivery: Delivery) -> None:
 
 
 def counting_notify(monkeypatch) -> list[tuple]:
-    """Record every call of `inbox.notify` (still made): a rule that skips told keys in SQL calls it for none."""
+    """Record every key handed to `inbox.tell_all` (still told): a rule that skips told keys in SQL
+    hands it none."""
     calls: list[tuple] = []
-    real = inbox.notify
+    real = inbox.tell_all
 
-    def spy(recipient, kind, subject, period, *args, **kwargs):
-        calls.append((recipient.email, kind, subject, period))
-        return real(recipient, kind, subject, period, *args, **kwargs)
+    def spy(tells):
+        tells = list(tells)
+        calls.extend((tell.recipient.email, tell.kind, tell.subject, tell.period) for tell in tells)
+        return real(tells)
 
-    monkeypatch.setattr(inbox, "notify", spy)
+    monkeypatch.setattr(inbox, "tell_all", spy)
     return calls

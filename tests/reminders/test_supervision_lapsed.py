@@ -65,7 +65,7 @@ def test_a_new_confirmed_session_starts_a_new_lapse(people):
     make_supervision(people.enrolment, people.supervisor, 1, date(2026, 3, 20))
     assert run(remind_supervision_lapsed, date(2026, 4, 30)) == 0
     assert run(remind_supervision_lapsed, date(2026, 5, 1)) == 2
-    assert [item.period for item in told()] == ["since:2026-02-02"] * 2 + ["since:2026-03-20"] * 2
+    assert sorted(item.period for item in told()) == ["since:2026-02-02"] * 2 + ["since:2026-03-20"] * 2
 
 
 def test_with_no_confirmed_session_the_lapse_counts_from_the_start(people):

@@ -447,10 +447,6 @@ def renewal_progress(certificate: Certificate, day: date) -> RenewalProgress:
     )
 
 
-# The expiry reminders (vigtrain.reminders) read the same figures under their earlier name.
-renewal_evidence = renewal_progress
-
-
 def renewal_opens(certificate: Certificate) -> date:
     """The first day a renewal can be asked for and made: RENEWAL_WINDOW_MONTHS before expiry."""
     return add_months(certificate.valid_until, -RENEWAL_WINDOW_MONTHS)

@@ -33,7 +33,8 @@ from vigtrain.dcs.models import Administration
 from vigtrain.extensions import db
 from vigtrain.links import path_for
 from vigtrain.notifications import inbox
-from vigtrain.notifications.models import Notification, NotificationKind
+from vigtrain.notifications.inbox import Tell
+from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import Enrolment, StageRecord
 from vigtrain.reminders import queries
 from vigtrain.supervision.models import SupervisionSession
@@ -51,10 +52,6 @@ def _days(count: int) -> str:
     return f"{count} day{'' if count == 1 else 's'}"
 
 
-def _told(notification: Notification | None) -> int:
-    return int(notification is not None)
-
-
 def _active_administrators() -> list[User]:
     return list(db.session.scalars(role_holders(Role.ADMINISTRATOR)))
 
@@ -65,13 +62,13 @@ def _active_administrators() -> list[User]:
 def remind_supervision_lapsed(day: date) -> int:
     """Tell the trainee and their personal supervisor when an active enrolment has had no confirmed
     supervision session (or, with none yet, no start) for REMIND_SUPERVISION_LAPSE; once per lapse."""
-    made = 0
+    tells: list[Tell] = []
     for enrolment, last in queries.lapsed_enrolments(day - _setting("REMIND_SUPERVISION_LAPSE")):
-        made += _tell_lapse(enrolment, last, day)
-    return made
+        tells += _tell_lapse(enrolment, last, day)
+    return len(inbox.tell_all(tells))
 
 
-def _tell_lapse(enrolment: Enrolment, last: date | None, day: date) -> int:
+def _tell_lapse(enrolment: Enrolment, last: date | None, day: date) -> list[Tell]:
     since = last or enrolment.start_date
     subject, period = f"enrolment:{enrolment.id}", f"since:{since.isoformat()}"
     kind = NotificationKind.SUPERVISION_LAPSED
@@ -84,8 +81,8 @@ def _tell_lapse(enrolment: Enrolment, last: date | None, day: date) -> int:
     else:
         fact = f"last confirmed supervision session on the {pathway} pathway was on {when}, {ago} ago"
         yours, theirs = f"Your {fact}.", f"{name}'s {fact}."
-    made = _told(
-        inbox.notify(
+    tells = [
+        Tell(
             trainee,
             kind,
             subject,
@@ -95,10 +92,10 @@ def _tell_lapse(enrolment: Enrolment, last: date | None, day: date) -> int:
             "confirmed.",
             path_for("supervision.list_sessions", enrolment=enrolment.id),
         )
-    )
+    ]
     if supervisor is not None:
-        made += _told(
-            inbox.notify(
+        tells.append(
+            Tell(
                 supervisor,
                 kind,
                 subject,
@@ -108,7 +105,7 @@ def _tell_lapse(enrolment: Enrolment, last: date | None, day: date) -> int:
                 path_for("supervision.trainee_log", enrolment_id=enrolment.id),
             )
         )
-    return made
+    return tells
 
 
 # --- 2. sessions waiting for confirmation ---------------------------------------------------------
@@ -121,35 +118,38 @@ def remind_unconfirmed_sessions(day: date) -> int:
     continuing records."""
     remind_after, escalate_after = _setting("REMIND_SESSION_UNCONFIRMED"), _setting("ESCALATE_SESSION_UNCONFIRMED")
     remind_period, escalate_period = f"{remind_after.days}-days", f"{escalate_after.days}-days"
-    made = 0
-    for session in queries.sessions_to_remind(queries.on_or_before(day - remind_after), remind_period):
-        made += _told(
-            inbox.notify(
-                session.supervisor,
-                NotificationKind.SESSION_UNCONFIRMED,
-                f"session:{session.id}",
-                remind_period,
-                f"{_session_name(session)} is waiting for your confirmation",
-                f"{_session_facts(session, day)} It counts only once you confirm it. Open it to confirm it, or "
-                "query it if something is not right.",
-                path_for("supervision.show_session", session_id=session.id),
-            )
+    tells = [
+        Tell(
+            session.supervisor,
+            NotificationKind.SESSION_UNCONFIRMED,
+            f"session:{session.id}",
+            remind_period,
+            f"{_session_name(session)} is waiting for your confirmation",
+            f"{_session_facts(session, day)} It counts only once you confirm it. Open it to confirm it, or "
+            "query it if something is not right.",
+            path_for("supervision.show_session", session_id=session.id),
         )
+        for session in queries.sessions_to_remind(queries.on_or_before(day - remind_after), remind_period)
+    ]
     escalating = queries.sessions_to_escalate(queries.on_or_before(day - escalate_after), escalate_period)
     administrators = _active_administrators() if escalating else []
     for session in escalating:
         supervisor = session.supervisor.display_name
-        made += inbox.notify_each(
-            administrators,
-            NotificationKind.ESCALATION,
-            f"session:{session.id}",
-            escalate_period,
-            f"{_session_name(session)} has waited {_days(_logged_days(session, day))} for {supervisor} to confirm it",
-            f"{_session_facts(session, day)} {supervisor} was due to confirm it. Check with them (they may be "
-            "away, or no longer supervising this trainee).",
-            path_for("supervision.show_session", session_id=session.id),
-        )
-    return made
+        tells += [
+            Tell(
+                administrator,
+                NotificationKind.ESCALATION,
+                f"session:{session.id}",
+                escalate_period,
+                f"{_session_name(session)} has waited {_days(_logged_days(session, day))} for {supervisor} to "
+                "confirm it",
+                f"{_session_facts(session, day)} {supervisor} was due to confirm it. Check with them (they may be "
+                "away, or no longer supervising this trainee).",
+                path_for("supervision.show_session", session_id=session.id),
+            )
+            for administrator in administrators
+        ]
+    return len(inbox.tell_all(tells))
 
 
 def _session_name(session: SupervisionSession) -> str:
@@ -182,33 +182,39 @@ def remind_waiting_stages(day: date) -> int:
     escalate_before = queries.on_or_before(day - escalate_after)
     records = queries.waiting_stages(queries.on_or_before(day - remind_after))
     administrators = _active_administrators() if records else []
-    made = 0
+    tells: list[Tell] = []
     for record in records:
         wait = WAITS_FOR[record.state]
         began = record.state_since.astimezone(UK).date()
         subject, occasion = f"stage:{record.id}", f"{record.state.value}:{began.isoformat()}"
         people = waiting_for(record, administrators)
         link = path_for("training.show_stage", enrolment_id=record.enrolment_id, stage_code=record.stage_code)
-        made += inbox.notify_each(
-            people,
-            NotificationKind.STAGE_WAITING,
-            subject,
-            f"{occasion}:{remind_period}",
-            f"{_stage_name(record)} is waiting for {wait.for_you}",
-            f"{_stage_facts(record, began, day)} Open the stage to {wait.to_do}.",
-            link,
-        )
-        if record.state_since < escalate_before:
-            made += inbox.notify_each(
-                administrators,
-                NotificationKind.ESCALATION,
+        tells += [
+            Tell(
+                person,
+                NotificationKind.STAGE_WAITING,
                 subject,
-                f"{occasion}:{escalate_period}",
-                f"{_stage_name(record)} has waited {_days(record.days_in_state(day))} for {wait.described(record)}",
-                f"{_stage_facts(record, began, day)} {_whom(people, administrators)}",
+                f"{occasion}:{remind_period}",
+                f"{_stage_name(record)} is waiting for {wait.for_you}",
+                f"{_stage_facts(record, began, day)} Open the stage to {wait.to_do}.",
                 link,
             )
-    return made
+            for person in people
+        ]
+        if record.state_since < escalate_before:
+            tells += [
+                Tell(
+                    administrator,
+                    NotificationKind.ESCALATION,
+                    subject,
+                    f"{occasion}:{escalate_period}",
+                    f"{_stage_name(record)} has waited {_days(record.days_in_state(day))} for {wait.described(record)}",
+                    f"{_stage_facts(record, began, day)} {_whom(people, administrators)}",
+                    link,
+                )
+                for administrator in administrators
+            ]
+    return len(inbox.tell_all(tells))
 
 
 def _stage_name(record: StageRecord) -> str:
@@ -239,21 +245,19 @@ def _whom(people: Sequence[User], administrators: Sequence[User]) -> str:
 def remind_post_measures(day: date) -> int:
     """Tell a case's practitioner when a measure has a pre and no post, and the pre is
     REMIND_POST_MEASURE_AFTER old or the case is closed. Only cases with DCS consent; once per pre."""
-    made = 0
-    for pre, case in queries.posts_due(day - _setting("REMIND_POST_MEASURE_AFTER")):
-        name = pre.measure_code
-        made += _told(
-            inbox.notify(
-                case.practitioner,
-                NotificationKind.POST_MEASURE_DUE,
-                f"case:{case.id}:{pre.measure_code}",
-                f"pre:{pre.id}",
-                f"Post {name} due for case {case.code}",
-                _post_text(case, pre, name, day),
-                path_for("casework.show_case", code=case.code),
-            )
+    tells = [
+        Tell(
+            case.practitioner,
+            NotificationKind.POST_MEASURE_DUE,
+            f"case:{case.id}:{pre.measure_code}",
+            f"pre:{pre.id}",
+            f"Post {pre.measure_code} due for case {case.code}",
+            _post_text(case, pre, pre.measure_code, day),
+            path_for("casework.show_case", code=case.code),
         )
-    return made
+        for pre, case in queries.posts_due(day - _setting("REMIND_POST_MEASURE_AFTER"))
+    ]
+    return len(inbox.tell_all(tells))
 
 
 def _post_text(case: Case, pre: Administration, name: str, day: date) -> str:
@@ -280,12 +284,12 @@ def remind_expiring_certificates(day: date) -> int:
     REMIND_CERTIFICATE_EXPIRY_DAYS (only the nearest threshold crossed), with what renewal needs
     and how far they are (`renewal_progress`, as their certificates page shows it)."""
     thresholds = sorted(_setting("REMIND_CERTIFICATE_EXPIRY_DAYS"))
-    made = 0
+    tells = []
     for certificate in queries.expiring_certificates(day, thresholds):
         left = (certificate.valid_until - day).days
         nearest = next(days for days in thresholds if left <= days)
-        made += _told(
-            inbox.notify(
+        tells.append(
+            Tell(
                 certificate.holder,
                 NotificationKind.CERTIFICATE_EXPIRING,
                 f"certificate:{certificate.id}",
@@ -295,7 +299,7 @@ def remind_expiring_certificates(day: date) -> int:
                 path_for("certificates.your_certificates"),
             )
         )
-    return made
+    return len(inbox.tell_all(tells))
 
 
 def _expiry_text(certificate: Certificate, left: int, day: date) -> str:
