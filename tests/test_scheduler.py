@@ -120,3 +120,23 @@ def test_the_forget_job_drops_only_form_keys_older_than_the_retention(app, clock
     assert run("forget-form-submissions") == 1
     db.session.rollback()
     assert db.session.scalars(select(FormSubmission.key)).all() == ["j" * 32]
+
+
+def test_two_schedulers_creating_the_lease_at_once_neither_fails(app):
+    """The first claim inserts the lease row; the one that loses the insert is told no, not crashed."""
+    from tests.races.helpers import at_once
+
+    def claim(holder: str):
+        def attempt() -> bool | str:
+            with app.app_context():
+                try:
+                    return claim_lease(holder)
+                except Exception as error:  # what the scheduler's tick would have logged as a failure
+                    return type(error).__name__
+                finally:
+                    db.session.remove()
+
+        return attempt
+
+    outcomes = at_once([claim(f"scheduler-{number}") for number in range(4)])
+    assert sorted(outcomes, key=str) == [False, False, False, True]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vigtrain import transactions
 from vigtrain.dates import UK, UTCDateTime, utcnow
+from vigtrain.errors import Conflict
 from vigtrain.extensions import db
 from vigtrain.jobs.registry import JOBS
 from vigtrain.jobs.services import RunReport, due_jobs, run_job
@@ -77,8 +78,10 @@ def claim_lease(holder: str, now: datetime | None = None, duration: timedelta = 
         try:
             transactions.run(lambda: _create_lease(holder, now, duration))
             return True
-        except IntegrityError:
-            pass  # another scheduler created it first (rolled back): the conditional update decides
+        except Conflict as clash:  # a unique value taken first, as transactions reports it
+            if not isinstance(clash.__cause__, IntegrityError):
+                raise
+            # Another scheduler created it first (rolled back): the conditional update decides.
     return transactions.run(lambda: _take_lease(holder, now, duration))
 
 
