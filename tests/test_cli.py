@@ -126,3 +126,26 @@ def test_backup_of_postgres_explains_pg_dump():
         assert "pg_dump" in str(exc)
     else:
         raise AssertionError("expected guidance")
+
+
+def test_the_demo_opens_on_todays_reminders_over_a_history_already_read(app):
+    """The services told people as the demo's months-old steps were made: read. Today's reminders are not."""
+    from vigtrain.notifications.models import Notification, NotificationKind
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    unread = db.session.execute(
+        select(User.email, Notification.kind, Notification.title)
+        .join(Notification.recipient)
+        .where(Notification.read_at.is_(None))
+    ).all()
+    kinds = {kind for _email, kind, _title in unread}
+    assert NotificationKind.STAGE_UPDATE not in kinds and NotificationKind.CERTIFICATE_UPDATE not in kinds
+    assert any(
+        email == "daniel.okafor@example.org"
+        and kind is NotificationKind.SESSION_UNCONFIRMED
+        and "Nadia Hussain" in title
+        for email, kind, title in unread
+    )
+    assert any(kind is NotificationKind.ESCALATION for email, kind, _ in unread if email == "admin@example.org")
+    read = db.session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_not(None)))
+    assert read > 0

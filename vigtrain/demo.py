@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from vigtrain import audit
 from vigtrain.accounts import services as accounts
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password
-from vigtrain.dates import utcnow
+from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
 from vigtrain.links import public_url
 from vigtrain.organisations import services as organisations
@@ -198,3 +198,20 @@ def load_demo() -> None:
     from vigtrain.dcs.demo import load_outcomes_demo
 
     load_outcomes_demo()
+    _remind_as_of_today()
+
+
+def _remind_as_of_today() -> None:
+    """What the reminder jobs would say today, on top of a history everyone has already read.
+
+    The demo's history was made by the services, which told people as each step happened; those
+    steps are months old in the story, so their notifications are read. The daily reminders then
+    run as the scheduler would this morning (they are keyed, so the scheduler adds nothing twice).
+    """
+    from vigtrain.jobs.registry import JOBS
+    from vigtrain.notifications.models import Notification
+
+    db.session.execute(update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow()))
+    for job in JOBS:
+        if job.name.startswith("remind-"):
+            job.function(today())
