@@ -74,6 +74,22 @@ def test_unsent_email_is_encrypted_and_reads_back(app):
     assert db.session.get(OutboxMessage, message.id).body == "Follow https://vigtrain.example/reset/abc123"
 
 
+def test_email_queued_in_a_batch_is_encrypted_too(app):
+    """Reminders queue their email with one executemany, which must encrypt as the ORM does."""
+    from vigtrain.notifications.services import send_emails
+
+    assert (
+        send_emails(
+            [("sam@example.org", "Due", "Open https://vigtrain.example/cases/VC-1"), ("jo@example.org", "Due", "x")]
+        )
+        == 2
+    )
+    db.session.commit()
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "sam@example.org"))
+    assert "VC-1" not in _stored("outbox_message", "body", message.id)
+    assert message.body == "Open https://vigtrain.example/cases/VC-1"
+
+
 def test_a_secret_longer_than_its_column_allows_is_refused(app):
     user = make_user("sam@example.org")
     user.totp_secret = "A" * 65

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
@@ -60,23 +60,38 @@ def email_sender() -> EmailSender:
     return EmailSender(current_app.config)
 
 
+def _outbox_status() -> OutboxStatus:
+    return OutboxStatus.QUEUED if email_sender().configured else OutboxStatus.HELD
+
+
+def _one_line(subject: str) -> str:
+    """A subject on one line, whatever a name in it held: a line break would start a header of its own."""
+    return " ".join(subject.split())
+
+
 def send_email(to_address: str, subject: str, body: str) -> OutboxMessage:
     """Put a message in the outbox; it is delivered after the transaction commits."""
-    return send_emails([(to_address, subject, body)])[0]
-
-
-def send_emails(messages: Sequence[tuple[str, str, str]]) -> list[OutboxMessage]:
-    """Put several (address, subject, body) messages in the outbox with one flush."""
-    status = OutboxStatus.QUEUED if email_sender().configured else OutboxStatus.HELD
-    # One line, whatever a name in it held: a line break in a subject would start a header of its own.
-    queued = [
-        OutboxMessage(to_address=to_address, subject=" ".join(subject.split()), body=body, status=status)
-        for to_address, subject, body in messages
-    ]
-    db.session.add_all(queued)
+    message = OutboxMessage(to_address=to_address, subject=_one_line(subject), body=body, status=_outbox_status())
+    db.session.add(message)
     db.session.flush()
     db.session.info["outbox_pending"] = True
-    return queued
+    return message
+
+
+def send_emails(messages: Sequence[tuple[str, str, str]]) -> int:
+    """Put several (address, subject, body) messages in the outbox in one executemany; returns how many."""
+    if not messages:
+        return 0
+    status = _outbox_status()
+    db.session.execute(
+        insert(OutboxMessage),
+        [
+            {"to_address": to_address, "subject": _one_line(subject), "body": body, "status": status}
+            for to_address, subject, body in messages
+        ],
+    )
+    db.session.info["outbox_pending"] = True
+    return len(messages)
 
 
 def deliver_outbox(limit: int = 50) -> int:
