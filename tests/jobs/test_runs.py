@@ -68,7 +68,7 @@ def test_the_second_run_of_a_period_does_nothing_and_says_who_ran_it(app):
     assert services.run_job(DAILY, date(2026, 3, 3), "first").ran  # the next day is another period
 
 
-def test_a_failing_run_is_recorded_rolled_back_and_may_be_run_again(app, caplog):
+def test_a_failing_run_is_recorded_rolled_back_and_may_be_run_again(app, clock, caplog):
     admin = make_admin()
     certificate_id = make_certificate(admin, on=date(2022, 1, 10)).id
     calls = []
@@ -88,7 +88,8 @@ def test_a_failing_run_is_recorded_rolled_back_and_may_be_run_again(app, caplog)
     assert "job flaky (2026-03-02) failed" in caplog.text
     db.session.expire_all()
     assert db.session.get(Certificate, certificate_id).status is CertificateStatus.VALID  # its work rolled back
-    assert services.due_jobs(at("2026-03-02T12:00"), (flaky,)) == [flaky]  # still due: it failed
+    assert services.due_jobs(at("2026-03-02T10:14"), (flaky,)) == []  # not tried again on every tick
+    assert services.due_jobs(at("2026-03-02T10:16"), (flaky,)) == [flaky]  # fifteen minutes on, it is
 
     retried = services.run_job(flaky, date(2026, 3, 2), "test")
     assert retried.succeeded and retried.run.attempts == 2 and retried.run.error is None

@@ -30,6 +30,8 @@ log = logging.getLogger("vigtrain.jobs")
 
 # A run still "running" this long after it began belongs to a process that died: it may be retaken.
 ABANDONED_AFTER = timedelta(hours=1)
+# The scheduler tries a failed run again once this long has passed ("Run now" may at once).
+RETRY_FAILED_AFTER = timedelta(minutes=15)
 MAX_ERROR = 1000
 
 
@@ -163,7 +165,8 @@ def run_job(job: Job, day: date, started_by: str, now: datetime | None = None) -
 
 
 def due_jobs(now: datetime, jobs: tuple[Job, ...] = JOBS) -> list[Job]:
-    """The jobs whose current period has fallen due and has no finished or running claim."""
+    """The jobs whose current period has fallen due and has no finished or running claim (nor a run
+    that failed in the last RETRY_FAILED_AFTER)."""
     local = now.astimezone(UK)
     day = local.date()
     wanted = {job.name: period_of(job, day, now) for job in jobs if due_at(job, now) <= local}
@@ -177,6 +180,9 @@ def due_jobs(now: datetime, jobs: tuple[Job, ...] = JOBS) -> list[Job]:
                 or_(
                     JobRun.outcome == RunOutcome.SUCCEEDED,
                     and_(JobRun.outcome == RunOutcome.RUNNING, JobRun.started_at >= now - ABANDONED_AFTER),
+                    # A failed run is tried again, but not on every tick: a job that keeps failing
+                    # (a mail server down all day) would otherwise run three times a minute.
+                    and_(JobRun.outcome == RunOutcome.FAILED, JobRun.finished_at >= now - RETRY_FAILED_AFTER),
                 ),
             )
         ).all()
