@@ -91,6 +91,9 @@ def test_a_failing_run_is_recorded_rolled_back_and_may_be_run_again(app, clock, 
     assert services.due_jobs(at("2026-03-02T10:14"), (flaky,)) == []  # not tried again on every tick
     assert services.due_jobs(at("2026-03-02T10:16"), (flaky,)) == [flaky]  # fifteen minutes on, it is
 
+    [row] = services.statuses(at("2026-03-02T10:01"), (flaky,))
+    assert row.last.outcome is RunOutcome.FAILED and row.next_due == at("2026-03-02T10:15")
+
     retried = services.run_job(flaky, date(2026, 3, 2), "test")
     assert retried.succeeded and retried.run.attempts == 2 and retried.run.error is None
     assert len(runs("flaky")) == 1

@@ -217,8 +217,11 @@ def statuses(now: datetime | None = None, jobs: tuple[Job, ...] = JOBS) -> list[
     rows = []
     for job in jobs:
         last = latest.get(job.name)
-        ran = last is not None and last.period == period_of(job, day, now) and last.outcome is not RunOutcome.FAILED
-        rows.append(JobStatus(job, last, next_due(job, now, ran), _failures_in_a_row(job) if last else 0))
+        this_period = last is not None and last.period == period_of(job, day, now)
+        due = next_due(job, now, this_period and last.outcome is not RunOutcome.FAILED)
+        if this_period and last.outcome is RunOutcome.FAILED and last.finished_at is not None:
+            due = max(due, (last.finished_at + RETRY_FAILED_AFTER).astimezone(UK))  # the scheduler's retry
+        rows.append(JobStatus(job, last, due, _failures_in_a_row(job) if last else 0))
     return rows
 
 
