@@ -187,7 +187,14 @@ def _value(endpoint: str, name: str, converter, links: dict[str, str]) -> str | 
         if endpoint in ("dcs.show_measure", "api.show_measure", "wording.add_wording"):
             return "phq-9"
         return generate(CASE_PREFIX)
-    return {"version": "2024.1", "stage_code": "stage-1", "measure": "phq-9", "timepoint": "pre", "kind": "self"}[name]
+    return {
+        "version": "2024.1",
+        "stage_code": "stage-1",
+        "measure": "phq-9",
+        "timepoint": "pre",
+        "kind": "self",
+        "name": "expire-certificates",
+    }[name]
 
 
 def every_request(app: Flask, links: dict[str, str]) -> Iterator[tuple[str, str, str]]:
