@@ -128,18 +128,21 @@ def _deliveries(tells: Sequence[Tell]) -> dict[tuple[int, NotificationKind], Del
 
 
 def _insert_new(rows: list[dict]) -> set[tuple[int, str, str, str]]:
-    """Insert the rows whose key is not there yet (one statement); the keys that were inserted."""
+    """Insert the rows whose key is not there yet; the keys that were inserted.
+
+    One statement compiled once for the whole list: the database's "insert many values" sends the
+    rows in batches and RETURNING names only those it inserted.
+    """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Notification.__table__
     statement = (
-        insert(Notification)
-        .values(rows)
+        insert(table)
         .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS))
-        .returning(Notification.recipient_id, Notification.kind, Notification.subject, Notification.period)
+        .returning(table.c.recipient_id, table.c.kind, table.c.subject, table.c.period)
     )
-    return {
-        (recipient, str(kind), subject, period) for recipient, kind, subject, period in db.session.execute(statement)
-    }
+    inserted = db.session.connection().execute(statement, rows).all()
+    return {(recipient, str(kind), subject, period) for recipient, kind, subject, period in inserted}
 
 
 def _email_text(recipient: User, title: str, body: str, link: str | None) -> str:
