@@ -18,6 +18,7 @@ from vigtrain.certificates import services
 from vigtrain.certificates.models import Certificate, CertificateStatus
 from vigtrain.errors import DomainError, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.notifications import inbox
 from vigtrain.notifications.inbox import set_preferences
 from vigtrain.notifications.models import Delivery, Notification, NotificationKind, OutboxMessage
 from vigtrain.pathways.definitions import load_pathway_files
@@ -217,6 +218,9 @@ def test_administrators_find_requests_and_renew_from_the_renewal_page(client, na
     make_supervision(nadia.enrolment, sue, 6.5, date(2024, 5, 1))
     unasked = make_accredited(admin, sue, ACCREDITED, email="omar@example.org", name="Omar Other")
     services.request_renewal(nadia.holder, nadia, TODAY)
+    inbox.notify(
+        nadia.holder, NotificationKind.CERTIFICATE_EXPIRING, f"certificate:{nadia.id}", "90-days", "Expiring", "Renew."
+    )
     db.session.commit()
     client.login(admin.email)
 
@@ -238,6 +242,7 @@ def test_administrators_find_requests_and_renew_from_the_renewal_page(client, na
     # The request is done: off the list, and the administrators' notices about it are read.
     assert nadia.number not in _text(client.get("/admin/certificates", query_string={"requested": "y"}))
     assert all(n.read_at is not None for n in _notifications(NotificationKind.RENEWAL_REQUESTED))
+    assert all(n.read_at is not None for n in _notifications(NotificationKind.CERTIFICATE_EXPIRING))
     news = _notifications(NotificationKind.CERTIFICATE_UPDATE)
     assert [(n.recipient_id, n.period) for n in news if n.subject == f"certificate:{renewed.id}"] == [
         (nadia.holder_id, "renewed")

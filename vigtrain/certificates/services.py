@@ -534,8 +534,11 @@ def renew_certificate(
             "hours_needed": progress.hours_needed,
         },
     )
-    # Whoever else was told of the holder's request need not open it now.
-    inbox.settle(renewal_subject(certificate), [NotificationKind.RENEWAL_REQUESTED])
+    # Whoever else was told of the holder's request need not open it now, nor the holder a reminder
+    # that the old certificate was about to expire.
+    inbox.settle(
+        renewal_subject(certificate), [NotificationKind.RENEWAL_REQUESTED, NotificationKind.CERTIFICATE_EXPIRING]
+    )
     _tell_holder(new, "renewed", f"Your accreditation has been renewed: {new.number}", _issued_text(new))
     return new
 
