@@ -301,3 +301,15 @@ def test_the_log_and_the_certificate_page_agree(client, nadia, sue):
     figures = "6 hours needed: 2 confirmed so far (1 session)"
     assert figures in _text(client.get("/certificates")) and figures in _text(client.get("/supervision"))
     assert re.search(r"1 session \(0\.75 hours\)", _text(client.get("/supervision")))
+
+
+def test_revoking_settles_the_request_to_renew_it_and_its_expiry_reminders(nadia, sue, admin):
+    make_supervision(nadia.enrolment, sue, 6.5, date(2024, 5, 1))
+    services.request_renewal(nadia.holder, nadia, TODAY)
+    inbox.notify(nadia.holder, NotificationKind.CERTIFICATE_EXPIRING, f"certificate:{nadia.id}", "90-days", "Soon", ".")
+    db.session.commit()
+    assert _notifications(NotificationKind.RENEWAL_REQUESTED)[0].read_at is None
+    services.revoke_certificate(admin, nadia, "Withdrawn at the practitioner's request")
+    db.session.commit()
+    for kind in (NotificationKind.RENEWAL_REQUESTED, NotificationKind.CERTIFICATE_EXPIRING):
+        assert all(n.read_at is not None for n in _notifications(kind))

@@ -633,6 +633,10 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: str | None
     audit.record(
         actor, "certificate.revoked", certificate, before=before, after=audit.snapshot(certificate, *STATUS_FIELDS)
     )
+    # Nothing is left to renew: its expiry reminders and any request to renew it are done with.
+    inbox.settle(
+        renewal_subject(certificate), [NotificationKind.RENEWAL_REQUESTED, NotificationKind.CERTIFICATE_EXPIRING]
+    )
     _tell_holder(
         certificate,
         "revoked",
