@@ -19,12 +19,10 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import String, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigtrain import transactions
 from vigtrain.dates import UK, UTCDateTime, utcnow
-from vigtrain.errors import Conflict
 from vigtrain.extensions import db
 from vigtrain.jobs.registry import JOBS
 from vigtrain.jobs.services import RunReport, due_jobs, run_job
@@ -52,9 +50,10 @@ def new_holder_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _create_lease(holder: str, now: datetime, duration: timedelta) -> None:
+def _create_lease(holder: str, now: datetime, duration: timedelta) -> bool:
     db.session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + duration, renewed_at=now))
     db.session.flush()
+    return True
 
 
 def _take_lease(holder: str, now: datetime, duration: timedelta) -> bool:
@@ -74,14 +73,11 @@ def _take_lease(holder: str, now: datetime, duration: timedelta) -> bool:
 def claim_lease(holder: str, now: datetime | None = None, duration: timedelta = LEASE_DURATION) -> bool:
     """Take or renew the lease; True if `holder` holds it now. Commits (it is its own transaction)."""
     now = now or utcnow()
-    if db.session.get(SchedulerLease, LEASE_NAME) is None:
-        try:
-            transactions.run(lambda: _create_lease(holder, now, duration))
-            return True
-        except Conflict as clash:  # a unique value taken first, as transactions reports it
-            if not isinstance(clash.__cause__, IntegrityError):
-                raise
-            # Another scheduler created it first (rolled back): the conditional update decides.
+    # With no lease yet, create it; if another scheduler created it first, the conditional update decides.
+    if db.session.get(SchedulerLease, LEASE_NAME) is None and transactions.run_unless_taken(
+        lambda: _create_lease(holder, now, duration)
+    ):
+        return True
     return transactions.run(lambda: _take_lease(holder, now, duration))
 
 

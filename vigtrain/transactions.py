@@ -108,6 +108,18 @@ def run(
             raise
 
 
+def run_unless_taken(change: Callable[[], T]) -> T | None:
+    """Run and commit a change that inserts a unique value; None (rolled back) if someone else took
+    it first. For claims, where losing the race is an answer, not an error: a job's period, the
+    scheduler's lease."""
+    try:
+        return run(change)
+    except Conflict as clash:
+        if isinstance(clash.__cause__, IntegrityError):
+            return None
+        raise
+
+
 def _commit_or_roll_back() -> None:
     """Commit what a refused change kept; if even that fails, roll back like any other failure."""
     try:

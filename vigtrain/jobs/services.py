@@ -17,11 +17,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from vigtrain import transactions
 from vigtrain.dates import UK, utcnow
-from vigtrain.errors import Conflict
 from vigtrain.extensions import db
 from vigtrain.jobs.models import JobRun, RunOutcome
 from vigtrain.jobs.registry import JOBS, Cadence, Job
@@ -125,12 +123,10 @@ def _retake(job: Job, period: str, started_by: str) -> int | None:
 
 def claim(job: Job, period: str, started_by: str) -> int | None:
     """Take the period for this run; the run's id, or None if another run holds (or finished) it."""
-    try:
-        return transactions.run(lambda: _create_claim(job, period, started_by))
-    except Conflict as clash:
-        if not isinstance(clash.__cause__, IntegrityError):
-            raise
-        # Taken first (rolled back): a failed or abandoned run may still be retaken.
+    run_id = transactions.run_unless_taken(lambda: _create_claim(job, period, started_by))
+    if run_id is not None:
+        return run_id
+    # Taken first: a failed or abandoned run may still be retaken.
     return transactions.run(lambda: _retake(job, period, started_by))
 
 
