@@ -1,10 +1,11 @@
 """Notifications: one row per thing a person should know, shown in the app and emailed by preference.
 
-`notify` is the one way any domain tells someone something. It inserts the notification with the
-database's "insert unless that key exists" (ON CONFLICT DO NOTHING on SQLite and PostgreSQL), so the
-same reminder made twice — a job run again, two schedulers at once, a retried request — is stored
-and emailed once: the second insert, waiting on the first, finds the key and does nothing.
-Email goes through the outbox in the same transaction, so a rollback takes the email back too.
+`tell_all` is the one way any domain tells people something (`notify` and `notify_each` are its
+one-person and one-message forms). It inserts with the database's "insert unless that key exists"
+(ON CONFLICT DO NOTHING on SQLite and PostgreSQL), so the same reminder made twice — a job run
+again, two schedulers at once, a retried request — is stored and emailed once: the second insert,
+waiting on the first, finds the key and does nothing. Email goes through the outbox in the same
+transaction, so a rollback takes the email back too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vigtrain import audit
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
-from vigtrain.links import path_for
+from vigtrain.links import public_url
 from vigtrain.notifications.models import (
     Delivery,
     EmailState,
@@ -38,20 +39,13 @@ if TYPE_CHECKING:
 KEY_COLUMNS = ("recipient_id", "kind", "subject", "period")
 EMAIL_STATE = {Delivery.IMMEDIATE: EmailState.SENT, Delivery.DIGEST: EmailState.DIGEST, Delivery.APP: EmailState.NONE}
 MAX_TITLE = 200
-# Rows per INSERT: well under SQLite's 32,766 bound parameters (10 columns each).
+# People per preferences query: an IN list well under SQLite's 32,766 bound parameters.
 BATCH = 500
 
 
 def delivery_for(user_id: int, kind: NotificationKind) -> Delivery:
     """How this person hears of this kind: their choice, else the kind's default (risk: always email)."""
-    if not kind.chosen_by_person:
-        return Delivery.IMMEDIATE
-    chosen = db.session.scalar(
-        select(NotificationPreference.delivery).where(
-            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
-        )
-    )
-    return chosen or kind.default_delivery
+    return _deliveries([(user_id, kind)])[(user_id, kind)]
 
 
 def preferences(user: User) -> dict[NotificationKind, Delivery]:
@@ -105,25 +99,24 @@ class Tell:
         return (self.recipient.id, self.kind.value, self.subject, self.period)
 
 
-def _deliveries(tells: Sequence[Tell]) -> dict[tuple[int, NotificationKind], Delivery]:
-    """Each (person, kind)'s delivery, read in one query for the whole batch."""
-    people = {tell.recipient.id for tell in tells}
+def _deliveries(wanted: Iterable[tuple[int, NotificationKind]]) -> dict[tuple[int, NotificationKind], Delivery]:
+    """How each (person, kind) is told: the person's choice, else the kind's default; a kind nobody
+    may choose for (risk alerts) always by email at once. Read a few hundred people per query."""
+    wanted = set(wanted)
+    people = sorted({user_id for user_id, _kind in wanted})
     chosen: dict[tuple[int, NotificationKind], Delivery] = {}
     for start in range(0, len(people), BATCH):
-        some = sorted(people)[start : start + BATCH]
         rows = db.session.execute(
             select(NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.delivery).where(
-                NotificationPreference.user_id.in_(some)
+                NotificationPreference.user_id.in_(people[start : start + BATCH])
             )
         )
         chosen.update({(user_id, kind): delivery for user_id, kind, delivery in rows})
     return {
-        (tell.recipient.id, tell.kind): (
-            chosen.get((tell.recipient.id, tell.kind), tell.kind.default_delivery)
-            if tell.kind.chosen_by_person
-            else Delivery.IMMEDIATE
-        )
-        for tell in tells
+        (user_id, kind): chosen.get((user_id, kind), kind.default_delivery)
+        if kind.chosen_by_person
+        else Delivery.IMMEDIATE
+        for user_id, kind in wanted
     }
 
 
@@ -145,12 +138,11 @@ def _insert_new(rows: list[dict]) -> set[tuple[int, str, str, str]]:
     return {(recipient, str(kind), subject, period) for recipient, kind, subject, period in inserted}
 
 
-def _email_text(recipient: User, title: str, body: str, link: str | None) -> str:
-    base = current_app.config["BASE_URL"]
+def _email_text(recipient: User, body: str, link: str | None, settings_url: str) -> str:
     lines = [f"Hello {recipient.display_name},", "", body]
     if link:
-        lines += ["", f"Open it in vigtrain: {base}{link}"]
-    lines += ["", f"Choose how vigtrain tells you about things: {base}{path_for('inbox.preferences')}"]
+        lines += ["", f"Open it in vigtrain: {current_app.config['BASE_URL']}{link}"]
+    lines += ["", f"Choose how vigtrain tells you about things: {settings_url}"]
     return "\n".join(lines) + "\n"
 
 
@@ -158,8 +150,8 @@ def tell_all(tells: Iterable[Tell]) -> list[Tell]:
     """Tell each person once per key, in the app and by email as they prefer; returns those newly told.
 
     A key already used (told before, or twice in `tells`) and a person who cannot sign in are
-    skipped. Rows go in a few hundred at a time, in key order, so two runs at once on PostgreSQL
-    wait for each other rather than deadlock. Flushes.
+    skipped. Rows go in key order, so two runs at once on PostgreSQL wait for each other rather
+    than deadlock. Flushes.
     """
     unique: dict[tuple[int, str, str, str], Tell] = {}
     for tell in tells:
@@ -168,37 +160,35 @@ def tell_all(tells: Iterable[Tell]) -> list[Tell]:
     ordered = [unique[key] for key in sorted(unique)]
     if not ordered:
         return []
-    deliveries = _deliveries(ordered)
+    deliveries = _deliveries((tell.recipient.id, tell.kind) for tell in ordered)
     now = utcnow()
-    told: list[Tell] = []
-    for start in range(0, len(ordered), BATCH):
-        batch = ordered[start : start + BATCH]
-        rows = []
-        for tell in batch:
-            delivery = deliveries[(tell.recipient.id, tell.kind)]
-            rows.append(
-                {
-                    "recipient_id": tell.recipient.id,
-                    "kind": tell.kind,
-                    "subject": tell.subject,
-                    "period": tell.period,
-                    "title": " ".join(tell.title.split())[:MAX_TITLE],
-                    "body": tell.body,
-                    "link": tell.link,
-                    "created_at": now,
-                    "email_state": EMAIL_STATE[delivery],
-                    "emailed_at": now if delivery is Delivery.IMMEDIATE else None,
-                }
-            )
-        inserted = _insert_new(rows)
-        told += [tell for tell in batch if tell.key in inserted]
-    emails = [
-        (tell.recipient.email, tell.title, _email_text(tell.recipient, tell.title, tell.body, tell.link))
-        for tell in told
-        if deliveries[(tell.recipient.id, tell.kind)] is Delivery.IMMEDIATE
-    ]
-    if emails:
-        send_emails(emails)
+    rows = []
+    for tell in ordered:
+        delivery = deliveries[(tell.recipient.id, tell.kind)]
+        rows.append(
+            {
+                "recipient_id": tell.recipient.id,
+                "kind": tell.kind,
+                "subject": tell.subject,
+                "period": tell.period,
+                "title": " ".join(tell.title.split())[:MAX_TITLE],
+                "body": tell.body,
+                "link": tell.link,
+                "created_at": now,
+                "email_state": EMAIL_STATE[delivery],
+                "emailed_at": now if delivery is Delivery.IMMEDIATE else None,
+            }
+        )
+    inserted = _insert_new(rows)
+    told = [tell for tell in ordered if tell.key in inserted]
+    settings_url = public_url("inbox.preferences")
+    send_emails(
+        [
+            (tell.recipient.email, tell.title, _email_text(tell.recipient, tell.body, tell.link, settings_url))
+            for tell in told
+            if deliveries[(tell.recipient.id, tell.kind)] is Delivery.IMMEDIATE
+        ]
+    )
     return told
 
 
@@ -331,7 +321,7 @@ def _digest_text(person: User, items: Sequence[Notification]) -> str:
             lines.append(f"  {base}{item.link}")
     lines += [
         "",
-        f"See them all: {base}{path_for('inbox.list_notifications')}",
-        f"Choose how vigtrain tells you about things: {base}{path_for('inbox.preferences')}",
+        f"See them all: {public_url('inbox.list_notifications')}",
+        f"Choose how vigtrain tells you about things: {public_url('inbox.preferences')}",
     ]
     return "\n".join(lines) + "\n"
