@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from vigtrain.accounts.models import User
-from vigtrain.casework.models import Case
+from vigtrain.casework.models import Case, Cycle
 from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import principles
@@ -57,6 +57,12 @@ CONTINUING_REFLECTIONS = [
 ]
 
 
+def _recent_film(film: Sequence[tuple[int, date]], day: date, rng: random.Random) -> tuple[int, ...]:
+    """One or two of the cycles filmed in the six weeks before `day`: what a trainee brings to supervision."""
+    recent = [cycle_id for cycle_id, filmed_on in film if day - timedelta(days=42) <= filmed_on <= day]
+    return tuple(rng.sample(recent, min(len(recent), rng.randint(1, 2))))
+
+
 def demo_supervision(
     enrolment: Enrolment, supervisor: User, start: date, end: date, rng: random.Random
 ) -> list[SupervisionSession]:
@@ -69,7 +75,15 @@ def demo_supervision(
     on = today()
     start, end = max(start, enrolment.start_date), min(end, on)
     codes = principles().codes
-    cases = list(db.session.scalars(select(Case.code).where(Case.practitioner_id == trainee.id).order_by(Case.id)))
+    # Film the client consented to show in supervision: (cycle id, filmed on), oldest first.
+    film = list(
+        db.session.execute(
+            select(Cycle.id, Cycle.filmed_on)
+            .join(Cycle.case)
+            .where(Case.practitioner_id == trainee.id, Case.consent_supervision.is_(True))
+            .order_by(Cycle.filmed_on, Cycle.id)
+        ).tuples()
+    )
     taken = set(
         db.session.execute(
             select(SupervisionSession.session_date, SupervisionSession.start_time).where(
@@ -99,7 +113,7 @@ def demo_supervision(
             group_size=rng.randint(3, 6) if group else None,
             mode=rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.REMOTE]),
             clips_reviewed=rng.randint(2, 6),
-            case_codes=tuple(rng.sample(cases, min(len(cases), rng.randint(1, 2)))) if cases and not group else (),
+            cycle_ids=() if group else _recent_film(film, day, rng),
             principles=tuple(rng.sample(codes, rng.randint(1, 3))),
             reflection=rng.choice(REFLECTIONS),
             next_steps=rng.choice(NEXT_STEPS),
