@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,16 +13,31 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 UK = ZoneInfo("Europe/London")
+_as_of: ContextVar[datetime | None] = ContextVar("as_of", default=None)
 
 
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """The current time as an aware UTC datetime (the moment `as_of` names, inside it)."""
+    return _as_of.get() or datetime.now(UTC)
 
 
 def today() -> date:
     """Today's date in the UK, where every service using vigtrain works."""
-    return datetime.now(UK).date()
+    return utcnow().astimezone(UK).date()
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Inside, `utcnow` and `today` say `moment`: the demo builds its months of history through the
+    real services, and every stamp they make (the append-only audit trail too) should say when that
+    step happened in the story, not when the demo was loaded. Nothing else uses it."""
+    if moment.tzinfo is None:
+        raise ValueError("as_of needs an aware datetime")
+    token = _as_of.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from vigtrain import security
 from vigtrain.accounts.models import Role
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.services import Consents
+from vigtrain.dates import UK
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import RequirementKind
@@ -470,10 +471,16 @@ def test_demo_supervision_is_plausible_and_the_same_every_time(people, clock):
     db.session.commit()
     statuses = [s.status for s in made]
     assert 15 <= len(made) <= 26
-    assert statuses[-2:] == [SessionStatus.LOGGED, SessionStatus.LOGGED]
+    assert statuses[-2:] == [SessionStatus.CONFIRMED, SessionStatus.LOGGED]
     assert statuses.count(SessionStatus.QUERIED) == 1 and statuses[-3] is SessionStatus.QUERIED
-    assert statuses.count(SessionStatus.CONFIRMED) == len(made) - 3
-    assert all(date(2025, 3, 1) <= s.session_date <= date(2026, 3, 1) for s in made)
+    assert statuses.count(SessionStatus.CONFIRMED) == len(made) - 2
+    assert all(date(2025, 3, 1) <= s.session_date < date(2026, 3, 1) for s in made)
+    # Stamped when each step happened, not when the demo ran: logged that evening, confirmed days later.
+    assert all(s.logged_at.astimezone(UK).date() == s.session_date for s in made)
+    confirmed = [s for s in made if s.status is SessionStatus.CONFIRMED]
+    assert all(s.logged_at < s.confirmed_at < s.logged_at + timedelta(days=7) for s in confirmed)
+    # Supervision is current: the latest confirmed session is well inside the lapse window.
+    assert date(2026, 3, 2) - max(s.session_date for s in confirmed) < timedelta(weeks=6)
     first = [(s.session_date, s.start_time, s.duration_minutes, s.format) for s in made]
     for session in made:
         db.session.delete(session)

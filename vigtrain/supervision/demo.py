@@ -4,14 +4,14 @@ made through the same services the pages use."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.dates import today, utcnow
+from vigtrain.dates import UK, as_of, today, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment
@@ -67,13 +67,15 @@ def demo_supervision(
     enrolment: Enrolment, supervisor: User, start: date, end: date, rng: random.Random
 ) -> list[SupervisionSession]:
     """Sessions every two to four weeks between `start` and `end` (kept within the enrolment and
-    today), logged by the trainee naming `supervisor`: the latest two await confirmation, the one
-    before them is queried, the rest are confirmed by `supervisor`. The enrolment must be active
-    and `supervisor` must hold the supervisor role. Deterministic for a given `rng`. Flushes.
+    before today), the latest a few days before `end`, logged by the trainee naming `supervisor` on
+    the evening of each: the latest awaits confirmation, the third from last was queried, the rest
+    were confirmed by `supervisor` within days, so supervision is current (it has not lapsed). The
+    enrolment must be active and `supervisor` must hold the supervisor role. Deterministic for a
+    given `rng` and today. Flushes.
     """
     trainee = enrolment.trainee
     on = today()
-    start, end = max(start, enrolment.start_date), min(end, on)
+    start, end = max(start, enrolment.start_date), min(end, on - timedelta(days=1))
     codes = principles().codes
     # Film the client consented to show in supervision: (cycle id, filmed on), oldest first.
     film = list(
@@ -93,11 +95,12 @@ def demo_supervision(
             )
         ).tuples()
     )
+    # Counted back from the latest, so the most recent sessions are recent whatever the span.
     days = []
-    day = start + timedelta(days=rng.randint(2, 9))
-    while day <= end:
-        days.append(day)
-        day += timedelta(days=rng.choice([14, 14, 21, 21, 28]) + rng.randint(-2, 2))
+    day = end - timedelta(days=rng.randint(1, 8))
+    while day >= start:
+        days.insert(0, day)
+        day -= timedelta(days=rng.choice([14, 14, 21, 21, 28]) + rng.randint(-2, 2))
 
     sessions: list[SupervisionSession] = []
     for day in days:
@@ -118,16 +121,18 @@ def demo_supervision(
             reflection=rng.choice(REFLECTIONS),
             next_steps=rng.choice(NEXT_STEPS),
         )
-        sessions.append(log_session(trainee, enrolment, facts, on, supervisor=supervisor))
+        with as_of(_evening(day)):
+            sessions.append(log_session(trainee, enrolment, facts, day, supervisor=supervisor))
 
-    waiting = 2 if len(sessions) > 4 else 0
-    queried = len(sessions) - waiting - 1 if len(sessions) > 3 else None
+    waiting = 1 if len(sessions) > 4 else 0
+    queried = len(sessions) - 3 if len(sessions) > 3 else None
     for index, session in enumerate(sessions[: len(sessions) - waiting]):
-        if index == queried:
-            query_session(supervisor, session, QUERY, session.version)
-        else:
-            confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
-    _as_history(sessions, lambda: timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5)))
+        later = _evening(session.session_date) + timedelta(days=rng.randint(1, 6), hours=rng.randint(-4, 1))
+        with as_of(min(later, _evening(on - timedelta(days=1)))):
+            if index == queried:
+                query_session(supervisor, session, QUERY, session.version)
+            else:
+                confirm_session(supervisor, session, session.version, rng.choice(COMMENTS))
     return sessions
 
 
@@ -138,39 +143,27 @@ def demo_continuing_supervision(
     one session for each (date, minutes) in `held`: `supervisor` confirmed all but the last
     `waiting`. The record must be continuing and the dates on or after the accreditation. Flushes."""
     practitioner = enrolment.trainee
-    on = today()
     codes = principles().codes
-    sessions = [
-        log_session(
-            practitioner,
-            enrolment,
-            SessionFacts(
-                session_date=day,
-                start_time=TIMES[index % len(TIMES)],
-                duration_minutes=minutes,
-                mode=SessionMode.REMOTE if index % 2 else SessionMode.IN_PERSON,
-                clips_reviewed=2 + index % 3,
-                principles=(codes[index % len(codes)], codes[(index + 3) % len(codes)]),
-                reflection=CONTINUING_REFLECTIONS[index % len(CONTINUING_REFLECTIONS)],
-            ),
-            on,
-            supervisor=supervisor,
+    sessions = []
+    for index, (day, minutes) in enumerate(held):
+        facts = SessionFacts(
+            session_date=day,
+            start_time=TIMES[index % len(TIMES)],
+            duration_minutes=minutes,
+            mode=SessionMode.REMOTE if index % 2 else SessionMode.IN_PERSON,
+            clips_reviewed=2 + index % 3,
+            principles=(codes[index % len(codes)], codes[(index + 3) % len(codes)]),
+            reflection=CONTINUING_REFLECTIONS[index % len(CONTINUING_REFLECTIONS)],
         )
-        for index, (day, minutes) in enumerate(held)
-    ]
+        with as_of(_evening(day)):
+            sessions.append(log_session(practitioner, enrolment, facts, day, supervisor=supervisor))
     for index, session in enumerate(sessions[: len(sessions) - waiting]):
-        confirm_session(supervisor, session, session.version, COMMENTS[index % len(COMMENTS)])
-    _as_history(sessions, lambda: timedelta(days=3, hours=2))
+        with as_of(_evening(session.session_date) + timedelta(days=3, hours=-2)):
+            confirm_session(supervisor, session, session.version, COMMENTS[index % len(COMMENTS)])
     return sessions
 
 
-def _as_history(sessions: Sequence[SupervisionSession], confirmed_after: Callable[[], timedelta]) -> None:
-    """The services stamp the real time; a demo history reads better stamped when it would have
-    happened: logged that evening, confirmed `confirmed_after()` later (never after now). Flushes."""
-    now = utcnow()
-    for session in sessions:
-        logged = datetime.combine(session.session_date, time(17, 0), UTC)
-        session.logged_at = min(logged, now)
-        if session.confirmed_at is not None:
-            session.confirmed_at = min(logged + confirmed_after(), now)
-    db.session.flush()
+def _evening(day: date) -> datetime:
+    """When a session held on `day` is logged: that evening, UK time (the demo dates its history so)."""
+    moment = datetime.combine(day, time(18, 30), UK)
+    return min(moment, utcnow())
