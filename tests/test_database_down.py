@@ -517,6 +517,9 @@ CASE = {
     "child_age_band": "0-11m",
     "population": "perinatal",
     "started_on": ["2", "2", "2026"],
+    "consent_filming": "no",
+    "consent_supervision": "no",
+    "consent_dcs": "no",
 }
 
 

@@ -11,6 +11,7 @@ The live server runs on the real clock, so dates are relative to `today()`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 
@@ -373,14 +374,13 @@ def _add_case(who: Browse, started: date) -> str:
     """Add a case through the form, with every consent given on the day the work started."""
     page = who.page
     who.visit("/cases/new")
-    page.get_by_label("Parent and baby (under 2)").check()
-    page.get_by_label("Under 1 year").check()
-    page.get_by_label("Perinatal mental health").check()
+    page.get_by_label("Who is the guidance for?").select_option(label="Parent and baby (under 2)")
+    page.get_by_label("Age of the child or young person").select_option(label="Under 1 year")
+    page.get_by_label("Area of work").select_option(label="Perinatal mental health")
     page.get_by_label("Region or nation").select_option(label="Yorkshire and The Humber")
     _fill_date(page, "When did the work with this client start?", started)
-    consents = page.get_by_role("group", name="What has the client consented to?")
-    for consent in consents.get_by_role("checkbox").all():
-        consent.check()
+    for consent in page.get_by_role("group", name=re.compile("^Consent to")).all():
+        consent.get_by_label("Yes").check()
     _fill_date(page, "Date consent was given", started)
     who.act(lambda: page.get_by_role("button", name="Add case").click())
     expect(page.locator(".govuk-notification-banner")).to_contain_text("added. Use this code")

@@ -24,6 +24,11 @@ CASE = {
 }
 
 
+def consents(*given: str) -> dict[str, str]:
+    """The three consent questions answered: yes for each consent named, no for the rest."""
+    return {f"consent_{name}": "yes" if name in given else "no" for name in ("filming", "supervision", "dcs")}
+
+
 def _region() -> Region:
     return db.session.scalar(select(Region).where(Region.code == "E12000003"))
 
@@ -41,12 +46,12 @@ def signed_in(client, app, clock):
     return client
 
 
-def _create(client, **fields):
-    return client.submit("/cases/new", {**CASE, "region": str(_region().id), **fields})
+def _create(client, given: tuple[str, ...] = (), **fields):
+    return client.submit("/cases/new", {**CASE, **consents(*given), "region": str(_region().id), **fields})
 
 
 def test_consents_are_recorded_with_their_date(signed_in):
-    response = _create(signed_in, consents=["filming", "dcs"], consented_on=["6", "1", "2026"])
+    response = _create(signed_in, ("filming", "dcs"), consented_on=["6", "1", "2026"])
     assert response.status_code == 302
     (case,) = _cases()
     assert case.started_on == date(2026, 1, 5) and case.status is CaseStatus.OPEN
@@ -60,11 +65,11 @@ def test_consents_are_recorded_with_their_date(signed_in):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"consents": ["dcs"]}, "Enter the date consent was given"),
-        ({"consents": ["dcs"], "consented_on": ["1", "4", "2026"]}, "must be today or in the past"),
+        (consents("dcs"), "Enter the date consent was given"),
+        ({**consents("dcs"), "consented_on": ["1", "4", "2026"]}, "must be today or in the past"),
         ({"started_on": ["1", "4", "2026"]}, "The start date must be today or in the past"),
         ({"started_on": ["", "", ""]}, "Enter the start date"),
-        ({"consents": ["telepathy"], "consented_on": ["6", "1", "2026"]}, "Select consents from the list"),
+        ({"consent_dcs": "maybe", "consented_on": ["6", "1", "2026"]}, "Select yes or no for consent to sharing"),
     ],
 )
 def test_bad_dates_and_consents_are_refused_and_nothing_is_saved(signed_in, fields, message):
@@ -75,7 +80,7 @@ def test_bad_dates_and_consents_are_refused_and_nothing_is_saved(signed_in, fiel
 
 
 def _case_with_outcome(client) -> Case:
-    _create(client, consents=["filming", "supervision", "dcs"], consented_on=["5", "1", "2026"])
+    _create(client, ("filming", "supervision", "dcs"), consented_on=["5", "1", "2026"])
     (case,) = _cases()
     user = case.practitioner
     services.record_administration(
@@ -85,8 +90,8 @@ def _case_with_outcome(client) -> Case:
     return case
 
 
-def _edit(client, case: Case, **fields):
-    data = {**CASE, "region": str(case.region_id), **fields}
+def _edit(client, case: Case, given: tuple[str, ...] = (), **fields):
+    data = {**CASE, **consents(*given), "region": str(case.region_id), **fields}
     return client.submit(f"/cases/{case.code}/edit", data)
 
 
@@ -94,7 +99,7 @@ def test_withdrawing_dcs_consent_takes_the_case_out_of_reports_at_once(signed_in
     case = _case_with_outcome(signed_in)
     outcome = db.session.scalar(select(CaseOutcome))
     assert outcome.consent_dcs is True
-    response = _edit(signed_in, case, consents=["filming", "supervision"], population="perinatal")
+    response = _edit(signed_in, case, ("filming", "supervision"), population="perinatal")
     assert response.status_code == 302
     db.session.expire_all()
     outcome = db.session.scalar(select(CaseOutcome))
@@ -105,7 +110,7 @@ def test_withdrawing_dcs_consent_takes_the_case_out_of_reports_at_once(signed_in
 
 def test_a_consent_already_held_keeps_the_date_it_was_given(signed_in):
     case = _case_with_outcome(signed_in)
-    response = _edit(signed_in, case, consents=["filming", "supervision", "dcs"], consented_on=["1", "3", "2026"])
+    response = _edit(signed_in, case, ("filming", "supervision", "dcs"), consented_on=["1", "3", "2026"])
     assert response.status_code == 302
     (case,) = _cases()
     assert case.consent_dcs_on == date(2026, 1, 5)
@@ -113,7 +118,7 @@ def test_a_consent_already_held_keeps_the_date_it_was_given(signed_in):
 
 def test_the_start_cannot_move_after_the_first_measure(signed_in):
     case = _case_with_outcome(signed_in)
-    response = _edit(signed_in, case, consents=["dcs"], started_on=["10", "1", "2026"])
+    response = _edit(signed_in, case, ("dcs",), started_on=["10", "1", "2026"])
     assert response.status_code == 422 and "on or before the first filming or outcome measure" in response.text
     (case,) = _cases()
     assert case.started_on == date(2026, 1, 5) and case.consent_filming
@@ -215,20 +220,20 @@ def _cycle_count() -> int:
 
 
 @pytest.mark.parametrize(
-    ("consents", "filmed", "message"),
+    ("given", "filmed", "message"),
     [
-        (["supervision", "dcs"], ("12", "1", "2026"), "The client has not consented to filming"),
-        (["filming"], ("2", "1", "2026"), "on or after the case started (5 January 2026)"),
-        (["filming"], ("6", "1", "2026"), "on or after consent to filming was given (8 January 2026)"),
+        (("supervision", "dcs"), ("12", "1", "2026"), "The client has not consented to filming"),
+        (("filming",), ("2", "1", "2026"), "on or after the case started (5 January 2026)"),
+        (("filming",), ("6", "1", "2026"), "on or after consent to filming was given (8 January 2026)"),
     ],
 )
-def test_a_cycle_needs_consent_to_filming_and_a_date_inside_the_case(signed_in, consents, filmed, message):
-    _create(signed_in, consents=consents, consented_on=["8", "1", "2026"])
+def test_a_cycle_needs_consent_to_filming_and_a_date_inside_the_case(signed_in, given, filmed, message):
+    _create(signed_in, given, consented_on=["8", "1", "2026"])
     (case,) = _cases()
     response = _cycle(signed_in, case, filmed=filmed)
     assert response.status_code == 422 and message in response.text
     assert _cycle_count() == 0
-    assert _cycle(signed_in, case, filmed=("8", "1", "2026")).status_code == (302 if "filming" in consents else 422)
+    assert _cycle(signed_in, case, filmed=("8", "1", "2026")).status_code == (302 if "filming" in given else 422)
 
 
 def test_a_closed_case_takes_no_new_cycles_until_it_is_reopened(signed_in):
@@ -244,10 +249,10 @@ def test_a_closed_case_takes_no_new_cycles_until_it_is_reopened(signed_in):
 
 
 def test_the_start_cannot_move_after_the_first_filming(signed_in):
-    _create(signed_in, consents=["filming"], consented_on=["5", "1", "2026"])
+    _create(signed_in, ("filming",), consented_on=["5", "1", "2026"])
     (case,) = _cases()
     assert _cycle(signed_in, case, filmed=("7", "1", "2026")).status_code == 302
-    response = _edit(signed_in, case, consents=["filming"], started_on=["8", "1", "2026"])
+    response = _edit(signed_in, case, ("filming",), started_on=["8", "1", "2026"])
     assert response.status_code == 422
     assert "on or before the first filming or outcome measure (7 January 2026)" in response.text
     (case,) = _cases()

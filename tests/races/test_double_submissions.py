@@ -108,7 +108,9 @@ def test_a_case_and_a_cycle_sent_twice_at_once_are_added_once(app, world):
         "population": "early_years",
         "region": str(world["case"].region_id),
         "started_on": ["6", "1", "2026"],
-        "consents": ["filming", "supervision"],
+        "consent_filming": "yes",
+        "consent_supervision": "yes",
+        "consent_dcs": "no",
         "consented_on": ["6", "1", "2026"],
     }
     answers = _double(client, "/cases/new", case_form)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -33,41 +35,60 @@ from vigtrain.pathways.definitions import principles
 from vigtrain.screening import screen
 
 
-def _choices(labels: dict) -> list[tuple[str, str]]:
-    return [(value.value, label) for value, label in labels.items()]
+def _choices(labels: dict, placeholder: str) -> list[tuple[str, str]]:
+    """A select's options, led by an empty one, so nothing is chosen for the practitioner by accident."""
+    return [("", placeholder), *((value.value, label) for value, label in labels.items())]
 
 
-CONSENT_CHOICES = [
-    ("filming", "Filming their interactions"),
-    ("supervision", "Showing clips in the practitioner's VIG supervision"),
-    ("dcs", "Contributing anonymised outcome data to AVIGuk's Data Collection System"),
-]
+YES_NO = [("yes", "Yes"), ("no", "No")]
+# Each consent a client may give, answered yes or no: its legend, and how messages name it.
+CONSENT_QUESTIONS = {
+    "filming": ("Consent to filming", "to filming"),
+    "supervision": ("Consent to clips being shown in your VIG supervision", "to clips being shown in supervision"),
+    "dcs": ("Consent to sharing anonymised outcome data with AVIGuk", "to sharing outcome data"),
+}
+
+
+def _consent_field(name: str, description: str = "") -> RequiredRadioField:
+    question, what = CONSENT_QUESTIONS[name]
+    return RequiredRadioField(
+        question,
+        description=description,
+        choices=YES_NO,
+        missing=f"Select yes or no for consent {what}",
+        invalid=f"Select yes or no for consent {what}",
+    )
 
 
 class CaseForm(Form):
+    """A case's context and consents, short enough for a phone.
+
+    The long single-choice lists are selects (the phone's own picker) rather than some 25 radios, and
+    each consent is its own yes-or-no question, so a consent not given is an answer, never an omission.
+    """
+
     submission_key = SubmissionKeyField()
-    relationship_type = RequiredRadioField(
+    relationship_type = RequiredSelectField(
         "Who is the guidance for?",
-        choices=_choices(RELATIONSHIP_LABELS),
+        choices=_choices(RELATIONSHIP_LABELS, "Choose one"),
         missing="Select who the guidance is for",
         invalid="Select who the guidance is for from the list",
     )
-    child_age_band = RequiredRadioField(
+    child_age_band = RequiredSelectField(
         "Age of the child or young person",
-        description="An age band only: vigtrain never stores a date of birth.",
-        choices=_choices(AGE_BAND_LABELS),
+        choices=_choices(AGE_BAND_LABELS, "Choose an age band"),
         missing="Select the age of the child or young person",
         invalid="Select an age band from the list",
     )
-    population = RequiredRadioField(
+    population = RequiredSelectField(
         "Area of work",
-        choices=_choices(POPULATION_LABELS),
+        choices=_choices(POPULATION_LABELS, "Choose an area of work"),
         missing="Select the area of work",
         invalid="Select an area of work from the list",
     )
     region = RequiredSelectField(
         "Region or nation",
-        description="Where the work takes place. A region only: vigtrain never stores an address or postcode.",
+        description="Where the work takes place.",
         choices=[],
         missing="Select the region or nation",
         invalid="Select a region or nation from the list",
@@ -77,33 +98,32 @@ class CaseForm(Form):
         subject="the start date",
         description="Usually the first session. For example, 27 3 2026",
     )
-    consents = SelectMultipleField(
-        "What has the client consented to?",
-        description="Select all that apply. Untick a consent if the client withdraws it.",
-        choices=CONSENT_CHOICES,
-        validate_choice=False,  # checked below, with a message people understand
-        widget=GovCheckboxesInput(),
+    consent_filming = _consent_field("filming")
+    consent_supervision = _consent_field("supervision")
+    consent_dcs = _consent_field(
+        "dcs",
+        "Without it the case is left out of reports and exports. You can still record its outcome measures.",
     )
     consented_on = DateInputField(
         "Date consent was given",
         subject="the date consent was given",
-        description="For any consent newly ticked. For example, 27 3 2026",
+        description="For each consent newly answered yes. For example, 27 3 2026",
         required=False,
     )
     submit = SubmitField("Add case", widget=GovSubmitInput())
 
-    def validate_consents(self, field: SelectMultipleField) -> None:
-        if set(field.data or []) - {value for value, _label in CONSENT_CHOICES}:
-            raise ValidationError("Select consents from the list")
+    def __init__(self, *args, held_consents: dict[str, date] | None = None, **kwargs) -> None:
+        """`held_consents`: the consents a case being changed already holds, each with the date it was given."""
+        super().__init__(*args, **kwargs)
+        self.held_consents = held_consents or {}
+
+    def consents_given(self) -> set[str]:
+        """The consents answered yes."""
+        return {name for name in CONSENT_QUESTIONS if self[f"consent_{name}"].data == "yes"}
 
     def validate_consented_on(self, field: DateInputField) -> None:
-        if field.data is None and self.consents.data and self._new_consents():
+        if field.data is None and self.consents_given() - set(self.held_consents):
             raise ValidationError("Enter the date consent was given")
-
-    def _new_consents(self) -> set[str]:
-        return set(self.consents.data or []) - set(self.held_consents)
-
-    held_consents: tuple[str, ...] = ()
 
 
 class CloseCaseForm(Form):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from vigtrain import transactions
 from vigtrain.casework import services, signals
-from vigtrain.casework.forms import CONSENT_CHOICES, CaseForm, CloseCaseForm, CycleForm
+from vigtrain.casework.forms import CaseForm, CloseCaseForm, CycleForm
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today
 from vigtrain.extensions import db
@@ -58,16 +58,15 @@ def _region_choices(form: CaseForm) -> dict:
     return all_regions
 
 
-def _consents(form: CaseForm, case: Case | None = None) -> services.Consents:
-    """Consents ticked on the form: ones already held keep their dates, new ones take the date entered."""
-    ticked = set(form.consents.data or [])
-    given = {}
-    for name, _label in CONSENT_CHOICES:
-        held = case is not None and getattr(case, f"consent_{name}")
-        given[name] = (
-            (getattr(case, f"consent_{name}_on") if held else form.consented_on.data) if name in ticked else None
-        )
-    return services.Consents(**given)
+def _consents(form: CaseForm) -> services.Consents:
+    """Consents answered yes: ones already held keep their dates, new ones take the date entered."""
+    given = form.consents_given()
+    return services.Consents(
+        **{
+            name: (form.held_consents.get(name) or form.consented_on.data) if name in given else None
+            for name in services.CONSENTS
+        }
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -106,7 +105,7 @@ def create_case():
 def edit_case(code: str):
     case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner changes a case")
-    held = tuple(name for name, _label in CONSENT_CHOICES if getattr(case, f"consent_{name}"))
+    held = {name: getattr(case, f"consent_{name}_on") for name in services.CONSENTS if getattr(case, f"consent_{name}")}
     form = CaseForm(
         data={
             "relationship_type": case.relationship_type.value,
@@ -114,10 +113,10 @@ def edit_case(code: str):
             "population": case.population.value,
             "region": str(case.region_id),
             "started_on": case.started_on,
-            "consents": list(held),
-        }
+            **{f"consent_{name}": "yes" if name in held else "no" for name in services.CONSENTS},
+        },
+        held_consents=held,
     )
-    form.held_consents = held
     form.submit.label.text = "Save changes"
     all_regions = _region_choices(form)
     if form.validate_on_submit() and transactions.submit(
@@ -130,7 +129,7 @@ def edit_case(code: str):
             Population(form.population.data),
             all_regions[form.region.data],
             form.started_on.data,
-            _consents(form, case),
+            _consents(form),
             today(),
         ),
     ):
