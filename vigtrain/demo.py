@@ -1,16 +1,22 @@
-"""A deterministic demo: the same people, services and history every time it is loaded."""
+"""A deterministic demo: the same people, services and history every time it is loaded.
+
+The history is dated in the story, counted back from today (see `vigtrain.dates.as_of`): the
+services and people were set up when AVIGuk started using vigtrain, LIVE_DAYS_AGO days ago, and
+every later step is stamped on its own day; only today's reminders and the invitation are new.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from vigtrain import audit
 from vigtrain.accounts import services as accounts
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.passwords import hash_password
-from vigtrain.dates import today, utcnow
+from vigtrain.dates import UK, as_of, today, utcnow
 from vigtrain.extensions import db
 from vigtrain.links import public_url
 from vigtrain.organisations import services as organisations
@@ -145,6 +151,10 @@ DEMO_PEOPLE = [
     ),
 ]
 
+# When AVIGuk started using vigtrain in the story: before every step recorded in it, after the
+# accreditations it holds from before (entered then, as the certificates demo does).
+LIVE_DAYS_AGO = 1000
+
 DEMO_INVITEE = DemoPerson(
     "chris.doyle@example.org", "Chris Doyle", (Role.TRAINEE,), "Riverside Borough Council Early Help", "invited trainee"
 )
@@ -162,23 +172,26 @@ def load_demo() -> None:
     """Create the demo people and services. Flushes; the caller commits."""
     organisations.ensure_regions()
     regions = {region.code: region for region in db.session.scalars(select(Region))}
+    live = today() - timedelta(days=LIVE_DAYS_AGO)
     service_by_name = {}
-    for name, kind, region_code in DEMO_SERVICES:
-        service_by_name[name] = organisations.create_service(None, name, kind, regions[region_code])
+    with as_of(datetime.combine(live, time(9, 0), UK)):
+        for name, kind, region_code in DEMO_SERVICES:
+            service_by_name[name] = organisations.create_service(None, name, kind, regions[region_code])
     password_hash = hash_password(DEMO_PASSWORD)
     people = {}
-    for person in DEMO_PEOPLE:
-        user = User(
-            email=person.email,
-            display_name=person.name,
-            password_hash=password_hash,
-            password_changed_at=utcnow(),
-            service=service_by_name.get(person.service),
-        )
-        user.set_roles(set(person.roles))
-        db.session.add(user)
-        db.session.flush()
-        audit.record(None, "user.created_for_demo", user, after=accounts.user_snapshot(user))
+    for minutes, person in enumerate(DEMO_PEOPLE):
+        with as_of(datetime.combine(live, time(10, 0), UK) + timedelta(minutes=minutes * 3)):
+            user = User(
+                email=person.email,
+                display_name=person.name,
+                password_hash=password_hash,
+                password_changed_at=utcnow(),
+                service=service_by_name.get(person.service),
+            )
+            user.set_roles(set(person.roles))
+            db.session.add(user)
+            db.session.flush()
+            audit.record(None, "user.created_for_demo", user, after=accounts.user_snapshot(user))
         people[person.email] = user
     admin = people[DEMO_PEOPLE[0].email]
     accounts.invite_user(
@@ -193,7 +206,7 @@ def load_demo() -> None:
     from vigtrain.training.demo import load_training_demo
 
     load_training_demo(people)
-    demo_certificates(people)
+    demo_certificates(people, live)
 
     from vigtrain.dcs.demo import load_outcomes_demo
 
@@ -205,13 +218,18 @@ def _remind_as_of_today() -> None:
     """What the reminder jobs would say today, on top of a history everyone has already read.
 
     The demo's history was made by the services, which told people as each step happened; those
-    steps are months old in the story, so their notifications are read. The daily reminders then
-    run as the scheduler would this morning (they are keyed, so the scheduler adds nothing twice).
+    steps are days to years old in the story, so their notifications were read within a day or so
+    of arriving (never later than now). The daily reminders then run as the scheduler would this
+    morning (they are keyed, so the scheduler adds nothing twice).
     """
     from vigtrain.jobs.registry import JOBS
     from vigtrain.notifications.models import Notification
 
-    db.session.execute(update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow()))
+    now = utcnow()
+    for notification in db.session.scalars(select(Notification).where(Notification.read_at.is_(None))):
+        later = notification.created_at + timedelta(hours=2 + notification.id * 7 % 29)
+        notification.read_at = max(notification.created_at, min(later, now))
+    db.session.flush()
     for job in JOBS:
         if job.name.startswith("remind-"):
             job.function(today())

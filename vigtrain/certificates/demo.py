@@ -5,11 +5,15 @@ get their completed training record as AVIGuk holds it (every stage done, dates 
 today), so each certificate has the enrolment it was earned on, which carries on as their
 continuing record. One practitioner (Nadia Hussain) is inside her renewal window with one session
 of continuing supervision waiting for her supervisor: confirm it, and she can ask to renew.
+
+Each step runs `as_of` its day in the story: a history from before vigtrain is entered when AVIGuk
+started using it (or on ratification, if later), a certificate is issued a week or so after it
+was earned, and renewals, reissues, expiry and revocation each happen on their own day.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -18,7 +22,7 @@ from vigtrain.accounts.models import User
 from vigtrain.certificates import services
 from vigtrain.certificates.models import NUMBER_PREFIX, Certificate
 from vigtrain.certificates.register import set_register_opt_in
-from vigtrain.dates import add_months, today
+from vigtrain.dates import UK, add_months, as_of, today
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
 from vigtrain.supervision.demo import demo_continuing_supervision
@@ -51,11 +55,16 @@ DEMO_NUMBERS = [
 ]
 
 
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A moment on `day`, UK time: when a demo step happened in its story."""
+    return datetime.combine(day, time(hour, minute), UK)
+
+
 class _Issuer:
     """Issues the demo certificates on their historical dates, with fixed numbers."""
 
-    def __init__(self, admin: User, people: dict[str, User]) -> None:
-        self.admin, self.people, self.today = admin, people, today()
+    def __init__(self, admin: User, people: dict[str, User], live: date) -> None:
+        self.admin, self.people, self.today, self.live = admin, people, today(), live
         self.versions = {(v.code, v.version): v for v in db.session.scalars(select(PathwayVersion))}
         self.stage_numbers = (demo_number(f"DEMS{index:03d}") for index in range(1, 1000))
 
@@ -65,8 +74,12 @@ class _Issuer:
     def person(self, name: str) -> User:
         return self.people[f"{name}@example.org"]
 
-    def completed_training(self, trainee: User, supervisor: User, started: date, ratified: date) -> Enrolment:
-        """A VIG Practitioner (2015) enrolment finished before vigtrain, every stage done, ratified."""
+    def completed_training(
+        self, trainee: User, supervisor: User, started: date, ratified: date, number: str
+    ) -> tuple[Enrolment, Certificate]:
+        """A VIG Practitioner (2015) enrolment finished outside vigtrain, every stage done, ratified,
+        and its certificates (the accreditation numbered `number`): entered when AVIGuk started
+        using vigtrain, or a few days after the ratification if that came later."""
         version = self.versions[("vig-practitioner", "2015.1")]
         stages = version.definition.stages
         step = (ratified - started) / len(stages)
@@ -82,7 +95,9 @@ class _Issuer:
         for position, stage in enumerate(stages):
             ends = started + step * (position + 1) if position < len(stages) - 1 else ratified
             final = position == len(stages) - 1
-            at = datetime.combine(ends, time(12, 0), tzinfo=UTC)
+            # Signed off, then accredited at the meeting, then (the final stage) ratified two weeks on.
+            meeting = ends - timedelta(days=14) if final else ends
+            done = at(meeting, 16, 0)
             record = StageRecord(
                 stage_code=stage.code,
                 position=position,
@@ -95,36 +110,42 @@ class _Issuer:
                 started_on=started + step * position,
                 ended_on=ends,
                 signed_off_by_id=supervisor.id,
-                signed_off_at=at,
+                signed_off_at=at(meeting - timedelta(days=24), 11, 15) if stage.has_meeting else done,
             )
             if stage.has_meeting:
-                record.meeting_date, record.accredited_at = ends, at
+                record.meeting_date, record.accredited_at = meeting, done
+            record.state_since = done
             if final:
-                record.ratified_by_id, record.ratified_at = self.admin.id, at
-            record.state_since = at
+                record.ratified_by_id, record.ratified_at = self.admin.id, at(ends, 11, 0)
+                record.state_since = record.ratified_at
             enrolment.stages.append(record)
-        enrolment.last_activity_at = datetime.combine(ratified, time(12, 0), tzinfo=UTC)
-        db.session.add(enrolment)
-        db.session.flush()
-        audit.record(
-            self.admin,
-            "enrolment.recorded_for_demo",
-            enrolment,
-            after=audit.snapshot(enrolment, "trainee_id", "pathway_version_id", "start_date", "status"),
-        )
-        for record in enrolment.stages[:-1]:
-            services.issue_certificate(self.admin, record, record.ended_on, number=next(self.stage_numbers))
-        return enrolment
+        enrolment.last_activity_at = at(ratified, 11, 0)
+        with as_of(at(max(self.live, ratified + timedelta(days=4)), 14, 0)):
+            db.session.add(enrolment)
+            db.session.flush()
+            audit.record(
+                self.admin,
+                "enrolment.recorded_for_demo",
+                enrolment,
+                after=audit.snapshot(enrolment, "trainee_id", "pathway_version_id", "start_date", "status"),
+            )
+            for record in enrolment.stages[:-1]:
+                services.issue_certificate(self.admin, record, record.ended_on, number=next(self.stage_numbers))
+            final = enrolment.stages[-1]
+            return enrolment, services.issue_certificate(self.admin, final, final.ended_on, number=number)
 
-    def accreditation(self, enrolment: Enrolment, number: str) -> Certificate:
-        final = enrolment.stages[-1]
-        return services.issue_certificate(self.admin, final, final.ended_on, number=number)
+    def issue(self, record: StageRecord, earned: datetime, number: str) -> Certificate:
+        """Issue the certificate a stage earned in vigtrain, a week after it was earned."""
+        issued_on = earned.astimezone(UK).date() + timedelta(days=7)
+        with as_of(at(issued_on, 10, 30)):
+            return services.issue_certificate(self.admin, record, issued_on, number=number)
 
 
-def demo_certificates(people: dict[str, User]) -> None:
-    """Certificates of every status for the demo people (after the training demo). Flushes."""
+def demo_certificates(people: dict[str, User], live: date) -> None:
+    """Certificates of every status for the demo people (after the training demo); `live` is the day
+    AVIGuk started using vigtrain, when histories from before it were entered. Flushes."""
     admin = people["admin@example.org"]
-    issuer = _Issuer(admin, people)
+    issuer = _Issuer(admin, people, live)
     helen = issuer.person("helen.price")
 
     # Dev: ratified on the 2015 pathway by the training demo.
@@ -134,7 +155,7 @@ def demo_certificates(people: dict[str, User]) -> None:
         .join(StageRecord.enrolment)
         .where(Enrolment.trainee_id == dev.id, StageRecord.is_final.is_(True), StageRecord.state == StageState.RATIFIED)
     )
-    services.issue_certificate(admin, dev_final, dev_final.ended_on, number=VALID)
+    issuer.issue(dev_final, dev_final.ratified_at, VALID)
 
     # Jo: Stage 1 accredited at its transition meeting.
     jo = issuer.person("jo.williams")
@@ -143,62 +164,72 @@ def demo_certificates(people: dict[str, User]) -> None:
         .join(StageRecord.enrolment)
         .where(Enrolment.trainee_id == jo.id, StageRecord.stage_code == "stage-1")
     )
-    services.issue_certificate(admin, jo_stage, jo_stage.ended_on, number=STAGE)
+    issuer.issue(jo_stage, jo_stage.accredited_at, STAGE)
 
-    # Tom: accredited nearly three years ago, renewed now on his confirmed continuing supervision.
+    # Tom: accredited nearly three years ago, renewed six weeks ago on his confirmed continuing supervision.
     tom = issuer.person("tom.hughes")
-    accredited = issuer.completed_training(tom, helen, issuer.days_ago(1600), issuer.days_ago(1035))
-    first = issuer.accreditation(accredited, SUPERSEDED_BY_RENEWAL)
+    accredited, first = issuer.completed_training(
+        tom, helen, issuer.days_ago(1600), issuer.days_ago(1035), SUPERSEDED_BY_RENEWAL
+    )
     held = [
         (issuer.days_ago(days), minutes) for days, minutes in ((945, 90), (705, 90), (475, 60), (235, 90), (55, 60))
     ]
     demo_continuing_supervision(accredited, helen, held)
-    services.renew_certificate(
-        admin,
-        first,
-        issuer.today,
-        "Continuing supervision confirmed in vigtrain since his accreditation, and in his supervisor training.",
-        number=RENEWED,
-    )
+    renewed_on = issuer.days_ago(40)
+    with as_of(at(renewed_on, 11, 20)):
+        services.renew_certificate(
+            admin,
+            first,
+            renewed_on,
+            "Continuing supervision confirmed in vigtrain since his accreditation, and in his supervisor training.",
+            number=RENEWED,
+        )
 
     # Nadia: accredited 32 months ago, so renewal is open; her last session waits for Daniel to
     # confirm it, and then her confirmed hours meet the rule and she can ask AVIGuk to renew.
     nadia = issuer.person("nadia.hussain")
     daniel = issuer.person("daniel.okafor")
     ratified = add_months(issuer.today, -32)
-    accredited = issuer.completed_training(nadia, daniel, ratified - timedelta(days=560), ratified)
-    issuer.accreditation(accredited, RENEWAL_DUE)
+    accredited, _ = issuer.completed_training(nadia, daniel, ratified - timedelta(days=560), ratified, RENEWAL_DUE)
     held = [(ratified + timedelta(days=days), minutes) for days, minutes in ((70, 60), (260, 90), (480, 90), (700, 60))]
     demo_continuing_supervision(accredited, daniel, [*held, (issuer.days_ago(12), 60)], waiting=1)
 
     # Lucy: accredited as Lucy Grant; reissued in her new name.
     lucy = issuer.person("lucy.morgan")
     lucy.display_name = "Lucy Grant"
-    grant = issuer.accreditation(
-        issuer.completed_training(lucy, helen, issuer.days_ago(1150), issuer.days_ago(600)), SUPERSEDED_BY_NEW_NAME
+    _, grant = issuer.completed_training(
+        lucy, helen, issuer.days_ago(1150), issuer.days_ago(600), SUPERSEDED_BY_NEW_NAME
     )
     lucy.display_name = "Lucy Morgan"
-    services.reissue_for_name_change(admin, grant, issuer.days_ago(200), number=REISSUED)
+    reissued_on = issuer.days_ago(200)
+    with as_of(at(reissued_on, 15, 40)):
+        services.reissue_for_name_change(admin, grant, reissued_on, number=REISSUED)
 
-    # Erin: a VIG accreditation she did not renew (she is now training in VERP).
+    # Erin: a VIG accreditation she did not renew (she is now training in VERP); it expired that night.
     erin = issuer.person("erin.walsh")
-    issuer.accreditation(
-        issuer.completed_training(erin, issuer.person("ruth.evans"), issuer.days_ago(2200), issuer.days_ago(1650)),
-        EXPIRED,
+    _, expired = issuer.completed_training(
+        erin, issuer.person("ruth.evans"), issuer.days_ago(2200), issuer.days_ago(1650), EXPIRED
     )
-    services.expire_certificates(issuer.today)
+    lapsed_on = expired.valid_until + timedelta(days=1)
+    with as_of(at(lapsed_on, 2, 0)):
+        services.expire_certificates(lapsed_on)
 
     # Mark: withdrew from VIG practice when he became a service lead.
     mark = issuer.person("mark.bennett")
-    revoked = issuer.accreditation(
-        issuer.completed_training(mark, issuer.person("daniel.okafor"), issuer.days_ago(1500), issuer.days_ago(950)),
-        REVOKED,
+    _, revoked = issuer.completed_training(
+        mark, issuer.person("daniel.okafor"), issuer.days_ago(1500), issuer.days_ago(950), REVOKED
     )
-    services.revoke_certificate(
-        admin, revoked, "Withdrawn at the holder's request: he no longer practises VIG and now leads a service."
-    )
+    with as_of(at(issuer.days_ago(420), 12, 10)):
+        services.revoke_certificate(
+            admin, revoked, "Withdrawn at the holder's request: he no longer practises VIG and now leads a service."
+        )
 
-    # Listed in the public register by their own choice.
-    for person in (dev, tom, lucy):
-        set_register_opt_in(person, person, True)
+    # Listed in the public register by their own choice, soon after their certificates were issued.
+    for person, day in ((dev, dev_final.ended_on + timedelta(days=9)), (tom, live + timedelta(days=2))):
+        with as_of(at(day, 19, 0)):
+            set_register_opt_in(person, person, True)
+    with as_of(at(reissued_on + timedelta(days=1), 19, 0)):
+        set_register_opt_in(lucy, lucy, True)
+    # Anything else past its last valid day today (the nightly job would have caught it).
+    services.expire_certificates(issuer.today)
     db.session.flush()

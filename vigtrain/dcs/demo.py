@@ -1,21 +1,22 @@
 """Demo outcome data: realistic measures, with plausible improvement, on every demo case, and one
 link waiting for a client to answer on their phone.
 
-Recorded through the same services as live entry, so scores, outcomes and risk alerts are real.
-A seeded random generator keeps the figures the same on every load.
+Recorded through the same services as live entry, so scores, outcomes and risk alerts are real,
+each `as_of` the evening of the day it was taken (see `vigtrain.dates.as_of`), so the audit trail
+and any alert are dated then. A seeded random generator keeps the figures the same on every load.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from vigtrain.accounts.models import User
 from vigtrain.casework import services as casework
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
-from vigtrain.dates import today
+from vigtrain.dates import UK, as_of, today
 from vigtrain.dcs import invitations, services
 from vigtrain.dcs.measures import Measure, get_measure
 from vigtrain.dcs.models import Timepoint
@@ -62,11 +63,22 @@ def _calm_items(measure: Measure) -> set[str]:
     return calm
 
 
+def _evening(day: date) -> datetime:
+    """When the practitioner entered what happened on `day`: that evening, UK time."""
+    return datetime.combine(day, time(19, 0), UK)
+
+
 def _record(case: Case, measure: Measure, timepoint: Timepoint, on: date, severity: float, rng, calm=None) -> None:
     responses = _responses(measure, severity, rng, _calm_items(measure) if calm is None else calm)
     if measure.code == "GBO":
         responses = {key: value for key, value in responses.items() if int(key) <= rng.choice([2, 3])}
-    services.record_administration(case.practitioner, case, measure.code, timepoint, on, responses, today())
+    with as_of(_evening(on)):
+        services.record_administration(case.practitioner, case, measure.code, timepoint, on, responses, on)
+
+
+def _close(case: Case, status: CaseStatus, on: date, reason: EndReason | None) -> None:
+    with as_of(_evening(on)):
+        casework.close_case(case.practitioner, case, status, on, reason, None, on)
 
 
 def load_outcomes_demo(rng: random.Random | None = None) -> None:
@@ -94,14 +106,14 @@ def load_outcomes_demo(rng: random.Random | None = None) -> None:
                 calm, risk_shown = set(), True  # one demo case shows the risk alert and the supervisor email
             _record(case, measure, Timepoint.PRE, pre_on, pre_severity, rng, calm)
             if has_post:
-                post_on = min(now, max(ended, pre_on) + timedelta(days=rng.randrange(1, 10)))
+                post_on = min(now - timedelta(days=1), max(ended, pre_on) + timedelta(days=rng.randrange(1, 10)))
                 _record(case, measure, Timepoint.POST, post_on, max(0.0, pre_severity - effect), rng)
                 closed_on = max(closed_on, post_on)
                 if index % 4 == 0 and (now - post_on).days > 60:
                     follow_on = post_on + timedelta(days=56)
                     _record(case, measure, Timepoint.FOLLOW_UP, follow_on, max(0.0, pre_severity - effect), rng)
         if has_post:
-            casework.close_case(case.practitioner, case, CaseStatus.COMPLETED, closed_on, None, None, now)
+            _close(case, CaseStatus.COMPLETED, closed_on, None)
     _earlier_caseload(rng)
     _invite_one_client(cases)
 
@@ -124,15 +136,16 @@ def _earlier_caseload(rng: random.Random) -> None:
         for number in range(EARLIER_CASES):
             started = now - timedelta(days=rng.randrange(330, 560))
             population = EARLIER_POPULATIONS[number % len(EARLIER_POPULATIONS)]
-            case = casework.create_case(
-                practitioner,
-                rng.choice([Relationship.PARENT_CHILD, Relationship.PARENT_CHILD, Relationship.PARENT_ADOLESCENT]),
-                rng.choice(list(AgeBand)),
-                population,
-                region,
-                started,
-                casework.Consents(filming=started, supervision=started, dcs=started),
-            )
+            with as_of(_evening(started)):
+                case = casework.create_case(
+                    practitioner,
+                    rng.choice([Relationship.PARENT_CHILD, Relationship.PARENT_CHILD, Relationship.PARENT_ADOLESCENT]),
+                    rng.choice(list(AgeBand)),
+                    population,
+                    region,
+                    started,
+                    casework.Consents(filming=started, supervision=started, dcs=started),
+                )
             effect = rng.choice([0.35, 0.3, 0.25, 0.2, 0.15, 0.05, 0.0, -0.1])
             ended = started + timedelta(days=rng.randrange(70, 140))
             completed = number % 6 != 5  # one in six has no post measure
@@ -145,7 +158,7 @@ def _earlier_caseload(rng: random.Random) -> None:
             status, reason = (
                 (CaseStatus.COMPLETED, None) if completed else (CaseStatus.ENDED_EARLY, rng.choice(list(EndReason)))
             )
-            casework.close_case(practitioner, case, status, ended, reason, None, now)
+            _close(case, status, ended, reason)
 
 
 def _invite_one_client(cases: list[Case]) -> None:

@@ -1,0 +1,180 @@
+"""The demo's history is dated in its story, not on the day it was loaded: each trainee's steps run
+in order (enrolled, work, submitted, signed off, accrediting supervisor asked, accredited, ratified,
+certificate issued), all before today, the same for the same day whatever the hour, and all but
+one trainee's supervision is current."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from tests.conftest import running_app
+from vigtrain.accounts.models import User
+from vigtrain.audit import AuditEvent
+from vigtrain.casework.models import Case, Cycle
+from vigtrain.certificates.models import Certificate
+from vigtrain.dates import UK, UTCDateTime, format_date, today
+from vigtrain.demo import DEMO_PASSWORD
+from vigtrain.extensions import db
+from vigtrain.notifications.models import Notification, NotificationKind
+from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState, StageTransition
+from vigtrain.supervision.models import SessionStatus, SupervisionSession
+
+# What the demo does today, in its story: the scheduler's reminders this morning, an invitation
+# waiting to be accepted and a link waiting for a client. Everything else happened before.
+TODAYS_ACTIONS = {"user.invited", "measure_invitation.created", "pathway.version_loaded"}
+TODAYS_NOTICES = {
+    NotificationKind.SUPERVISION_LAPSED,
+    NotificationKind.SESSION_UNCONFIRMED,
+    NotificationKind.STAGE_WAITING,
+    NotificationKind.ESCALATION,
+    NotificationKind.POST_MEASURE_DUE,
+    NotificationKind.CERTIFICATE_EXPIRING,
+}
+# Moments still to come by design: when a link or lock runs out.
+AHEAD = {"expires_at", "locked_until"}
+STAGE_PAGE = "/enrolments/{id}/stages/{code}"
+
+
+def _load(app) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(UK).date()
+
+
+def test_nothing_in_the_history_is_dated_the_day_it_was_loaded(app, clock):
+    _load(app)
+    on, now = today(), datetime.now(UTC)
+    transitions = db.session.scalars(select(StageTransition)).all()
+    assert len(transitions) > 50 and all(_day(t.occurred_at) < on for t in transitions)
+    for record in db.session.scalars(select(StageRecord)):
+        stamps = (record.submitted_at, record.signed_off_at, record.accredited_at, record.ratified_at)
+        assert all(_day(stamp) < on for stamp in (*stamps, record.state_since) if stamp is not None), record.id
+    for certificate in db.session.scalars(select(Certificate)):
+        assert certificate.issued_on < on and _day(certificate.created_at) < on, certificate.number
+        assert certificate.status_changed_at is None or _day(certificate.status_changed_at) < on
+    new = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.occurred_at >= _midnight(on))))
+    assert new <= TODAYS_ACTIONS
+    told = set(db.session.scalars(select(Notification.kind).where(Notification.created_at >= _midnight(on))))
+    assert told <= TODAYS_NOTICES
+    # And nothing anywhere is stamped later than now.
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, UTCDateTime) and column.name not in AHEAD:
+                later = db.session.scalar(select(func.count()).select_from(table).where(column > now))
+                assert later == 0, f"{table.name}.{column.name}"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UK)
+
+
+def test_each_trainees_history_runs_in_order(app, clock):
+    _load(app)
+    for enrolment in db.session.scalars(select(Enrolment)):
+        trainee = enrolment.trainee
+        moves = db.session.scalars(
+            select(StageTransition)
+            .join(StageRecord)
+            .where(StageRecord.enrolment_id == enrolment.id)
+            .order_by(StageTransition.id)
+        ).all()
+        # The sign-off chain, as the stage pages list it, never goes back in time.
+        assert [m.occurred_at for m in moves] == sorted(m.occurred_at for m in moves), trainee.display_name
+        assert trainee.created_at <= enrolment.created_at
+        if moves:
+            assert enrolment.start_date <= _day(moves[0].occurred_at)
+        asked = {m.stage_record_id: m.occurred_at for m in moves if m.to_state is StageState.WITH_ACCREDITOR}
+        issued = {
+            c.stage_record_id: c.created_at
+            for c in db.session.scalars(select(Certificate).where(Certificate.enrolment_id == enrolment.id))
+        }
+        for record in enrolment.stages:
+            chain = [
+                record.submitted_at,
+                record.signed_off_at,
+                asked.get(record.id),
+                record.accredited_at,
+                record.ratified_at,
+                issued.get(record.id),
+            ]
+            chain = [moment for moment in chain if moment is not None]
+            assert chain == sorted(chain), (trainee.display_name, record.stage_code)
+            if record.started_on is not None:
+                assert enrolment.start_date <= record.started_on
+                assert all(record.started_on <= _day(moment) for moment in chain)
+            if record.accredited_at is not None and record.meeting_date is not None:
+                assert _day(record.accredited_at) == record.meeting_date
+            if record.submitted_at is not None:
+                # The stage's work was done before it was submitted.
+                work = db.session.scalar(
+                    select(func.max(Cycle.shared_review_on))
+                    .join(Cycle.case)
+                    .where(Case.practitioner_id == trainee.id, Cycle.shared_review_on >= record.started_on)
+                    .where(Cycle.shared_review_on < (record.ended_on or date.max))
+                )
+                assert work is None or work <= _day(record.submitted_at)
+    # Work is recorded on the day it happened; supervision that evening, confirmed afterwards.
+    for cycle in db.session.scalars(select(Cycle)):
+        assert _day(cycle.created_at) == cycle.shared_review_on
+    for session in db.session.scalars(select(SupervisionSession)):
+        assert _day(session.logged_at) == session.session_date
+        assert session.confirmed_at is None or session.logged_at < session.confirmed_at
+
+
+def test_supervision_is_current_for_all_but_one_trainee(app, clock):
+    _load(app)
+    lapse = app.config["REMIND_SUPERVISION_LAPSE"]
+    active = db.session.scalars(select(Enrolment).where(Enrolment.status == EnrolmentStatus.ACTIVE)).all()
+    last = dict(
+        db.session.execute(
+            select(SupervisionSession.enrolment_id, func.max(SupervisionSession.session_date))
+            .where(SupervisionSession.status == SessionStatus.CONFIRMED)
+            .group_by(SupervisionSession.enrolment_id)
+        ).all()
+    )
+    lapsed = [e.trainee.display_name for e in active if last.get(e.id) is None or last[e.id] <= today() - lapse]
+    assert len(active) >= 6 and lapsed == ["Aisha Rahman"]
+    told = db.session.scalars(
+        select(Notification.title).where(Notification.kind == NotificationKind.SUPERVISION_LAPSED)
+    ).all()
+    assert told and all("Aisha Rahman" in title or "No confirmed supervision" in title for title in told)
+
+
+def test_the_pages_show_the_dates_of_the_story(app, clock):
+    _load(app)
+    client = app.test_client()
+    client.login("admin@example.org", DEMO_PASSWORD)
+    html = client.get("/admin/certificates/to-issue").get_data(as_text=True)
+    earned = re.findall(r'<td class="govuk-table__cell">(\d{1,2} \w+ \d{4})</td>', html)
+    assert len(earned) >= 5 and format_date(today()) not in earned and len(set(earned)) >= 5
+    # Jo's Stage 1: its history, from starting to accreditation, and her certificate, all months ago.
+    jo = db.session.scalar(select(Enrolment).join(Enrolment.trainee).where(User.email == "jo.williams@example.org"))
+    page = client.get(STAGE_PAGE.format(id=jo.id, code="stage-1")).get_data(as_text=True)
+    assert "Accredited" in page and format_date(today()) not in page
+
+
+def _fingerprint() -> list[list[str]]:
+    """Every dated step of the story (not today's reminders), in a fixed order."""
+    rows = [
+        *((t.occurred_at,) for t in db.session.scalars(select(StageTransition))),
+        *((c.number, c.issued_on, c.created_at, c.status_changed_at) for c in db.session.scalars(select(Certificate))),
+        *((s.session_date, s.logged_at, s.confirmed_at) for s in db.session.scalars(select(SupervisionSession))),
+        *((e.action, e.occurred_at) for e in db.session.scalars(select(AuditEvent)) if e.action not in TODAYS_ACTIONS),
+    ]
+    return sorted(str(row) for row in rows)
+
+
+def test_the_history_is_the_same_for_the_same_day_whatever_the_hour(database_url):
+    prints = []
+    for hour in ("2026-03-02 07:05:00", "2026-03-02 18:40:00"):
+        with freeze_time(hour), running_app(database_url) as app:
+            _load(app)
+            prints.append(_fingerprint())
+    assert prints[0] == prints[1]
