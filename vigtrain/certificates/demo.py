@@ -43,6 +43,9 @@ REVOKED = demo_number("DEM0007")  # Mark Bennett's, withdrawn at his request
 STAGE = demo_number("DEM0008")  # Jo Williams, Stage 1 completed
 RENEWAL_DUE = demo_number("DEM0009")  # Nadia Hussain, inside its renewal window
 
+# Stage completions earned longer ago than this have been issued; later ones wait in the queue.
+ISSUED_BEFORE_DAYS = 270
+
 # Numbers for README: (number, what a verifier sees).
 DEMO_NUMBERS = [
     (VALID, "valid (Dev Malhotra, Accredited VIG Practitioner)"),
@@ -165,6 +168,12 @@ def demo_certificates(people: dict[str, User], live: date) -> None:
         .where(Enrolment.trainee_id == jo.id, StageRecord.stage_code == "stage-1")
     )
     issuer.issue(jo_stage, jo_stage.accredited_at, STAGE)
+
+    # Stage completions earned more than nine months ago were issued a week later; the queue holds the rest.
+    for record in db.session.scalars(services.awaiting_issue_query()).all():
+        earned = record.accredited_at or record.signed_off_at
+        if earned is not None and earned.astimezone(UK).date() < issuer.days_ago(ISSUED_BEFORE_DAYS):
+            issuer.issue(record, earned, next(issuer.stage_numbers))
 
     # Tom: accredited nearly three years ago, renewed six weeks ago on his confirmed continuing supervision.
     tom = issuer.person("tom.hughes")
