@@ -13,6 +13,7 @@ from tests.factories import make_case, make_enrolment, make_supervision, make_us
 from vigtrain.accounts.models import Role
 from vigtrain.api_tokens.models import SCOPES
 from vigtrain.audit import AuditEvent
+from vigtrain.casework.models import Cycle
 from vigtrain.extensions import db
 from vigtrain.pathways.models import EnrolmentStatus
 from vigtrain.security import TRAINING_SCOPES
@@ -138,6 +139,8 @@ def test_the_page_and_the_api_choose_the_same_record_to_log_in(client, tia, peop
         ({"principles": ["charisma"]}, "principles.0", "Input should be"),
         ({"start_time": "25:00"}, "start_time", "should match pattern"),
         ({"case_codes": ["VC-0000-0000"]}, "case_codes", "not one of your case codes"),
+        ({"cycle_ids": [999999]}, "cycle_ids", "not in your casework"),
+        ({"cycle_ids": ["first"]}, "cycle_ids.0", "integer"),
         ({"reflection": "Met mum at 07700 900123"}, "reflection", "Remove"),
         ({"reflection": "nul\u0000byte"}, "reflection", "control characters"),
         ({"duration_minutes": "90"}, "duration_minutes", "integer"),
@@ -154,6 +157,20 @@ def test_the_trainees_own_case_codes_are_kept(tia, people):
     db.session.commit()
     response = tia.post("/api/v1/supervision-sessions", json={**SESSION, "case_codes": [case.code.lower()]})
     assert response.get_json()["case_codes"] == [case.code]
+
+
+def test_the_cycles_reviewed_are_named_and_kept(tia, people):
+    case = make_case(people["trainee"])
+    cycle = Cycle(
+        case=case, filmed_on=date(2026, 2, 2), shared_review_on=date(2026, 2, 9), clips_count=2, principles=[]
+    )
+    db.session.add(cycle)
+    db.session.commit()
+    response = tia.post("/api/v1/supervision-sessions", json={**SESSION, "cycle_ids": [cycle.id]})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["case_codes"] == [case.code]
+    assert body["reviewed"] == [{"case_code": case.code, "cycle_id": cycle.id, "filmed_on": "2026-02-02"}]
 
 
 def test_the_same_session_is_not_logged_twice(tia):

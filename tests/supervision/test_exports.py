@@ -177,7 +177,7 @@ def test_a_long_record_runs_over_pages_with_numbers_and_a_repeated_header(app):
         confirmed_on=date(2026, 2, 11),
         confirmed_by="Sue Supervisor",
         stage="Stage 1",
-        case_codes=(),
+        reviewed=(),
         principles=(),
         clips_reviewed=0,
         reflection="",
@@ -205,5 +205,5 @@ def test_a_long_record_runs_over_pages_with_numbers_and_a_repeated_header(app):
     for n, text in enumerate(pages, start=1):
         assert f"Page {n} of {len(pages)}" in text, text[-300:]
     for text in pages[1:]:
-        assert text.startswith("Date Minutes Format Mode Supervisor Status Confirmed"), text[:200]
+        assert text.startswith("Date Minutes Format Mode Supervisor Film reviewed Status Confirmed"), text[:200]
     assert "Personal supervisor Not assigned" in pages[0]

@@ -165,7 +165,7 @@ def test_trainee_logs_a_session(client, people):
             "Search for the supervisor who led the session again and choose them from the results",
         ),
         ({"start_time": "25:00"}, "start_time", "Enter the start time like 9:30 or 14:00"),
-        ({"case_codes": "VC-0000-0000"}, "case_codes", "VC-0000-0000 is not one of your case codes"),
+        ({"cycles": "999999"}, "cycles", "One of the cycles chosen is not in your casework"),
         ({"reflection": "Mum's number is 07700 900123"}, "reflection", "Remove a phone number"),
         ({"clips_reviewed": "99"}, "clips_reviewed", "Number of clips reviewed must be between 0 and 60"),
     ],

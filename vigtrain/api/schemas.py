@@ -480,7 +480,16 @@ class SessionCreate(_Body):
     group_size: int | None = Field(None, ge=supervision.MIN_GROUP, le=supervision.MAX_GROUP)
     mode: SessionMode = SessionMode.IN_PERSON
     clips_reviewed: int = Field(0, ge=0, le=supervision.MAX_CLIPS)
-    case_codes: list[CaseCode] = Field(default_factory=list, max_length=supervision.MAX_CASES)
+    cycle_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=supervision.MAX_CASES,
+        description="The cycles whose film was reviewed: your own, with the client's consent to supervision.",
+    )
+    case_codes: list[CaseCode] = Field(
+        default_factory=list,
+        max_length=supervision.MAX_CASES,
+        description="Cases reviewed without naming the cycle. Prefer `cycle_ids`.",
+    )
     principles: list[PrincipleCode] = Field(default_factory=list)
     reflection: Text | None = None
     next_steps: Text | None = None
@@ -502,6 +511,12 @@ class SessionQuery(Paging):
     status: SessionStatus | None = Field(None, description="Only sessions with this status (`logged`: awaiting).")
 
 
+class ReviewOut(_Out):
+    case_code: str
+    cycle_id: int | None
+    filmed_on: dt.date | None
+
+
 class SessionOut(_Out):
     id: int
     enrolment_id: int
@@ -514,7 +529,8 @@ class SessionOut(_Out):
     group_size: int | None
     mode: SessionMode
     clips_reviewed: int
-    case_codes: list[str]
+    case_codes: list[str] = Field(description="The cases whose film was reviewed.")
+    reviewed: list[ReviewOut] = Field(description="The film reviewed: each cycle (`cycle_id` null if not named).")
     principles: list[str]
     reflection: str | None
     next_steps: str | None

@@ -11,7 +11,7 @@ from vigtrain.api.auth import api_user
 from vigtrain.api.openapi import operation
 from vigtrain.api.paging import page_of
 from vigtrain.api.problems import domain_problem
-from vigtrain.api.schemas import MAX_ID, SessionConfirm, SessionCreate, SessionOut, SessionPage, SessionQuery
+from vigtrain.api.schemas import MAX_ID, ReviewOut, SessionConfirm, SessionCreate, SessionOut, SessionPage, SessionQuery
 from vigtrain.api.views import person
 from vigtrain.dates import today
 from vigtrain.errors import DomainError
@@ -41,7 +41,15 @@ def session_out(session: SupervisionSession) -> SessionOut:
         group_size=session.group_size,
         mode=session.mode,
         clips_reviewed=session.clips_reviewed,
-        case_codes=list(session.case_codes or []),
+        case_codes=session.case_codes,
+        reviewed=[
+            ReviewOut(
+                case_code=review.case.code,
+                cycle_id=review.cycle_id,
+                filmed_on=review.cycle.filmed_on if review.cycle else None,
+            )
+            for review in session.reviews
+        ],
         principles=list(session.principles or []),
         reflection=session.reflection,
         next_steps=session.next_steps,
@@ -128,6 +136,7 @@ def log_session(json: SessionCreate):
         start_time=dt.time.fromisoformat(json.start_time) if json.start_time else None,
         group_size=json.group_size,
         clips_reviewed=json.clips_reviewed,
+        cycle_ids=tuple(json.cycle_ids),
         case_codes=tuple(json.case_codes),
         principles=tuple(json.principles),
         reflection=json.reflection,
@@ -138,7 +147,9 @@ def log_session(json: SessionCreate):
         enrolment = _own_enrolment(user, json.enrolment_id)
         return sessions.log_session(user, enrolment, facts, today(), supervisor=_named_supervisor(json))
 
-    session = transactions.run(change, refusal=lambda error: domain_problem(error, {"supervisor": supervisor_field}))
+    session = transactions.run(
+        change, refusal=lambda error: domain_problem(error, {"supervisor": supervisor_field, "cycles": "cycle_ids"})
+    )
     return session_out(session), 201
 
 

@@ -338,6 +338,7 @@ def delete_cycle(actor: User, cycle: Cycle) -> None:
             "Ask your supervisor to return the stage if it needs correcting."
         )
     before = audit.snapshot(cycle, "case_id", *CYCLE_FIELDS)
+    signals.tell(signals.cycle_deleting, cycle)
     db.session.delete(cycle)
     db.session.flush()
     audit.record(actor, "cycle.deleted", ("Cycle", before and cycle.id), before=before)

@@ -1,5 +1,8 @@
 """What casework tells and asks the domain built on it, so that it never imports that domain.
 
+Supervision sits above casework too: a session names the cycles whose film it reviewed, so a
+cycle's deletion is told to it, and a case's page shows the supervision of its film.
+
 Outcome data (dcs) sits above casework: its rows point at cases. Yet a case's own rules depend on
 those rows (its start may not move past its first measure), its edits must reach the copies dcs
 keeps, and its page shows them. So casework sends these signals and dcs answers; dcs connects its
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from blinker import NamedSignal, Namespace
 
 if TYPE_CHECKING:
-    from vigtrain.casework.models import Case
+    from vigtrain.casework.models import Case, Cycle
 
 _signals = Namespace()
 
@@ -25,6 +28,9 @@ first_measure_on = _signals.signal("first-measure-on")
 
 last_measure_on = _signals.signal("last-measure-on")
 """Asks the date of a case's last outcome measure other than a follow-up (None if it has none)."""
+
+cycle_deleting = _signals.signal("cycle-deleting")
+"""Sent with a cycle about to be deleted: whatever points at it lets go (supervision keeps the case named)."""
 
 case_page = _signals.signal("case-page")
 """Asks what another domain shows on a case's page: each answer is a dict of values for the template."""
@@ -42,7 +48,7 @@ def answers(question: NamedSignal, case: Case) -> list[Any]:
     return [answer for _receiver, answer in question.send(case) if answer is not None]
 
 
-def tell(news: NamedSignal, case: Case) -> None:
-    """Tell the domains built on casework that `case` changed."""
+def tell(news: NamedSignal, subject: Case | Cycle) -> None:
+    """Tell the domains built on casework that `subject` changed or is going."""
     require_receivers(news)
-    news.send(case)
+    news.send(subject)

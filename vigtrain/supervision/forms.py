@@ -19,7 +19,6 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -188,12 +187,18 @@ class SessionForm(_SessionFields):
         invalid="Enter the group size as a whole number, like 4",
     )
     supervisor = PersonField("Supervisor", purpose="session_supervisor", noun="supervisor who led the session")
-    case_codes = StringField(
-        "Case codes whose film you reviewed (optional)",
-        description="Separate codes with commas, for example VC-7K2M-9QXD, VC-3HB1-PT6A.",
-        filters=[strip],
-        widget=GovTextInput(),
+    cycles = SelectMultipleField(
+        "Whose film did you review? (optional)",
+        description=(
+            "Your most recent cycles, open cases first. Only cycles whose client consented to their video "
+            "being seen in supervision are offered. For an older cycle, use the link on the case's page."
+        ),
+        choices=[],
+        validate_choice=False,  # the service refuses a cycle that is not the trainee's, beside this field
+        widget=GovCheckboxesInput(),
     )
+    # Cases an earlier entry named without a cycle: kept as they are when the session is changed.
+    case_codes = HiddenField(filters=[strip])
     clips_reviewed = OptionalNumberField(
         "Number of clips reviewed (optional)", invalid="Enter the number of clips as a whole number, like 3"
     )
@@ -218,7 +223,14 @@ class SessionForm(_SessionFields):
         ):
             self.group_size.errors = ["Enter how many trainees were in the group"]
             valid = False
+        if any(whole_number(value) is None for value in self.cycles.data or ()):
+            self.cycles.errors = ["Select cycles from the list"]
+            valid = False
         return valid
+
+    @property
+    def cycle_ids(self) -> tuple[int, ...]:
+        return tuple(number for value in self.cycles.data or () if (number := whole_number(value)) is not None)
 
     def facts(self) -> SessionFacts:
         session_format = SessionFormat(self.format.data)
@@ -230,6 +242,7 @@ class SessionForm(_SessionFields):
             start_time=self.start_time.data,
             group_size=self.group_size.data if session_format is SessionFormat.GROUP else None,
             clips_reviewed=self.clips_reviewed.data or 0,
+            cycle_ids=self.cycle_ids,
             case_codes=tuple(code for code in re.split(r"[,;\s]+", self.case_codes.data or "") if code),
             principles=tuple(self.principles.data or ()),
             reflection=self.reflection.data,
@@ -250,7 +263,8 @@ class SessionForm(_SessionFields):
         self.start_time.data = session.start_time
         if "supervisor" in self:
             self.supervisor.data = str(session.supervisor_id)
-        self.case_codes.data = ", ".join(session.case_codes or ())
+        self.cycles.data = [str(cycle_id) for cycle_id in session.cycle_ids]
+        self.case_codes.data = " ".join(review.case.code for review in session.reviews if review.cycle_id is None)
         self.clips_reviewed.data = session.clips_reviewed or None
         self.principles.data = list(session.principles or ())
         self.reflection.data = session.reflection or ""
@@ -260,7 +274,7 @@ class SessionForm(_SessionFields):
     @property
     def optional_details_used(self) -> bool:
         """Open the optional details when they hold anything, or a message."""
-        fields = (self.start_time, self.case_codes, self.clips_reviewed, self.principles, self.reflection)
+        fields = (self.start_time, self.clips_reviewed, self.principles, self.reflection)
         return any(f.errors or f.data for f in (*fields, self.next_steps))
 
 

@@ -261,7 +261,11 @@ class SupervisionRecordPDF:
         return self._table(rows, [40 * mm, 40 * mm, 40 * mm, WIDTH - 120 * mm])
 
     def _sessions_table(self) -> Table:
-        rows = [self._header(["Date", "Minutes", "Format", "Mode", "Supervisor", "Status", "Confirmed"], {1})]
+        rows = [
+            self._header(
+                ["Date", "Minutes", "Format", "Mode", "Supervisor", "Film reviewed", "Status", "Confirmed"], {1}
+            )
+        ]
         for row in self.record.rows:
             session_format = row.format_label + (f" ({row.group_size})" if row.group_size else "")
             status = row.status_label + (" (correction)" if row.amends_id else "")
@@ -277,11 +281,12 @@ class SupervisionRecordPDF:
                     self._p(session_format),
                     self._p(row.mode_label.replace(" (video call)", "")),
                     self._p(row.supervisor),
+                    Paragraph("<br/>".join(escape(film) for film in row.reviewed) or "None recorded", self.cell),
                     self._p(status),
                     self._p(confirmed),
                 ]
             )
-        widths = [21 * mm, 18 * mm, 20 * mm, 18 * mm, 31 * mm, 30 * mm, WIDTH - 138 * mm]
+        widths = [20 * mm, 17 * mm, 18 * mm, 17 * mm, 25 * mm, 30 * mm, 23 * mm, WIDTH - 150 * mm]
         table = self._table(rows, widths)
         table.setStyle(TableStyle([("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, SHADE])]))
         return table

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from vigtrain.accounts.models import User
+from vigtrain.casework.models import Case, CaseStatus, Cycle
+from vigtrain.dates import format_date
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
 from vigtrain.security import can_log_supervision
-from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionSession
+from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionReview, SupervisionSession
 
 # How every log lists sessions: the latest first.
 NEWEST_FIRST = (
@@ -171,3 +174,89 @@ def corrections(session: SupervisionSession) -> tuple[SupervisionSession | None,
 def stage_for(enrolment: Enrolment, day: date) -> StageRecord | None:
     """The stage whose window holds `day` (windows are half-open, as progress counts them)."""
     return next((record for record in enrolment.stages if record.covers(day)), None)
+
+
+# --- the film a session reviewed ------------------------------------------------------------------
+
+# How many cycles the log form offers: the most recent, open cases first. An older cycle is offered
+# when its case page links to the form with it chosen, so the form stays short however much casework.
+CYCLES_OFFERED = 12
+
+
+@dataclass(frozen=True)
+class CycleChoice:
+    cycle_id: int
+    case_code: str
+    number: int  # the cycle's place in its case, in order of shared review
+    filmed_on: date
+    case_open: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.case_code}, cycle {self.number}: filmed {format_date(self.filmed_on)}"
+
+
+def cycle_choices(enrolment: Enrolment, include: Sequence[int] = ()) -> list[CycleChoice]:
+    """The trainee's cycles whose client consented to supervision: open cases first, most recently filmed
+    first, at most CYCLES_OFFERED, plus any in `include` that qualify (already chosen, or asked for)."""
+    number = (
+        func.row_number().over(partition_by=Cycle.case_id, order_by=(Cycle.shared_review_on, Cycle.id)).label("number")
+    )
+    numbered = (
+        select(
+            Cycle.id.label("cycle_id"),
+            Case.code.label("case_code"),
+            number,
+            Cycle.filmed_on.label("filmed_on"),
+            (Case.status == CaseStatus.OPEN).label("case_open"),
+        )
+        .join(Cycle.case)
+        .where(Case.practitioner_id == enrolment.trainee_id, Case.consent_supervision.is_(True))
+        .subquery()
+    )
+    ordered = (numbered.c.case_open.desc(), numbered.c.filmed_on.desc(), numbered.c.cycle_id.desc())
+    rows = list(db.session.execute(select(numbered).order_by(*ordered).limit(CYCLES_OFFERED)))
+    missing = set(include) - {row.cycle_id for row in rows}
+    if missing:
+        rows += db.session.execute(select(numbered).where(numbered.c.cycle_id.in_(missing)).order_by(*ordered))
+    return [CycleChoice(row.cycle_id, row.case_code, row.number, row.filmed_on, bool(row.case_open)) for row in rows]
+
+
+def usual_minutes(enrolment: Enrolment) -> int | None:
+    """How long this trainee's sessions usually last: the length of the last one they logged."""
+    return db.session.scalar(
+        select(SupervisionSession.duration_minutes)
+        .where(SupervisionSession.enrolment_id == enrolment.id)
+        .order_by(SupervisionSession.logged_at.desc(), SupervisionSession.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class CaseSupervision:
+    """A case's supervision: the sessions that reviewed its film, and for each cycle those that reviewed it."""
+
+    sessions: list[SupervisionSession]
+    by_cycle: dict[int, list[SupervisionSession]]
+
+
+def case_supervision(case: Case) -> CaseSupervision:
+    """Every session (not replaced by a correction) that reviewed film of this case, newest first, in one query."""
+    found = list(
+        db.session.scalars(
+            select(SupervisionSession)
+            .where(
+                SupervisionSession.id.in_(
+                    select(SupervisionReview.session_id).where(SupervisionReview.case_id == case.id)
+                ),
+                SupervisionSession.status != SessionStatus.SUPERSEDED,
+            )
+            .order_by(*NEWEST_FIRST)
+        )
+    )
+    by_cycle: dict[int, list[SupervisionSession]] = {}
+    for session in found:
+        for review in session.reviews:
+            if review.case_id == case.id and review.cycle_id is not None:
+                by_cycle.setdefault(review.cycle_id, []).append(session)
+    return CaseSupervision(found, by_cycle)

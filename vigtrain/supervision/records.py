@@ -183,7 +183,7 @@ class RecordRow:
     confirmed_on: date | None
     confirmed_by: str | None
     stage: str
-    case_codes: tuple[str, ...]
+    reviewed: tuple[str, ...]  # the film reviewed: case code and the day each cycle was filmed
     principles: tuple[str, ...]
     clips_reviewed: int
     reflection: str
@@ -235,7 +235,7 @@ def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionR
                 # Only the session's supervisor can confirm it, so they are who confirmed it.
                 confirmed_by=session.supervisor.display_name if confirmed else None,
                 stage=period_name(enrolment, session.session_date),
-                case_codes=tuple(session.case_codes or ()),
+                reviewed=tuple(review.label for review in session.reviews),
                 principles=tuple(names.name(code) for code in session.principles or ()),
                 clips_reviewed=session.clips_reviewed,
                 reflection=session.reflection or "",
@@ -271,7 +271,7 @@ CSV_HEADER = (
     "Status",
     "Confirmed on",
     "Confirmed by",
-    "Case codes",
+    "Film reviewed",
     "Principles",
     "Clips reviewed",
     "Reflection",
@@ -312,7 +312,7 @@ def record_csv(record: SupervisionRecord) -> str:
                     row.status_label,
                     row.confirmed_on.isoformat() if row.confirmed_on else "",
                     row.confirmed_by or "",
-                    " ".join(row.case_codes),
+                    "; ".join(row.reviewed),
                     "; ".join(row.principles),
                     row.clips_reviewed,
                     row.reflection,

@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from vigtrain import audit
 from vigtrain.accounts.models import Role, User
+from vigtrain.casework import signals as casework_signals
+from vigtrain.casework.models import Case, Cycle
 from vigtrain.casework.services import find_case
 from vigtrain.dates import format_date, utcnow
 from vigtrain.errors import Conflict, DomainError, PermissionDenied
@@ -43,7 +45,13 @@ from vigtrain.security import (
     can_confirm_supervision,
     can_log_supervision,
 )
-from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+from vigtrain.supervision.models import (
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    SupervisionReview,
+    SupervisionSession,
+)
 
 # --- labels and limits ----------------------------------------------------------------------------
 
@@ -76,6 +84,7 @@ FIELDS = (
     "mode",
     "clips_reviewed",
     "case_codes",
+    "cycle_ids",
     "principles",
     "reflection",
     "next_steps",
@@ -101,6 +110,8 @@ class SessionFacts:
     start_time: time | None = None
     group_size: int | None = None
     clips_reviewed: int = 0
+    cycle_ids: tuple[int, ...] = ()
+    # Cases named without their cycle (the API's older field): the case is linked, no cycle.
     case_codes: tuple[str, ...] = ()
     principles: tuple[str, ...] = ()
     reflection: str | None = None
@@ -153,9 +164,54 @@ def _text(value: str | None, field_name: str, limit: int, label: str) -> str | N
     return screen(text, field_name) or None
 
 
-def _clean_cases(codes: Sequence[str], enrolment: Enrolment, actor: User) -> list[str]:
-    whose = "your" if actor.id == enrolment.trainee_id else f"{enrolment.trainee.display_name}'s"
-    clean: list[str] = []
+def _whose(actor: User, enrolment: Enrolment) -> str:
+    return "your" if actor.id == enrolment.trainee_id else f"{enrolment.trainee.display_name}'s"
+
+
+def _refuse_unconsented(case: Case, field: str) -> None:
+    if not case.consent_supervision:
+        raise DomainError(
+            f"The client of {case.code} has not consented to their video being seen in supervision."
+            " Record their consent on the case first, or leave the case out",
+            field=field,
+        )
+
+
+def _reviewed_cycles(cycle_ids: Sequence[int], enrolment: Enrolment, actor: User, day: date) -> list[Cycle]:
+    """The cycles chosen, in the order chosen: each the trainee's own, its client consenting, filmed by `day`.
+
+    A cycle that is not theirs gets the same answer whether or not it exists.
+    """
+    wanted = list(dict.fromkeys(cycle_ids))
+    if not wanted:
+        return []
+    if len(wanted) > MAX_CASES:
+        raise DomainError(f"Choose up to {MAX_CASES} cycles", field="cycles")
+    found = {
+        cycle.id: cycle for cycle in db.session.scalars(select(Cycle).join(Cycle.case).where(Cycle.id.in_(wanted)))
+    }
+    chosen = []
+    for cycle_id in wanted:
+        cycle = found.get(cycle_id)
+        if cycle is None or cycle.case.practitioner_id != enrolment.trainee_id:
+            whose = _whose(actor, enrolment)
+            raise DomainError(
+                f"One of the cycles chosen is not in {whose} casework: choose from {whose} cycles", field="cycles"
+            )
+        _refuse_unconsented(cycle.case, "cycles")
+        if cycle.filmed_on > day:
+            raise DomainError(
+                f"The cycle of {cycle.case.code} was filmed on {format_date(cycle.filmed_on)}, after the session:"
+                " choose film made by the date of the session",
+                field="cycles",
+            )
+        chosen.append(cycle)
+    return chosen
+
+
+def _clean_cases(codes: Sequence[str], enrolment: Enrolment, actor: User) -> list[Case]:
+    """Cases named by code without a cycle (the API's older field)."""
+    clean: list[Case] = []
     for code in codes:
         code = code.strip()
         if not code:
@@ -163,19 +219,34 @@ def _clean_cases(codes: Sequence[str], enrolment: Enrolment, actor: User) -> lis
         case = find_case(code)
         if case is None or case.practitioner_id != enrolment.trainee_id:
             raise DomainError(
-                f"{code} is not one of {whose} case codes. Check it against the cases list", field="case_codes"
-            )
-        if not case.consent_supervision:
-            raise DomainError(
-                f"The client of {case.code} has not consented to their video being seen in supervision."
-                " Record their consent on the case first, or leave the case out",
+                f"{code} is not one of {_whose(actor, enrolment)} case codes. Check it against the cases list",
                 field="case_codes",
             )
-        if case.code not in clean:
-            clean.append(case.code)
+        _refuse_unconsented(case, "case_codes")
+        if case not in clean:
+            clean.append(case)
     if len(clean) > MAX_CASES:
         raise DomainError(f"Enter up to {MAX_CASES} case codes", field="case_codes")
     return clean
+
+
+def _reviews(facts: SessionFacts, enrolment: Enrolment, actor: User, day: date) -> list[SupervisionReview]:
+    """The film reviewed, as rows: each cycle chosen, then each case named alone whose cycle was not chosen."""
+    cycles = _reviewed_cycles(facts.cycle_ids, enrolment, actor, day)
+    named = {cycle.case_id for cycle in cycles}
+    cases = [case for case in _clean_cases(facts.case_codes, enrolment, actor) if case.id not in named]
+    return [SupervisionReview(case=cycle.case, cycle=cycle) for cycle in cycles] + [
+        SupervisionReview(case=case) for case in cases
+    ]
+
+
+@casework_signals.cycle_deleting.connect
+def let_go_of_cycle(cycle: Cycle) -> None:
+    """A deleted cycle's film stays reviewed as its case's: the session's record keeps the case, not the cycle."""
+    db.session.execute(
+        update(SupervisionReview).where(SupervisionReview.cycle_id == cycle.id).values(cycle_id=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
 
 
 def _clean_principles(codes: Sequence[str]) -> list[str]:
@@ -254,9 +325,8 @@ def _validate(
         raise DomainError("The date of the session must be today or in the past", field="session_date")
     accredited_on = enrolment.accredited_on
     if accredited_on is not None and day < accredited_on:
-        whose = "your" if actor.id == enrolment.trainee_id else f"{enrolment.trainee.display_name}'s"
         raise DomainError(
-            f"The date must be on or after {whose} accreditation on {format_date(accredited_on)}: "
+            f"The date must be on or after {_whose(actor, enrolment)} accreditation on {format_date(accredited_on)}: "
             "supervision before it belongs to the training, which is complete",
             field="session_date",
         )
@@ -294,7 +364,7 @@ def _validate(
         "group_size": group_size,
         "mode": facts.mode,
         "clips_reviewed": facts.clips_reviewed or 0,
-        "case_codes": _clean_cases(facts.case_codes, enrolment, actor),
+        "reviews": _reviews(facts, enrolment, actor, day),
         "principles": _clean_principles(facts.principles),
         "reflection": _text(facts.reflection, "reflection", MAX_TEXT, "Reflection"),
         "next_steps": _text(facts.next_steps, "next_steps", MAX_TEXT, "Next steps"),

@@ -11,6 +11,8 @@ from flask_login import current_user
 from vigtrain import transactions
 from vigtrain.accounts import people
 from vigtrain.accounts.models import Role, User
+from vigtrain.casework import signals as casework_signals
+from vigtrain.casework.models import Case
 from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.forms import form_status, whole_number
@@ -22,6 +24,7 @@ from vigtrain.security import (
     can_change_supervision,
     can_confirm_supervision,
     can_log_supervision,
+    can_view_case,
     can_view_supervision_log,
     can_view_supervision_session,
     login_required,
@@ -30,6 +33,7 @@ from vigtrain.security import (
 )
 from vigtrain.supervision import queries, records, sessions
 from vigtrain.supervision.forms import (
+    DURATION_CHOICES,
     BulkConfirmForm,
     CorrectionForm,
     GroupSessionForm,
@@ -151,6 +155,26 @@ def trainee_log(enrolment_id: int):
     return _render_log(enrolment, {"others": [], "endpoint": "trainee_log"})
 
 
+# --- on a case's page ----------------------------------------------------------------------------------
+
+
+@casework_signals.case_page.connect
+def case_page_supervision(case: Case) -> dict:
+    """The supervision that reviewed this case's film, and where the practitioner logs more of it."""
+    found = queries.case_supervision(case)
+    log_in = None
+    if case.consent_supervision and current_user.id == case.practitioner_id:
+        own = [e for e in queries.loggable_enrolments(current_user) if e.trainee_id == current_user.id]
+        log_in = own[0].id if own else None
+    return {
+        "supervision": [s for s in found.sessions if can_view_supervision_session(current_user, s)],
+        "reviewed_in": found.by_cycle,
+        "log_review_in": log_in,
+        "session_status_labels": sessions.STATUS_LABELS,
+        "session_status_tags": STATUS_TAGS,
+    }
+
+
 # --- logging ------------------------------------------------------------------------------------------
 
 
@@ -166,6 +190,29 @@ def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
         )
         if not form.is_submitted():
             form.supervisor.data = str(enrolment.supervisor_id)
+
+
+def _offer_cycles(form: SessionForm, enrolment: Enrolment) -> None:
+    """Offer the trainee's recent cycles, and any already chosen; `?cycle=` (from a case page) chooses one.
+
+    On a new session's first view, the length defaults to the trainee's usual one.
+    """
+    asked = request.args.get("cycle", type=int) if not form.is_submitted() else None
+    include = [*form.cycle_ids, *([asked] if asked else [])]
+    offered = queries.cycle_choices(enrolment, include=include)
+    form.cycles.choices = [(str(choice.cycle_id), choice.label) for choice in offered]
+    if asked and any(choice.cycle_id == asked for choice in offered):
+        form.cycles.data = sorted({*(form.cycles.data or ()), str(asked)})
+
+
+def _usual_length(form: SessionForm, enrolment: Enrolment) -> None:
+    """A new session's length starts as the trainee's last one: most supervision keeps one rhythm."""
+    if form.is_submitted() or (minutes := queries.usual_minutes(enrolment)) is None:
+        return
+    if str(minutes) in {value for value, _label in DURATION_CHOICES}:
+        form.duration.data = str(minutes)
+    else:
+        form.duration.data, form.duration_minutes.data = None, minutes
 
 
 def _searching(form: SessionForm, enrolment: Enrolment) -> bool:
@@ -194,6 +241,8 @@ def log_session():
     enrolment = options[0] if chosen is None else _load_enrolment(chosen, can_log_supervision)
     form = SessionForm()
     _prepare_session_form(form, enrolment)
+    _usual_length(form, enrolment)
+    _offer_cycles(form, enrolment)
     if not _searching(form, enrolment) and form.validate_on_submit():
         after = (
             url_for("supervision.list_sessions", enrolment=enrolment.id)
@@ -283,6 +332,8 @@ def _render_session(session: SupervisionSession, review_form: ReviewForm | None 
         and not sessions.before_accreditation(session),
         counts_in=records.period_name(session.enrolment, session.session_date),
         can_see_log=can_view_supervision_log(current_user, session.enrolment),
+        # Every case a session reviewed is the trainee's, so one answer covers them all.
+        can_see_cases=bool(session.reviews) and can_view_case(current_user, session.reviews[0].case),
     ), status
 
 
@@ -339,6 +390,7 @@ def edit_session(session_id: int):
         del form.supervisor  # a correction goes to the supervisor of the session it corrects
     if not form.is_submitted():
         form.fill_from(session)
+    _offer_cycles(form, enrolment)
     if not _searching(form, enrolment) and form.validate_on_submit():
         was_queried = session.status is SessionStatus.QUERIED
         seen = whole_number(form.version.data)
@@ -373,6 +425,7 @@ def amend_session(session_id: int):
     del form.supervisor  # a correction goes to the supervisor of the session it corrects
     if not form.is_submitted():
         form.fill_from(original)
+    _offer_cycles(form, enrolment)
     if form.validate_on_submit():
         seen = whole_number(form.version.data)
         correction = transactions.submit(
