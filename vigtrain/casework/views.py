@@ -7,8 +7,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from vigtrain import transactions
-from vigtrain.casework import services, signals
-from vigtrain.casework.forms import CaseForm, CloseCaseForm, CycleForm
+from vigtrain.casework import queries, services, signals
+from vigtrain.casework.forms import CaseForm, CloseCaseForm, CycleForm, QuickCycleForm
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
 from vigtrain.dates import today
 from vigtrain.extensions import db
@@ -193,36 +193,62 @@ def show_case(code: str):
     )
 
 
+def _save_cycle(form: CycleForm, case: Case):
+    """Add the cycle on the form to `case`: a redirect to the case's page, or None when refused (errors on the form)."""
+    after = url_for("casework.show_case", code=case.code)
+    added = transactions.submit(
+        form,
+        lambda: services.add_cycle(
+            current_user,
+            case,
+            form.filmed_on.data,
+            form.shared_review_on.data,
+            form.clips_count.data,
+            form.principles.data or [],
+            form.note.data,
+            today(),
+        ),
+        once=form.submission_key.key,
+        outcome_url=lambda _cycle: after,
+    )
+    if added.repeat:
+        return redirect(added.repeat)
+    if added:
+        flash(f"Cycle added to case {case.code}.", "success")
+        return redirect(after)
+    return None
+
+
 @bp.route("/cases/<code>/cycles/new", methods=["GET", "POST"])
 @login_required
 def add_cycle(code: str):
     case = load_case(code)
     require(can_change_case(current_user, case), "only the practitioner adds cycles")
     form = CycleForm(data={"shared_review_on": today()})
-    after = url_for("casework.show_case", code=case.code)
-    if form.validate_on_submit():
-        added = transactions.submit(
-            form,
-            lambda: services.add_cycle(
-                current_user,
-                case,
-                form.filmed_on.data,
-                form.shared_review_on.data,
-                form.clips_count.data,
-                form.principles.data or [],
-                form.note.data,
-                today(),
-            ),
-            once=form.submission_key.key,
-            outcome_url=lambda _cycle: after,
-        )
-        if added.repeat:
-            return redirect(added.repeat)
-        if added:
-            flash(f"Cycle added to case {case.code}.", "success")
-            return redirect(after)
+    if form.validate_on_submit() and (done := _save_cycle(form, case)):
+        return done
     return render_template(
         "casework/add_cycle.html", form=form, case=case, max_note=services.MAX_NOTE, max_clips=services.MAX_CLIPS
+    ), form_status(form)
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+@login_required
+def add_cycle_to_a_case():
+    """Add a cycle from the home page, choosing the case on the same form (the latest worked on first)."""
+    require(can_keep_cases(current_user), "keeps no cases")
+    choices, by_code = queries.case_choices(current_user, "Choose a case")
+    form = QuickCycleForm(data={"shared_review_on": today(), "case": choices[1][0] if len(choices) == 2 else ""})
+    form.case.choices = choices
+    if form.validate_on_submit() and (done := _save_cycle(form, by_code[form.case.data])):
+        return done
+    return render_template(
+        "casework/add_cycle.html",
+        form=form,
+        case=None,
+        has_open_cases=bool(by_code),
+        max_note=services.MAX_NOTE,
+        max_clips=services.MAX_CLIPS,
     ), form_status(form)
 
 

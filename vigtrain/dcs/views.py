@@ -6,19 +6,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from vigtrain import transactions
+from vigtrain.casework import queries as casework_queries
 from vigtrain.casework import signals
 from vigtrain.casework.models import Case
 from vigtrain.casework.views import load_case
 from vigtrain.dates import today
 from vigtrain.dcs import services, wording
-from vigtrain.dcs.forms import ChooseMeasureForm, entry_form, item_field_name
+from vigtrain.dcs.forms import ChooseMeasureForm, QuickMeasureForm, entry_form, item_field_name
 from vigtrain.dcs.measures import Measure, get_measure, library
 from vigtrain.dcs.models import TIMEPOINT_LABELS, Administration, Timepoint
 from vigtrain.dcs.outcomes import Classification
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, form_status
-from vigtrain.security import can_change_case, login_required, require
+from vigtrain.security import can_change_case, can_keep_cases, login_required, require
 
 bp = Blueprint("dcs", __name__)
 
@@ -84,6 +85,24 @@ def choose_measure(code: str):
         )
     return render_template(
         "dcs/choose_measure.html", form=form, case=case, recorded=services.recorded_timepoints(case)
+    ), form_status(form)
+
+
+@bp.route("/measures/record", methods=["GET", "POST"])
+@login_required
+def choose_case_and_measure():
+    """Record a measure from the home page: the case, the measure and the timepoint on one form, then the questions."""
+    require(can_keep_cases(current_user), "keeps no cases")
+    choices, by_code = casework_queries.case_choices(current_user, "Choose a case")
+    form = QuickMeasureForm(data={"case": choices[1][0] if len(choices) == 2 else ""})
+    form.case.choices = choices
+    if form.validate_on_submit():
+        case = by_code[form.case.data]
+        return redirect(
+            url_for("dcs.enter_measure", code=case.code, measure=form.measure.data, timepoint=form.timepoint.data)
+        )
+    return render_template(
+        "dcs/choose_measure.html", form=form, case=None, has_open_cases=bool(by_code), recorded=None
     ), form_status(form)
 
 
