@@ -19,7 +19,7 @@ from vigtrain.certificates.models import Certificate
 from vigtrain.dates import UK, UTCDateTime, format_date, today
 from vigtrain.demo import DEMO_PASSWORD
 from vigtrain.extensions import db
-from vigtrain.notifications.models import Notification, NotificationKind
+from vigtrain.notifications.models import Notification, NotificationKind, OutboxMessage
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState, StageTransition
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
@@ -63,6 +63,10 @@ def test_nothing_in_the_history_is_dated_the_day_it_was_loaded(app, clock):
     assert new <= TODAYS_ACTIONS
     told = set(db.session.scalars(select(Notification.kind).where(Notification.created_at >= _midnight(on))))
     assert told <= TODAYS_NOTICES
+    # The audit trail, the inboxes and the outbox list newest first by id: their ids follow the story.
+    for column in (AuditEvent.occurred_at, Notification.created_at, OutboxMessage.created_at):
+        stamps = db.session.scalars(select(column).order_by(column.class_.id)).all()
+        assert stamps == sorted(stamps), column
     # And nothing anywhere is stamped later than now.
     for table in db.metadata.sorted_tables:
         for column in table.columns:

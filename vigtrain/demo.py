@@ -7,10 +7,12 @@ every later step is stamped on its own day; only today's reminders and the invit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, event, insert, select
 
 from vigtrain import audit
 from vigtrain.accounts import services as accounts
@@ -169,7 +171,14 @@ def database_is_empty() -> bool:
 
 
 def load_demo() -> None:
-    """Create the demo people and services. Flushes; the caller commits."""
+    """Create the demo people, services and their history, then today's reminders. Flushes; the caller commits."""
+    with _in_time_order():
+        _load_history()
+        _read_the_history()
+    _remind_as_of_today()
+
+
+def _load_history() -> None:
     organisations.ensure_regions()
     regions = {region.code: region for region in db.session.scalars(select(Region))}
     live = today() - timedelta(days=LIVE_DAYS_AGO)
@@ -211,18 +220,52 @@ def load_demo() -> None:
     from vigtrain.dcs.demo import load_outcomes_demo
 
     load_outcomes_demo()
-    _remind_as_of_today()
 
 
-def _remind_as_of_today() -> None:
-    """What the reminder jobs would say today, on top of a history everyone has already read.
+@contextmanager
+def _in_time_order() -> Iterator[None]:
+    """The audit trail, inboxes and outbox list newest first by id, but the demo makes one person's
+    history after another's: so it holds back the audit events made inside (the trail is append-only)
+    and adds them in the order they happened, and renumbers the notifications and emails likewise."""
+    from vigtrain.notifications.models import Notification, OutboxMessage
 
-    The demo's history was made by the services, which told people as each step happened; those
+    session = db.session()
+    held: list[audit.AuditEvent] = []
+
+    def hold(session, flush_context, instances) -> None:
+        for obj in list(session.new):
+            if isinstance(obj, audit.AuditEvent):
+                session.expunge(obj)
+                held.append(obj)
+
+    event.listen(session, "before_flush", hold)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_flush", hold)
+    session.add_all(sorted(held, key=lambda audit_event: audit_event.occurred_at))  # stable: ties keep their order
+    session.flush()
+    for model in (Notification, OutboxMessage):
+        _renumber_by_time(model)
+
+
+def _renumber_by_time(model) -> None:
+    """Put every row of `model` back with ids in the order of its created_at (nothing refers to them)."""
+    session = db.session()
+    session.flush()
+    for obj in [obj for obj in session.identity_map.values() if isinstance(obj, model)]:
+        session.expunge(obj)
+    table = model.__table__
+    rows = session.execute(select(table).order_by(table.c.created_at, table.c.id)).mappings().all()
+    session.execute(delete(table))
+    if rows:
+        session.execute(insert(table), [{key: value for key, value in row.items() if key != "id"} for row in rows])
+
+
+def _read_the_history() -> None:
+    """The demo's history was made by the services, which told people as each step happened; those
     steps are days to years old in the story, so their notifications were read within a day or so
-    of arriving (never later than now). The daily reminders then run as the scheduler would this
-    morning (they are keyed, so the scheduler adds nothing twice).
-    """
-    from vigtrain.jobs.registry import JOBS
+    of arriving (never later than now)."""
     from vigtrain.notifications.models import Notification
 
     now = utcnow()
@@ -230,6 +273,13 @@ def _remind_as_of_today() -> None:
         later = notification.created_at + timedelta(hours=2 + notification.id * 7 % 29)
         notification.read_at = max(notification.created_at, min(later, now))
     db.session.flush()
+
+
+def _remind_as_of_today() -> None:
+    """What the reminder jobs would say today, on top of a history everyone has already read: they
+    run as the scheduler would this morning (keyed, so the scheduler adds nothing twice)."""
+    from vigtrain.jobs.registry import JOBS
+
     for job in JOBS:
         if job.name.startswith("remind-"):
             job.function(today())
