@@ -124,6 +124,14 @@ def test_each_trainees_history_runs_in_order(app, clock):
                     .where(Cycle.shared_review_on < (record.ended_on or date.max))
                 )
                 assert work is None or work <= _day(record.submitted_at)
+    # Nobody's casework began before their training did.
+    trained_from = dict(
+        db.session.execute(
+            select(Enrolment.trainee_id, func.min(Enrolment.start_date)).group_by(Enrolment.trainee_id)
+        ).all()
+    )
+    for case in db.session.scalars(select(Case)):
+        assert trained_from[case.practitioner_id] <= case.started_on == _day(case.created_at)
     # Work is recorded on the day it happened; supervision that evening, confirmed afterwards.
     for cycle in db.session.scalars(select(Cycle)):
         assert _day(cycle.created_at) == cycle.shared_review_on

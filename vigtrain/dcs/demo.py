@@ -23,6 +23,7 @@ from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.queries import post_measures_to_invite
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
+from vigtrain.pathways.models import Enrolment
 
 # Which measures a service would use, by area of work (the published VIG studies' outcomes).
 MEASURES_BY_POPULATION = {
@@ -123,18 +124,26 @@ EARLIER_POPULATIONS = (Population.EARLY_YEARS, Population.FAMILY_SUPPORT, Popula
 
 
 def _earlier_caseload(rng: random.Random) -> None:
-    """Closed work from the year before, for the practitioners with cases, so that the service, regional
-    and national reports have enough cases to show their figures rather than mostly *.
+    """Closed work from the year or so before, for the practitioners with cases, so that the service,
+    regional and national reports have enough cases to show their figures rather than mostly *;
+    none began before the practitioner's training did.
     """
     now = today()
     practitioners = db.session.scalars(
         select(User).where(User.id.in_(select(Case.practitioner_id).distinct())).order_by(User.id)
     ).all()
+    first = select(Enrolment.trainee_id, func.min(Enrolment.start_date)).group_by(Enrolment.trainee_id)
+    trained_from = dict(db.session.execute(first).all())
     regions = {region.code: region for region in db.session.scalars(select(Region))}
     for practitioner in practitioners:
         region = practitioner.service.region if practitioner.service else regions["E12000003"]
+        # Begun 330 to 560 days ago or, for a newer trainee, in the first months of their training.
+        oldest = min(560, (now - trained_from.get(practitioner.id, now - timedelta(days=560))).days)
+        newest = max(150, min(330, oldest - 100))
+        if newest >= oldest:
+            continue
         for number in range(EARLIER_CASES):
-            started = now - timedelta(days=rng.randrange(330, 560))
+            started = now - timedelta(days=rng.randrange(newest, oldest))
             population = EARLIER_POPULATIONS[number % len(EARLIER_POPULATIONS)]
             with as_of(_evening(started)):
                 case = casework.create_case(
