@@ -139,7 +139,7 @@ def test_trainee_from_stage_one_to_ratified_accreditation(person):
     # The trainee assesses herself and writes her statement.
     stage_1 = f"/enrolments/{enrolment.id}/stages/stage-1"
     tara.visit(stage_1)
-    _requirement(page, "Supervision", "7 h of 7 h confirmed")
+    _requirement(page, "Supervision", "7 h needed: 7 h confirmed, done")
     tara.act(lambda: page.get_by_role("link", name="Your self-assessment", exact=True).click())
     _rate_every_principle(page, "3: Developing")
     page.get_by_label("Evidence for receiving initiatives (optional)").fill("I named what the father did well.")

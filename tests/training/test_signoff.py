@@ -89,7 +89,7 @@ def test_cycles_count_in_the_stage_current_on_their_shared_review_date(people):
     assert cycles.figure == "4 of 6 cycles"
     assert cycles.left == "2 more VIG cycles with a shared review"
     clients = progress.requirements[1]
-    assert clients.figure == "2 of 2 clients" and clients.met
+    assert clients.figure == "2 clients needed: 2 so far, done" and clients.met
 
 
 def test_only_confirmed_supervision_counts(people):

@@ -29,6 +29,8 @@ class RequirementKind(enum.StrEnum):
     REFLECTIVE_STATEMENT = "reflective_statement"
     COURSE_ATTENDANCE = "course_attendance"
     DCS_PAIRED_CASES = "dcs_paired_cases"
+    # Cycles whose film a confirmed supervision session reviewed. No shipped pathway asks for it yet.
+    CYCLES_REVIEWED = "cycles_reviewed"
 
 
 # Kinds measured against a number; the others are done or not done.
@@ -39,6 +41,7 @@ COUNTED = {
     RequirementKind.SUPERVISION_SESSIONS,
     RequirementKind.COURSE_ATTENDANCE,
     RequirementKind.DCS_PAIRED_CASES,
+    RequirementKind.CYCLES_REVIEWED,
 }
 
 DEFAULT_LABELS = {
@@ -51,6 +54,7 @@ DEFAULT_LABELS = {
     RequirementKind.REFLECTIVE_STATEMENT: "Reflective statement",
     RequirementKind.COURSE_ATTENDANCE: "Course attendance",
     RequirementKind.DCS_PAIRED_CASES: "Cases with paired pre and post outcome data",
+    RequirementKind.CYCLES_REVIEWED: "Cycles reviewed in supervision",
 }
 
 UNITS = {
@@ -60,6 +64,7 @@ UNITS = {
     RequirementKind.SUPERVISION_SESSIONS: ("session", "sessions"),
     RequirementKind.COURSE_ATTENDANCE: ("session", "sessions"),
     RequirementKind.DCS_PAIRED_CASES: ("case", "cases"),
+    RequirementKind.CYCLES_REVIEWED: ("cycle", "cycles"),
 }
 
 

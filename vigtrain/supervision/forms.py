@@ -190,8 +190,8 @@ class SessionForm(_SessionFields):
     cycles = SelectMultipleField(
         "Whose film did you review? (optional)",
         description=(
-            "Your most recent cycles, open cases first. Only cycles whose client consented to their video "
-            "being seen in supervision are offered. For an older cycle, use the link on the case's page."
+            "Your latest cycles whose client consented to supervision, open cases first. "
+            "For an older one, use the link on its case's page."
         ),
         choices=[],
         validate_choice=False,  # the service refuses a cycle that is not the trainee's, beside this field

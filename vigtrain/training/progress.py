@@ -3,7 +3,8 @@
 A cycle counts toward the stage that was current on its shared-review date; a client counts as
 new in the stage of its first cycle; only supervision confirmed by a supervisor counts; a case
 with paired pre and post outcome data (any measure) counts toward the stage current on the date
-of its earliest post measure. Stage
+of its earliest post measure; a cycle counts as reviewed in the stage of a confirmed supervision
+session that reviewed its film (each cycle once). Stage
 windows are half-open, [started_on, ended_on): the day a stage ends belongs to the next one.
 The work is a fixed number of queries however many enrolments are asked about.
 """
@@ -22,7 +23,7 @@ from vigtrain.dcs.models import CaseOutcome
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import UNITS, Requirement, RequirementKind, Stage
 from vigtrain.pathways.models import Assessment, AssessmentKind, Enrolment, StageRecord, StageState
-from vigtrain.supervision.models import SessionStatus, SupervisionSession
+from vigtrain.supervision.models import SessionStatus, SupervisionReview, SupervisionSession
 
 
 def _number(value: float) -> str:
@@ -54,16 +55,21 @@ class RequirementStatus:
 
     @property
     def figure(self) -> str:
-        """E.g. 'Cycles 4 of 6' or 'Supervision 5 h of 7 h confirmed'."""
+        """How far, in words that read right either side of the target: '4 of 6 cycles' or
+        '5 h of 7 h confirmed' while short of it; '2 clients needed: 3 so far, done' once met."""
         if self.exempt:
             return "Exempt (prior learning)"
         if not self.requirement.counted:
             return "Done" if self.met else "Not done yet"
-        target = self.requirement.target
+        target, value = self.requirement.target, self.value
         if self.kind is RequirementKind.SUPERVISION_HOURS:
-            return f"{_number(self.value)} h of {_number(target)} h confirmed"
+            if self.met:
+                return f"{_number(target)} h needed: {_number(value)} h confirmed, done"
+            return f"{_number(value)} h of {_number(target)} h confirmed"
         singular, plural = UNITS[self.kind]
-        return f"{_number(self.value)} of {_number(target)} {plural if target != 1 else singular}"
+        if self.met:
+            return f"{_number(target)} {plural if target != 1 else singular} needed: {_number(value)} so far, done"
+        return f"{_number(value)} of {_number(target)} {plural if target != 1 else singular}"
 
     @property
     def left(self) -> str | None:
@@ -89,6 +95,7 @@ class RequirementStatus:
             RequirementKind.NEW_CLIENTS: f"{_number(missing)} more new {noun} (a client new in this stage)",
             RequirementKind.SUPERVISION_SESSIONS: f"{_number(missing)} more confirmed supervision {noun}",
             RequirementKind.DCS_PAIRED_CASES: f"{_number(missing)} more {noun} with pre and post outcome data",
+            RequirementKind.CYCLES_REVIEWED: f"{_number(missing)} more {noun} reviewed in confirmed supervision",
         }[kind]
 
 
@@ -148,6 +155,15 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
     ):
         paired_by_trainee[trainee_id].append(paired_on)
 
+    reviewed: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for enrolment_id, session_date, cycle_id in db.session.execute(
+        select(SupervisionSession.enrolment_id, SupervisionSession.session_date, SupervisionReview.cycle_id)
+        .join(SupervisionReview, SupervisionReview.session_id == SupervisionSession.id)
+        .where(SupervisionSession.enrolment_id.in_(enrolment_ids))
+        .where(SupervisionSession.status == SessionStatus.CONFIRMED, SupervisionReview.cycle_id.is_not(None))
+    ):
+        reviewed[enrolment_id].append((session_date, cycle_id))
+
     supervision: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for enrolment_id, session_date, minutes in db.session.execute(
         select(SupervisionSession.enrolment_id, SupervisionSession.session_date, SupervisionSession.duration_minutes)
@@ -184,6 +200,10 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
                 RequirementKind.REFLECTIVE_STATEMENT: float(record.has_statement),
                 RequirementKind.DCS_PAIRED_CASES: sum(
                     1 for day in paired_by_trainee.get(enrolment.trainee_id, []) if record.covers(day)
+                ),
+                # Each cycle once, however many sessions in the stage reviewed it.
+                RequirementKind.CYCLES_REVIEWED: len(
+                    {cycle_id for day, cycle_id in reviewed.get(enrolment.id, []) if record.covers(day)}
                 ),
             }
             statuses = []
