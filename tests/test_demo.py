@@ -6,7 +6,7 @@ one trainee's supervision is current."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from freezegun import freeze_time
 from sqlalchemy import func, select
@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from tests.conftest import running_app
 from vigtrain.accounts.models import User
 from vigtrain.audit import AuditEvent
-from vigtrain.casework.models import Case, Cycle
+from vigtrain.casework.models import Case, CaseStatus, Cycle
 from vigtrain.certificates.models import Certificate
 from vigtrain.dates import UK, UTCDateTime, format_date, today
+from vigtrain.dcs.models import Administration
 from vigtrain.demo import DEMO_PASSWORD
 from vigtrain.extensions import db
 from vigtrain.notifications.models import Notification, NotificationKind, OutboxMessage
@@ -63,6 +64,19 @@ def test_nothing_in_the_history_is_dated_the_day_it_was_loaded(app, clock):
     assert new <= TODAYS_ACTIONS
     told = set(db.session.scalars(select(Notification.kind).where(Notification.created_at >= _midnight(on))))
     assert told <= TODAYS_NOTICES
+    # A post measure that fell due before today was mentioned that morning: 12 weeks after the pre
+    # measure, or the day after its case closed without one.
+    after = app.config["REMIND_POST_MEASURE_AFTER"]
+    reminders = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.POST_MEASURE_DUE)
+    ).all()
+    assert reminders
+    for reminder in reminders:
+        pre = db.session.get(Administration, int(reminder.period.removeprefix("pre:")))
+        due = pre.administered_on + after
+        if pre.case.status is not CaseStatus.OPEN:
+            due = min(due, pre.case.ended_on + timedelta(days=1))
+        assert _day(reminder.created_at) == due, reminder.title
     # The audit trail, the inboxes and the outbox list newest first by id: their ids follow the story.
     for column in (AuditEvent.occurred_at, Notification.created_at, OutboxMessage.created_at):
         stamps = db.session.scalars(select(column).order_by(column.class_.id)).all()

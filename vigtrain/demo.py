@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, event, insert, select
 
 from vigtrain import audit
@@ -175,7 +176,8 @@ def load_demo() -> None:
     with _in_time_order():
         _load_history()
         _read_the_history()
-    _remind_as_of_today()
+        _remind_as_of_today()
+        _date_overdue_post_reminders()
 
 
 def _load_history() -> None:
@@ -277,9 +279,67 @@ def _read_the_history() -> None:
 
 def _remind_as_of_today() -> None:
     """What the reminder jobs would say today, on top of a history everyone has already read: they
-    run as the scheduler would this morning (keyed, so the scheduler adds nothing twice)."""
+    run as the scheduler would this morning (keyed, so the scheduler adds nothing twice). Reminders
+    count from the dates in the story, so most fall due today or in the last few days."""
     from vigtrain.jobs.registry import JOBS
 
     for job in JOBS:
         if job.name.startswith("remind-"):
             job.function(today())
+
+
+# Post-measure reminders that fell due longer ago than this were read soon after they came.
+READ_REMINDERS_AFTER = timedelta(days=30)
+
+
+def _date_overdue_post_reminders() -> None:
+    """A post measure that fell due before today (a case closed months ago without one) was mentioned
+    by the scheduler's run that morning, not today's: date its reminder and email then, read if
+    it is more than a month old. The rule, from `reminders.services`: due REMIND_POST_MEASURE_AFTER
+    after the pre measure, or when the case closes; the reminder's period names the pre measure."""
+    from vigtrain.casework.models import Case, CaseStatus
+    from vigtrain.dcs.models import Administration
+    from vigtrain.notifications.models import Notification, NotificationKind, OutboxMessage
+
+    after, on, now = current_app.config["REMIND_POST_MEASURE_AFTER"], today(), utcnow()
+    reminders = db.session.scalars(
+        select(Notification).where(
+            Notification.kind == NotificationKind.POST_MEASURE_DUE,
+            Notification.created_at >= datetime.combine(on, time(0), UK),
+        )
+    ).all()
+    pres = {
+        pre.id: (pre.administered_on, case)
+        for pre, case in db.session.execute(
+            select(Administration, Case)
+            .join(Case, Case.id == Administration.case_id)
+            .where(Administration.id.in_([int(n.period.removeprefix("pre:")) for n in reminders]))
+        ).tuples()
+    }
+    for reminder in reminders:
+        pre_on, case = pres[int(reminder.period.removeprefix("pre:"))]
+        due = pre_on + after
+        if case.status is not CaseStatus.OPEN and case.ended_on is not None:
+            due = min(due, case.ended_on + timedelta(days=1))
+        if due >= on:
+            continue
+        email = db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.to_address == reminder.recipient.email,
+                OutboxMessage.subject == reminder.title,
+                OutboxMessage.created_at >= datetime.combine(on, time(0), UK),
+            )
+        )
+        told = _morning(due)
+        reminder.created_at = told
+        reminder.emailed_at = told if reminder.emailed_at is not None else None
+        if email is not None:
+            email.created_at = told
+        if on - due > READ_REMINDERS_AFTER:
+            reminder.read_at = min(told + timedelta(hours=3 + reminder.id * 7 % 29), now)
+    db.session.flush()
+
+
+def _morning(day: date) -> datetime:
+    """When the scheduler's daily reminders run: seven in the morning, UK time."""
+    return datetime.combine(day, time(7, 0), UK)
