@@ -87,7 +87,9 @@ def upgrade():
     codes = sorted({code for _, _, listed in named for code in listed})
     case_ids: dict[str, int] = {}
     for chunk in _chunks(codes):
-        case_ids.update(connection.execute(sa.select(cases.c.code, cases.c.id).where(cases.c.code.in_(chunk))).tuples())
+        case_ids.update(
+            connection.execute(sa.select(cases.c.code, cases.c.id).where(cases.c.code.in_(chunk))).tuples().all()
+        )
     filmed: dict[int, list[tuple]] = defaultdict(list)
     for chunk in _chunks(sorted(set(case_ids.values()))):
         for cycle_id, case_id, filmed_on in connection.execute(
