@@ -38,9 +38,15 @@ from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.services import ensure_regions
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
 from vigtrain.pathways.services import sync_pathways
-from vigtrain.supervision.models import SessionFormat, SessionMode, SessionStatus, SupervisionSession
+from vigtrain.supervision.models import (
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    SupervisionReview,
+    SupervisionSession,
+)
 
-SEED_VERSION = 3
+SEED_VERSION = 4
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 
@@ -120,7 +126,18 @@ class _Seeder:
         self.password_hash = hash_password(PASSWORD)
         self.counts: dict[str, int] = {}
         self.codes: set[str] = set()
-        self.next_id = {"service": 1, "user": 1, "enrolment": 1, "stage": 1, "case": 1, "cycle": 1, "session": 1}
+        self.next_id = {
+            "service": 1,
+            "user": 1,
+            "enrolment": 1,
+            "stage": 1,
+            "case": 1,
+            "cycle": 1,
+            "session": 1,
+            "review": 1,
+        }
+        # Each case's first cycle, by code: what a seeded session reviews (case id, cycle id, filmed on).
+        self.first_film: dict[str, tuple[int, int, date]] = {}
         self.rows: dict[str, list[dict]] = {}
         self.connection = None
 
@@ -340,10 +357,13 @@ class _Seeder:
                 self.outcome(case_id, context, get_measure(measure_code), opened, post_on)
         for number in range(cycles):
             filmed = opened + timedelta(days=21 * number)
+            cycle_id = self.take_id("cycle")
+            if number == 0:
+                self.first_film[code] = (case_id, cycle_id, filmed)
             self.add(
                 CYCLE,
                 {
-                    "id": self.take_id("cycle"),
+                    "id": cycle_id,
                     "case_id": case_id,
                     "filmed_on": filmed,
                     "shared_review_on": filmed + timedelta(days=7),
@@ -416,11 +436,13 @@ class _Seeder:
         )
 
     def session(self, enrolment_id, supervisor_id, trainee_id, day: date, status, case_codes) -> None:
+        """One session reviewing the first film of each case named (the case alone if filmed after the day)."""
         confirmed = status == SessionStatus.CONFIRMED
+        session_id = self.take_id("session")
         self.add(
             SESSION,
             {
-                "id": self.take_id("session"),
+                "id": session_id,
                 "enrolment_id": enrolment_id,
                 "supervisor_id": supervisor_id,
                 "session_date": day,
@@ -430,7 +452,6 @@ class _Seeder:
                 "group_size": None,
                 "mode": SessionMode.REMOTE if day.day % 3 == 0 else SessionMode.IN_PERSON,
                 "clips_reviewed": 2,
-                "case_codes": case_codes,
                 "principles": PRINCIPLES[:2],
                 "reflection": "What went well and what I noticed.",
                 "next_steps": "Film again next week.",
@@ -444,6 +465,17 @@ class _Seeder:
                 "version": 1,
             },
         )
+        for code in case_codes:  # after the session: a batch may be written between rows
+            case_id, cycle_id, filmed = self.first_film[code]
+            self.add(
+                REVIEW,
+                {
+                    "id": self.take_id("review"),
+                    "session_id": session_id,
+                    "case_id": case_id,
+                    "cycle_id": cycle_id if filmed <= day else None,
+                },
+            )
 
     def notifications(self, user_id: int, count: int, unread: int) -> None:
         """A year of reminders, one a week or so, the newest `unread` of them not yet read."""
@@ -618,6 +650,7 @@ STAGE = StageRecord.__table__
 CASE = Case.__table__
 CYCLE = Cycle.__table__
 SESSION = SupervisionSession.__table__
+REVIEW = SupervisionReview.__table__
 ADMINISTRATION = Administration.__table__
 CASE_OUTCOME = CaseOutcome.__table__
 NOTIFICATION = Notification.__table__
@@ -631,6 +664,7 @@ TABLES = [
     CASE,
     CYCLE,
     SESSION,
+    REVIEW,
     ADMINISTRATION,
     CASE_OUTCOME,
     NOTIFICATION,
