@@ -38,6 +38,7 @@ TODAYS_NOTICES = {
 # Moments still to come by design: when a link or lock runs out.
 AHEAD = {"expires_at", "locked_until"}
 STAGE_PAGE = "/enrolments/{id}/stages/{code}"
+NAMES = ("Nadia Hussain", "Chloe Evans", "Sam Patel", "Tom Hughes")
 
 
 def _load(app) -> None:
@@ -171,6 +172,9 @@ def test_supervision_is_current_for_all_but_one_trainee(app, clock):
         select(Notification.title).where(Notification.kind == NotificationKind.SUPERVISION_LAPSED)
     ).all()
     assert told and all("Aisha Rahman" in title or "No confirmed supervision" in title for title in told)
+    # What the README promises the administrator: a session unconfirmed for two weeks, a ratification waiting.
+    escalations = db.session.scalars(select(Notification.title).where(Notification.kind == NotificationKind.ESCALATION))
+    assert {"Nadia Hussain", "Chloe Evans"} <= {name for title in escalations for name in NAMES if name in title}
 
 
 def test_the_pages_show_the_dates_of_the_story(app, clock):

@@ -194,14 +194,15 @@ def demo_certificates(people: dict[str, User], live: date) -> None:
             number=RENEWED,
         )
 
-    # Nadia: accredited 32 months ago, so renewal is open; her last session waits for Daniel to
-    # confirm it, and then her confirmed hours meet the rule and she can ask AVIGuk to renew.
+    # Nadia: accredited 32 months ago, so renewal is open; her last session has waited two weeks for
+    # Daniel to confirm it (he is reminded, the administrator told), and then her confirmed hours
+    # meet the rule and she can ask AVIGuk to renew.
     nadia = issuer.person("nadia.hussain")
     daniel = issuer.person("daniel.okafor")
     ratified = add_months(issuer.today, -32)
     accredited, _ = issuer.completed_training(nadia, daniel, ratified - timedelta(days=560), ratified, RENEWAL_DUE)
     held = [(ratified + timedelta(days=days), minutes) for days, minutes in ((70, 60), (260, 90), (480, 90), (700, 60))]
-    demo_continuing_supervision(accredited, daniel, [*held, (issuer.days_ago(12), 60)], waiting=1)
+    demo_continuing_supervision(accredited, daniel, [*held, (issuer.days_ago(15), 60)], waiting=1)
 
     # Lucy: accredited as Lucy Grant; reissued in her new name.
     lucy = issuer.person("lucy.morgan")
