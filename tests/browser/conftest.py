@@ -1,7 +1,8 @@
 """The browser tier: Playwright drives Debian's Chromium against a live server.
 
-Every page a test lands on is scanned with axe-core (WCAG 2.0/2.1/2.2 A and AA rules) and saved as
-a full-page screenshot in test-artifacts/screenshots/ for people to look at.
+Every page a test lands on is scanned with axe-core (WCAG 2.0/2.1/2.2 A and AA rules), measured at
+320 CSS pixels wide (it must not scroll sideways: WCAG 1.4.10 Reflow) and saved as a full-page
+screenshot in test-artifacts/screenshots/ for people to look at.
 
 The server runs in a thread of this process, on the same SQLite file as the `app` fixture, but each
 request has its own app context and database session: data made with the factories must be
@@ -142,6 +143,114 @@ def axe_check(page: Page) -> None:
         pytest.fail(f"{len(violations)} accessibility violation(s) on {page.url}:\n{report}", pytrace=False)
 
 
+# --- reflow -------------------------------------------------------------------------------------
+
+NARROWEST = 320  # CSS pixels: WCAG 1.4.10 Reflow
+
+# What sticks out past the right edge of the layout viewport, if anything. An element only widens
+# the page if no box between it and the page clips or scrolls it: its parent for an element in
+# flow, its nearest positioned ancestor for an absolutely positioned one (which is how visually
+# hidden text escapes a table's scrolling box that is not positioned). The outermost such elements
+# (or runs of text too long for their element) are named, widest first, with the path to them, so
+# the failure says where to look.
+# The page fits if document.documentElement.scrollWidth is no more than the window's width (its
+# innerWidth, or the width inside a vertical scroll bar if that is less). Media queries'
+# JavaScript listeners run as the next frame starts: measure in that frame (or after 100 ms,
+# should the page get no frames).
+_OVERFLOW_SCRIPT = """() => new Promise((resolve) => {
+    let measured = false;
+    const measure = () => {
+        if (measured) return;
+        measured = true;
+        const root = document.documentElement;
+        const width = Math.min(window.innerWidth, root.clientWidth);
+        resolve(root.scrollWidth <= width ? null
+            : `the page is ${root.scrollWidth}px wide, the window ${width}px; sticking out: ${culprits(width)}`);
+    };
+    const style = (element) => getComputedStyle(element);
+    const name = (element) => element.tagName.toLowerCase() + (element.id ? `#${element.id}` : '')
+        + [...element.classList].map((token) => `.${token}`).join('');
+    const path = (element) => {
+        const names = [];
+        for (let node = element; node && node !== document.body && names.length < 6; node = node.parentElement) {
+            names.unshift(name(node));
+        }
+        return names.join(' > ');
+    };
+    const page = (node) => !node || node === document.body || node === document.documentElement;
+    const containedBy = (box) => {
+        // The box that clips or scrolls `box`, or null if nothing between it and the page does.
+        for (let node = box; !page(node);) {
+            const position = node.nodeType === Node.TEXT_NODE ? 'static' : style(node).position;
+            if (position === 'fixed') return node;  // fixed boxes never widen the page
+            let parent = node.parentElement;
+            if (position === 'absolute') {
+                while (!page(parent) && style(parent).position === 'static' && style(parent).transform === 'none') {
+                    parent = parent.parentElement;
+                }
+            }
+            if (page(parent)) return null;
+            if (style(parent).overflowX !== 'visible') return parent;
+            node = parent;
+        }
+        return null;
+    };
+    // Elements, and runs of text that overflow the element they are in (a long address, say).
+    const rect = (box) => {
+        if (box.nodeType !== Node.TEXT_NODE) return box.getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(box);
+        return range.getBoundingClientRect();
+    };
+    const right = (box) => rect(box).right + window.scrollX;
+    const describe = (box) => {
+        const where = box.nodeType === Node.TEXT_NODE
+            ? `text "${box.textContent.trim().slice(0, 40)}" in ${path(box.parentElement)}`
+            : path(box);
+        return `${where} (right edge ${Math.round(right(box))}px, ${Math.round(rect(box).width)}px wide)`;
+    };
+    const culprits = (width) => {
+        const boxes = [...document.body.querySelectorAll('*')];
+        const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+            if (text.textContent.trim()) boxes.push(text);
+        }
+        const out = boxes.filter((box) => right(box) > width + 0.5);
+        const loose = out.filter((box) => containedBy(box) === null);
+        const outermost = (list) => list.filter((box) => !list.some((other) => other !== box && other.contains(box)));
+        return outermost(loose.length ? loose : out)
+            .sort((a, b) => rect(b).width - rect(a).width || right(b) - right(a))
+            .map(describe)
+            .filter((line, index, lines) => lines.indexOf(line) === index)
+            .slice(0, 3)
+            .join('; ');
+    };
+    requestAnimationFrame(measure);
+    setTimeout(measure, 100);
+})"""
+
+
+def horizontal_overflow(page: Page) -> str | None:
+    """None if the page fits its window's width; else what sticks out, for the failure message."""
+    return page.evaluate(_OVERFLOW_SCRIPT)
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    """Fail if the page scrolls sideways at 320 px; a wider page is narrowed to measure, then restored."""
+    size = page.viewport_size
+    assert size is not None, "the page has no fixed viewport to narrow"
+    if size["width"] == NARROWEST:
+        problem = horizontal_overflow(page)
+    else:
+        page.set_viewport_size({"width": NARROWEST, "height": size["height"]})
+        try:
+            problem = horizontal_overflow(page)
+        finally:
+            page.set_viewport_size(size)
+    if problem:
+        pytest.fail(f"{page.url} scrolls sideways at {NARROWEST}px: {problem}", pytrace=False)
+
+
 # --- journeys -----------------------------------------------------------------------------------
 
 
@@ -150,7 +259,8 @@ class Browse:
 
     Use `visit(path)` to open a page and `act(...)` around anything that navigates (clicking a
     link, submitting a form); `check()` re-scans the current page after in-page changes. Errors
-    thrown by the page's JavaScript and Content-Security-Policy refusals fail the test too.
+    thrown by the page's JavaScript, Content-Security-Policy refusals and a page that scrolls
+    sideways at 320 px fail the test too.
     """
 
     def __init__(self, page: Page, base_url: str, name: str) -> None:
@@ -191,7 +301,7 @@ class Browse:
         return response
 
     def check(self) -> None:
-        """Screenshot and scan the current page; fail on any JavaScript or CSP error so far."""
+        """Screenshot, scan and measure the current page; fail on any JavaScript or CSP error so far."""
         self.page.wait_for_load_state("load")
         self.count += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -199,6 +309,7 @@ class Browse:
         self.page.screenshot(path=SCREENSHOTS / f"{self.name}-{self.count}.png", full_page=True, caret="initial")
         assert not self.problems, "\n".join(self.problems)
         axe_check(self.page)
+        assert_no_sideways_scroll(self.page)
 
     # Small helpers for what journeys do all the time.
 
@@ -220,7 +331,7 @@ def _fresh_screenshots() -> None:
     """Screenshots from an earlier run would mislead whoever reviews them."""
     if SCREENSHOTS.exists():
         for old in SCREENSHOTS.glob("*.png"):
-            old.unlink()
+            old.unlink(missing_ok=True)  # another worker may have removed it first
 
 
 @pytest.fixture

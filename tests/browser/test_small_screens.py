@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import horizontal_overflow
 from tests.factories import PASSWORD, make_admin, make_enrolment, make_service, make_user
 from vigtrain.accounts import services as accounts
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
-
-
-def horizontal_overflow(page: Page) -> str | None:
-    """None if the page fits the viewport's width; else what sticks out, for the failure message."""
-    return page.evaluate(
-        """() => {
-            const width = window.innerWidth;
-            if (document.documentElement.scrollWidth <= width) return null;
-            const wide = [...document.body.querySelectorAll('*')]
-                .filter((element) => element.getBoundingClientRect().right > width + 1)
-                .slice(0, 5)
-                .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}`);
-            return `scrollWidth ${document.documentElement.scrollWidth} > ${width}: ${wide.join(', ')}`;
-        }"""
-    )
 
 
 def assert_fits(page: Page) -> None:
