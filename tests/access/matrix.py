@@ -430,6 +430,15 @@ GET /cases/new
         in    ok    ok    403   403   403   403   403   ok    403   403   403   403
 POST /cases/new
         in    422   422   403   403   403   403   403   422   403   403   403   403
+# The everyday actions from home: the case is chosen on the form, from the person's own open cases.
+GET /cycles/new
+        in    ok    ok    403   403   403   403   403   ok    403   403   403   403
+POST /cycles/new
+        in    422   422   403   403   403   403   403   422   403   403   403   403
+GET /measures/record
+        in    ok    ok    403   403   403   403   403   ok    403   403   403   403
+POST /measures/record
+        in    422   422   403   403   403   403   403   422   403   403   403   403
 GET /cases/{case}
         in    ok    404   ok    404   404   404   404   404   404   404   404   ok
 GET /cases/{case}/edit

@@ -181,6 +181,8 @@ TARGETS = [
     Target("casework.close_case", "prac", "/cases/{case_close}/close"),
     Target("casework.reopen_case", "prac", "/cases/{case_closed}/reopen", page="/cases/{case_closed}"),
     Target("casework.add_cycle", "prac", "/cases/{case_cycle}/cycles/new"),
+    Target("casework.add_cycle_to_a_case", "prac", "/cycles/new"),
+    Target("dcs.choose_case_and_measure", "prac", "/measures/record"),
     Target("casework.delete_cycle", "prac", "/cases/{case_cycle_delete}/cycles/{cycle}/delete"),
     Target("dcs.choose_measure", "prac", "/cases/{case_choose}/measures/new"),
     Target("dcs.enter_measure", "prac", "/cases/{case_enter}/measures/GAD-7/pre"),
