@@ -126,8 +126,8 @@ def test_trainee_logs_a_session(client, people):
         _form(supervisor, duration_minutes="75", start_time="2.30pm", principles=["guiding"]),
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/supervision?enrolment={enrolment.id}"
     (session,) = _sessions()
+    assert response.headers["Location"] == f"/supervision/{session.id}"  # the session just logged
     assert (session.session_date, session.duration_minutes, session.start_time.isoformat()) == (
         date(2026, 2, 10),
         75,

@@ -244,18 +244,21 @@ def log_session():
     _usual_length(form, enrolment)
     _offer_cycles(form, enrolment)
     if not _searching(form, enrolment) and form.validate_on_submit():
-        after = (
-            url_for("supervision.list_sessions", enrolment=enrolment.id)
-            if enrolment.trainee_id == current_user.id
-            else url_for("supervision.trainee_log", enrolment_id=enrolment.id)
-        )
+
+        def after(session: SupervisionSession) -> str:
+            """The trainee sees the session they logged (on a phone, the log's totals push it far down);
+            a supervisor logging for a trainee goes back to that trainee's log."""
+            if enrolment.trainee_id == current_user.id:
+                return url_for("supervision.show_session", session_id=session.id)
+            return url_for("supervision.trainee_log", enrolment_id=enrolment.id)
+
         logged = transactions.submit(
             form,
             lambda: sessions.log_session(
                 _actor(), enrolment, form.facts(), today(), supervisor=_chosen_supervisor(form)
             ),
             once=form.submission_key.key,
-            outcome_url=lambda _session: after,
+            outcome_url=after,
         )
         if logged.repeat:
             return redirect(logged.repeat)
@@ -266,7 +269,7 @@ def log_session():
                 f"It counts once {session.supervisor.display_name} confirms it.",
                 "success",
             )
-            return redirect(after)
+            return redirect(after(session))
     return render_template(
         "supervision/session_form.html", form=form, enrolment=enrolment, mode="new", session=None
     ), form_status(form)
