@@ -119,7 +119,7 @@ def test_log_form_is_filled_in_with_today_an_hour_and_my_supervisor(client, peop
 
 
 def test_trainee_logs_a_session(client, people):
-    trainee, supervisor, _, _, enrolment = people
+    trainee, supervisor, _, _, _ = people
     client.login("tara@example.org")
     response = client.submit(
         "/supervision/new",
