@@ -33,6 +33,9 @@ def test_continuing_supervision_then_renewal_at_320px(browse_mobile: Browse):
     expect(main).to_contain_text("Continuing supervision since your accreditation")
     assert_fits(page)
     browse_mobile.act(lambda: page.get_by_role("button", name="Save session").click())
+    # The saved session opens; its log shows how far the renewal has come.
+    expect(main).to_contain_text("Awaiting confirmation")
+    browse_mobile.act(lambda: main.get_by_role("link", name="Back to your supervision log").click())
     expect(main).to_contain_text("6 hours needed: 5 confirmed so far")
     expect(main).to_contain_text("1 session (1 hour)")
     assert_fits(page)

@@ -235,15 +235,27 @@ def test_changing_a_session_keeps_a_case_named_without_a_cycle(client, people):
 
 
 def test_a_new_session_starts_at_the_trainees_usual_length(client, people):
-    trainee, _supervisor, enrolment, _ = people
+    """The length most often logged among their last five, once it recurs; an hour until then."""
+    trainee, _, enrolment, _ = people
     client.login("tara@example.org")
-    assert re.search(r'value="60"\s+checked', _text(client.get("/supervision/new")))
-    sessions.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 10), duration_minutes=90), TODAY)
-    db.session.commit()
-    assert re.search(r'value="90"\s+checked', _text(client.get("/supervision/new")))
-    sessions.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 2, 17), duration_minutes=75), TODAY)
-    db.session.commit()
-    assert re.search(r'id="duration_minutes"[^>]*value="75"', _text(client.get("/supervision/new")))
+
+    def logged(day: int, minutes: int) -> None:
+        sessions.log_session(
+            trainee, enrolment, SessionFacts(session_date=date(2026, 2, day), duration_minutes=minutes), TODAY
+        )
+        db.session.commit()
+
+    def form() -> str:
+        return _text(client.get("/supervision/new"))
+
+    assert re.search(r'value="60"\s+checked', form())
+    logged(3, 90)
+    assert re.search(r'value="60"\s+checked', form())  # once is not usual
+    logged(10, 90)
+    assert re.search(r'value="90"\s+checked', form())
+    logged(17, 75)
+    logged(24, 75)  # two each: the latest wins
+    assert re.search(r'id="duration_minutes"[^>]*value="75"', form())
 
 
 def test_the_exports_name_the_film(people):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -222,14 +223,24 @@ def cycle_choices(enrolment: Enrolment, include: Sequence[int] = ()) -> list[Cyc
     return [CycleChoice(row.cycle_id, row.case_code, row.number, row.filmed_on, bool(row.case_open)) for row in rows]
 
 
+# How many of a trainee's latest sessions say what their usual length is.
+USUAL_FROM_LAST = 5
+
+
 def usual_minutes(enrolment: Enrolment) -> int | None:
-    """How long this trainee's sessions usually last: the length of the last one they logged."""
-    return db.session.scalar(
-        select(SupervisionSession.duration_minutes)
-        .where(SupervisionSession.enrolment_id == enrolment.id)
-        .order_by(SupervisionSession.logged_at.desc(), SupervisionSession.id.desc())
-        .limit(1)
+    """How long this trainee's sessions usually last: the length most often logged among their last few,
+    if it recurs (the most recent wins a tie); None when no length has yet been logged twice."""
+    recent = list(
+        db.session.scalars(
+            select(SupervisionSession.duration_minutes)
+            .where(SupervisionSession.enrolment_id == enrolment.id)
+            .order_by(SupervisionSession.logged_at.desc(), SupervisionSession.id.desc())
+            .limit(USUAL_FROM_LAST)
+        )
     )
+    counts = Counter(recent)
+    best = max(recent, key=lambda minutes: counts[minutes], default=None)  # max keeps the first (newest) of a tie
+    return best if best is not None and counts[best] >= 2 else None
 
 
 @dataclass(frozen=True)
