@@ -205,10 +205,9 @@ class CycleForm(Form):
 class QuickCycleForm(CycleForm):
     """Add a cycle from the home page: the case is chosen on the form (open cases, the latest worked on first)."""
 
-    case = SelectField("Which case?", choices=[], validate_choice=False, widget=GovSelect())
-
-    def validate_case(self, field: SelectField) -> None:
-        if not field.data:
-            raise ValidationError("Select the case the cycle belongs to")
-        if field.data not in {value for value, _label in field.choices if value}:
-            raise ValidationError("Select one of your open cases from the list")
+    case = RequiredSelectField(
+        "Which case?",
+        choices=[],
+        missing="Select the case the cycle belongs to",
+        invalid="Select one of your open cases from the list",
+    )

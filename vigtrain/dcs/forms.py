@@ -6,18 +6,17 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, StopValidation, ValidationError
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, StopValidation
 
 from vigtrain.dcs import wording
 from vigtrain.dcs.measures import Measure, library
 from vigtrain.dcs.models import TIMEPOINT_LABELS
-from vigtrain.forms import DateInputField, Form, RequiredRadioField, strip
+from vigtrain.forms import DateInputField, Form, RequiredRadioField, RequiredSelectField, strip
 
 
 class ChooseMeasureForm(Form):
@@ -43,13 +42,12 @@ class ChooseMeasureForm(Form):
 class QuickMeasureForm(ChooseMeasureForm):
     """Record a measure from the home page: the case is chosen with the measure and the timepoint."""
 
-    case = SelectField("Which case?", choices=[], validate_choice=False, widget=GovSelect())
-
-    def validate_case(self, field: SelectField) -> None:
-        if not field.data:
-            raise ValidationError("Select the case the measure is for")
-        if field.data not in {value for value, _label in field.choices if value}:
-            raise ValidationError("Select one of your open cases from the list")
+    case = RequiredSelectField(
+        "Which case?",
+        choices=[],
+        missing="Select the case the measure is for",
+        invalid="Select one of your open cases from the list",
+    )
 
 
 def item_field_name(number: str) -> str:
