@@ -3,10 +3,12 @@ consent, filmed by the session's date; stored as rows; shown on the session, the
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.factories import make_case, make_enrolment, make_user
@@ -19,6 +21,7 @@ from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.supervision import queries, records, sessions
 from vigtrain.supervision.models import SupervisionReview, SupervisionSession
+from vigtrain.supervision.pdf import SupervisionRecordPDF
 from vigtrain.supervision.sessions import SessionFacts
 
 TODAY = date(2026, 3, 2)  # the clock fixture's day
@@ -59,6 +62,10 @@ def _counts() -> tuple[int, int, int]:
         db.session.scalar(select(func.count()).select_from(model))
         for model in (SupervisionSession, SupervisionReview, AuditEvent)
     )
+
+
+def _pdf_text(document: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages).split())
 
 
 def _text(response) -> str:
@@ -265,7 +272,9 @@ def test_the_exports_name_the_film(people):
     sessions.log_session(trainee, enrolment, SessionFacts(session_date=date(2026, 1, 27), cycle_ids=(cycle.id,)), TODAY)
     db.session.commit()
     record = records.supervision_record(enrolment, TODAY)
-    assert record.rows[0].reviewed == (f"{case.code}, filmed 20 January 2026",)
+    assert record.rows[0].reviewed == ((case.code, date(2026, 1, 20)),)
     csv_text = records.record_csv(record)
     assert "Film reviewed" in csv_text.splitlines()[0]
-    assert f"{case.code}, filmed 20 January 2026" in csv_text
+    assert f"{case.code} filmed 2026-01-20" in csv_text
+    pdf_text = _pdf_text(SupervisionRecordPDF(record).render())
+    assert f"{case.code}, filmed 20 Jan 2026" in pdf_text

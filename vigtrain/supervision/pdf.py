@@ -281,7 +281,14 @@ class SupervisionRecordPDF:
                     self._p(session_format),
                     self._p(row.mode_label.replace(" (video call)", "")),
                     self._p(row.supervisor),
-                    Paragraph("<br/>".join(escape(film) for film in row.reviewed) or "None recorded", self.cell),
+                    Paragraph(
+                        "<br/>".join(
+                            escape(f"{code}, filmed {_day(filmed)}" if filmed else f"{code}, cycle not named")
+                            for code, filmed in row.reviewed
+                        )
+                        or "None recorded",
+                        self.cell,
+                    ),
                     self._p(status),
                     self._p(confirmed),
                 ]

@@ -183,7 +183,7 @@ class RecordRow:
     confirmed_on: date | None
     confirmed_by: str | None
     stage: str
-    reviewed: tuple[str, ...]  # the film reviewed: case code and the day each cycle was filmed
+    reviewed: tuple[tuple[str, date | None], ...]  # the film reviewed: case code, day filmed (None: not named)
     principles: tuple[str, ...]
     clips_reviewed: int
     reflection: str
@@ -235,7 +235,9 @@ def supervision_record(enrolment: Enrolment, generated_on: date) -> SupervisionR
                 # Only the session's supervisor can confirm it, so they are who confirmed it.
                 confirmed_by=session.supervisor.display_name if confirmed else None,
                 stage=period_name(enrolment, session.session_date),
-                reviewed=tuple(review.label for review in session.reviews),
+                reviewed=tuple(
+                    (review.case.code, review.cycle.filmed_on if review.cycle else None) for review in session.reviews
+                ),
                 principles=tuple(names.name(code) for code in session.principles or ()),
                 clips_reviewed=session.clips_reviewed,
                 reflection=session.reflection or "",
@@ -312,7 +314,10 @@ def record_csv(record: SupervisionRecord) -> str:
                     row.status_label,
                     row.confirmed_on.isoformat() if row.confirmed_on else "",
                     row.confirmed_by or "",
-                    "; ".join(row.reviewed),
+                    "; ".join(
+                        f"{code} filmed {filmed.isoformat()}" if filmed else f"{code} (cycle not named)"
+                        for code, filmed in row.reviewed
+                    ),
                     "; ".join(row.principles),
                     row.clips_reviewed,
                     row.reflection,
