@@ -113,8 +113,8 @@ def test_the_practitioner_logs_continuing_supervision_from_their_accreditation_o
 
     response = client.submit("/supervision/new", _form(session_date=["2", "6", "2025"], supervisor=str(sue.id)))
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/supervision?enrolment={enrolment.id}")
     session = db.session.scalar(select(SupervisionSession))
+    assert response.headers["Location"].endswith(f"/supervision/{session.id}")
     assert (session.enrolment_id, session.supervisor_id, session.status) == (enrolment.id, sue.id, SessionStatus.LOGGED)
     assert session.session_date == ACCREDITED  # the day of the accreditation itself is continuing
 
