@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 
@@ -87,6 +88,24 @@ def test_choosing_a_measure_leads_to_its_entry_screen(trainee_client, case):
     assert refused.status_code == 422 and "Select a measure from the list" in refused.text
     missing = trainee_client.submit(f"/cases/{case.code}/measures/new", {"measure": "PHQ-9"})
     assert missing.status_code == 422 and "Select when in the work the measure is" in missing.text
+
+
+def _chosen_timepoint(client, case: Case) -> str | None:
+    html = client.get(f"/cases/{case.code}/measures/new").text
+    found = re.search(r'name="timepoint" type="radio" value="([a-z_]+)" checked', html)
+    return found.group(1) if found else None
+
+
+def test_the_timepoint_likely_next_is_chosen_already(trainee_client, people, case):
+    assert _chosen_timepoint(trainee_client, case) == "pre"  # nothing recorded yet
+    trainee = people["trainee"]
+    today = date(2026, 3, 2)
+    services.record_administration(trainee, case, "PHQ-9", Timepoint.PRE, START, dict.fromkeys("123456789", 1), today)
+    db.session.commit()
+    assert _chosen_timepoint(trainee_client, case) == "post"  # every measure has its pre, one lacks its post
+    services.record_administration(trainee, case, "PHQ-9", Timepoint.POST, START, dict.fromkeys("123456789", 0), today)
+    db.session.commit()
+    assert _chosen_timepoint(trainee_client, case) is None  # nothing obvious: the practitioner says
 
 
 def test_entry_screen_shows_every_item_with_progress(trainee_client, case):

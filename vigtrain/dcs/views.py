@@ -74,18 +74,29 @@ def _timepoint(value: str) -> Timepoint:
     return Timepoint(value)
 
 
+def _likely_timepoint(recorded: dict[str, set[Timepoint]]) -> str:
+    """What is probably being recorded: pre before anything, post once every measure has its pre and
+    one still lacks its post; otherwise nothing is chosen for the practitioner."""
+    if not recorded:
+        return Timepoint.PRE.value
+    points = recorded.values()
+    if all(Timepoint.PRE in held for held in points) and any(Timepoint.POST not in held for held in points):
+        return Timepoint.POST.value
+    return ""
+
+
 @bp.route("/cases/<code>/measures/new", methods=["GET", "POST"])
 @login_required
 def choose_measure(code: str):
     case = _load_case(code, change=True)
-    form = ChooseMeasureForm()
+    recorded = services.recorded_timepoints(case)
+    # Offered on the first view only: a choice left out of a sent form is still missing.
+    form = ChooseMeasureForm(data=None if request.method == "POST" else {"timepoint": _likely_timepoint(recorded)})
     if form.validate_on_submit():
         return redirect(
             url_for("dcs.enter_measure", code=case.code, measure=form.measure.data, timepoint=form.timepoint.data)
         )
-    return render_template(
-        "dcs/choose_measure.html", form=form, case=case, recorded=services.recorded_timepoints(case)
-    ), form_status(form)
+    return render_template("dcs/choose_measure.html", form=form, case=case, recorded=recorded), form_status(form)
 
 
 @bp.route("/measures/record", methods=["GET", "POST"])
