@@ -35,9 +35,9 @@ from vigtrain.pathways.definitions import principles
 from vigtrain.screening import screen
 
 
-def _choices(labels: dict, placeholder: str) -> list[tuple[str, str]]:
+def _choices(labels: dict, prompt: str) -> list[tuple[str, str]]:
     """A select's options, led by an empty one, so nothing is chosen for the practitioner by accident."""
-    return [("", placeholder), *((value.value, label) for value, label in labels.items())]
+    return [("", prompt), *((value.value, label) for value, label in labels.items())]
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]

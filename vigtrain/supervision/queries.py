@@ -190,7 +190,6 @@ class CycleChoice:
     case_code: str
     number: int  # the cycle's place in its case, in order of shared review
     filmed_on: date
-    case_open: bool
 
     @property
     def label(self) -> str:
@@ -220,7 +219,7 @@ def cycle_choices(enrolment: Enrolment, include: Sequence[int] = ()) -> list[Cyc
     missing = set(include) - {row.cycle_id for row in rows}
     if missing:
         rows += db.session.execute(select(numbered).where(numbered.c.cycle_id.in_(missing)).order_by(*ordered))
-    return [CycleChoice(row.cycle_id, row.case_code, row.number, row.filmed_on, bool(row.case_open)) for row in rows]
+    return [CycleChoice(row.cycle_id, row.case_code, row.number, row.filmed_on) for row in rows]
 
 
 # How many of a trainee's latest sessions say what their usual length is.

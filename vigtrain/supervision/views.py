@@ -193,10 +193,7 @@ def _prepare_session_form(form: SessionForm, enrolment: Enrolment) -> None:
 
 
 def _offer_cycles(form: SessionForm, enrolment: Enrolment) -> None:
-    """Offer the trainee's recent cycles, and any already chosen; `?cycle=` (from a case page) chooses one.
-
-    On a new session's first view, the length defaults to the trainee's usual one.
-    """
+    """Offer the trainee's recent cycles, and any already chosen; `?cycle=` (from a case page) chooses one."""
     asked = request.args.get("cycle", type=int) if not form.is_submitted() else None
     include = [*form.cycle_ids, *([asked] if asked else [])]
     offered = queries.cycle_choices(enrolment, include=include)
@@ -206,7 +203,8 @@ def _offer_cycles(form: SessionForm, enrolment: Enrolment) -> None:
 
 
 def _usual_length(form: SessionForm, enrolment: Enrolment) -> None:
-    """A new session's length starts as the trainee's last one: most supervision keeps one rhythm."""
+    """A new session's length starts as the trainee's usual one (see `queries.usual_minutes`): most
+    supervision keeps one rhythm."""
     if form.is_submitted() or (minutes := queries.usual_minutes(enrolment)) is None:
         return
     if str(minutes) in {value for value, _label in DURATION_CHOICES}:
