@@ -251,11 +251,14 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.dcs.respond_views import bp as respond_bp
     from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.dcs.wording_views import bp as wording_bp
+    from vigtrain.imports.views import bp as imports_bp
     from vigtrain.jobs.views import bp as jobs_bp
     from vigtrain.notifications.inbox_views import bp as inbox_bp
     from vigtrain.notifications.views import bp as notifications_bp
     from vigtrain.organisations.views import bp as organisations_bp
     from vigtrain.pathways.views import bp as pathways_bp
+    from vigtrain.privacy.access_views import bp as subject_access_bp
+    from vigtrain.privacy.erasure_views import bp as erasure_bp
     from vigtrain.supervision.views import bp as supervision_bp
     from vigtrain.training.views import bp as training_bp
 
@@ -281,6 +284,9 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         wording_bp,
         supervision_bp,
+        imports_bp,
+        subject_access_bp,
+        erasure_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
