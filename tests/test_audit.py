@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.factories import make_user
 from vigtrain import audit
@@ -22,6 +23,40 @@ def test_audit_events_cannot_be_edited_or_deleted_through_the_orm(app):
     with pytest.raises(audit.AuditTrailIsAppendOnly):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_rewrite_may_replace_who_did_it_and_then_the_trail_is_closed_again(app):
+    user = make_user("sam@example.org")
+    event = audit.record(user, "test.event", user, after={"email": "sam@example.org"})
+    db.session.commit()
+    with audit.rewriting("erasure"):
+        event.actor_label = "Erased person P-TEST"
+        event.after = {"email": "Erased person P-TEST"}
+    db.session.commit()
+    db.session.expire_all()
+    assert (event.actor_label, event.after, event.action) == (
+        "Erased person P-TEST",
+        {"email": "Erased person P-TEST"},
+        "test.event",
+    )
+    assert db.session.scalar(select(func.count()).select_from(audit.AuditRewrite)) == 0
+    event.actor_label = "tampered"
+    with pytest.raises(audit.AuditTrailIsAppendOnly):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_a_rewrite_that_fails_leaves_the_trail_as_it_was(app):
+    user = make_user("sam@example.org")
+    event = audit.record(user, "test.event", user)
+    db.session.commit()
+    with pytest.raises(RuntimeError), audit.rewriting("erasure"):
+        event.actor_label = "Erased person P-TEST"
+        db.session.flush()
+        raise RuntimeError("part-way")
+    db.session.rollback()
+    assert db.session.get(audit.AuditEvent, event.id).actor_label == "sam@example.org"
+    assert db.session.scalar(select(func.count()).select_from(audit.AuditRewrite)) == 0
 
 
 def test_record_names_the_entity_and_system_actor(app):

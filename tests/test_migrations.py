@@ -65,6 +65,32 @@ def _assert_audit_trail_is_append_only() -> None:
             connection.execute(sa.text(statement))
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT action FROM audit_event")).scalar() == "test.event"
+    _assert_only_a_rewrite_may_change_the_trail()
+
+
+def _assert_only_a_rewrite_may_change_the_trail() -> None:
+    """Inside a transaction holding an `audit_rewrite` row, who-did-it may be rewritten and events
+    deleted; the action, time and entity never change; and a permit rolled back permits nothing."""
+    permit = "INSERT INTO audit_rewrite (purpose, created_at) VALUES ('erasure', :at)"
+    at = {"at": utcnow().replace(tzinfo=None)}
+    with pytest.raises(sa.exc.DBAPIError, match="never change"), db.engine.begin() as connection:
+        connection.execute(sa.text(permit), at)
+        connection.execute(sa.text("UPDATE audit_event SET action = 'tampered'"))
+    with db.engine.connect() as connection:
+        connection.execute(sa.text(permit), at)
+        connection.execute(sa.text("UPDATE audit_event SET actor_label = 'Erased person P-TEST'"))
+        assert connection.execute(sa.text("SELECT actor_label FROM audit_event")).scalar() == "Erased person P-TEST"
+        connection.execute(sa.text("DELETE FROM audit_event"))
+        assert connection.execute(sa.text("SELECT count(*) FROM audit_event")).scalar() == 0
+        connection.rollback()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM audit_event"))
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT actor_label, action FROM audit_event")).one() == (
+            "system",
+            "test.event",
+        )
+        assert connection.execute(sa.text("SELECT count(*) FROM audit_rewrite")).scalar() == 0
 
 
 def _insert_plaintext_secrets() -> tuple[int, int]:

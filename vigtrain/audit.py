@@ -1,8 +1,14 @@
-"""The append-only audit trail, and `record`, the one call every change goes through."""
+"""The append-only audit trail, and `record`, the one call every change goes through.
+
+Append-only with one exception the law requires: `rewriting` lets an erasure replace a person with
+their pseudonym, and the retention schedule delete events past their period, within one transaction.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from typing import Any
 
@@ -34,13 +40,51 @@ class AuditEvent(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
 
+class AuditRewrite(db.Model):
+    """Present only inside the transaction of an erasure or a retention purge: while a row exists, the
+    database's triggers let audit events be deleted, or have who-did-it and before/after rewritten
+    (never their id, time, action or entity). Added and removed in the same transaction, so no other
+    connection ever sees one."""
+
+    __tablename__ = "audit_rewrite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AuditTrailIsAppendOnly(RuntimeError):
     pass
+
+
+REWRITING = "audit_rewrite"
+
+
+@contextmanager
+def rewriting(purpose: str) -> Iterator[None]:
+    """Allow audit events to be rewritten or deleted for `purpose` until the block ends (same transaction).
+
+    The caller must commit or roll back the whole transaction afterwards (`vigtrain.transactions.run`);
+    if the block fails, its rollback takes the permission away with everything else.
+    """
+    permit = AuditRewrite(purpose=purpose)
+    db.session.add(permit)
+    db.session.flush()
+    db.session.info[REWRITING] = purpose
+    try:
+        yield
+        db.session.flush()
+    finally:
+        db.session.info.pop(REWRITING, None)
+    db.session.delete(permit)
+    db.session.flush()
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
     # The database refuses too (triggers in the migration); this catches it earlier, clearly.
+    if session.info.get(REWRITING):
+        return
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditTrailIsAppendOnly("Audit events cannot be changed or deleted")

@@ -2,7 +2,7 @@
 
 from vigtrain.accounts.models import RecoveryCode, User, UserRole
 from vigtrain.api_tokens.models import PersonalAccessToken
-from vigtrain.audit import AuditEvent
+from vigtrain.audit import AuditEvent, AuditRewrite
 from vigtrain.casework.models import Case, Cycle
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
 from vigtrain.cohorts.models import Cohort
@@ -11,6 +11,7 @@ from vigtrain.jobs.models import JobRun
 from vigtrain.notifications.models import Notification, NotificationPreference, OutboxMessage
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
+from vigtrain.privacy.models import Erasure
 from vigtrain.scheduler import SchedulerLease
 from vigtrain.submissions import FormSubmission
 from vigtrain.supervision.models import SupervisionSession
@@ -19,6 +20,7 @@ __all__ = [
     "Administration",
     "Assessment",
     "AuditEvent",
+    "AuditRewrite",
     "BulkIssue",
     "BulkIssueItem",
     "Case",
@@ -27,6 +29,7 @@ __all__ = [
     "Cohort",
     "Cycle",
     "Enrolment",
+    "Erasure",
     "FormSubmission",
     "JobRun",
     "LicensedWording",

@@ -96,6 +96,10 @@ class User(UserMixin, db.Model):
     # The most trainees a supervisor takes on at once (personal supervision plus accreditations in
     # hand); set by administrators, None where nobody has set one.
     trainee_capacity: Mapped[int | None] = mapped_column(Integer)
+    # The retention schedule counts from these (vigtrain.privacy): when the account was turned off,
+    # and when the person was erased (the row stays, under a pseudonym, for what AVIGuk must keep).
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     service: Mapped[Service | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -129,6 +133,10 @@ class User(UserMixin, db.Model):
         self.role_rows = keep + [UserRole(role=role) for role in sorted(roles - have)]
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 
@@ -138,6 +146,8 @@ class User(UserMixin, db.Model):
 
     @property
     def status_label(self) -> str:
+        if self.erased_at is not None:
+            return "Erased"
         if not self.is_active_flag:
             return "Deactivated"
         if not self.has_password:

@@ -345,6 +345,9 @@ def set_active(user: User, active: bool) -> None:
     """Turn an account on or off; one turned off is signed out everywhere at once (the caller audits)."""
     if user.is_active_flag and not active:
         user.session_version += 1
+        user.deactivated_at = utcnow()
+    elif active:
+        user.deactivated_at = None
     user.is_active_flag = active
 
 
