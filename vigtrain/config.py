@@ -100,6 +100,22 @@ class Config:
     # How long the record of each frequent job run (every minute) and of daily runs is kept.
     JOB_RUN_RETENTION_FREQUENT = timedelta(days=7)
     JOB_RUN_RETENTION = timedelta(days=400)
+    # The retention schedule (vigtrain.privacy.retention; the README's "Retention schedule"). A deployment
+    # may lengthen a period, never shorten it below what AVIGuk agreed. Years and months are counted in
+    # days with every leap day they can span added (6 years = 6 * 365 + 2 days), so nothing goes a day early.
+    RETENTION_DEACTIVATED_ACCOUNT = timedelta(days=6 * 365 + 2)
+    RETENTION_UNACCEPTED_INVITATION = timedelta(days=366)
+    RETENTION_ERASED_CERTIFICATE = timedelta(days=6 * 365 + 2)
+    RETENTION_AUDIT_EVENT = timedelta(days=7 * 365 + 2)
+    RETENTION_READ_NOTIFICATION = timedelta(days=366)
+    RETENTION_UNREAD_NOTIFICATION = timedelta(days=2 * 365 + 1)
+    RETENTION_OUTBOX_MESSAGE = timedelta(days=90)
+    RETENTION_MEASURE_INVITATION = timedelta(days=90)
+    RETENTION_ERASURE_REASON = timedelta(days=6 * 365 + 2)
+    # At most this many rows per rule per daily run (people: erasures), so a first run over years of
+    # history holds no lock for minutes; the next day's run carries on where this one stopped.
+    RETENTION_BATCH_LIMIT = 5000
+    RETENTION_ERASURE_LIMIT = 100
     # Uploaded files (reflective statements) are at most 10 MB; the request may be a little larger.
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024

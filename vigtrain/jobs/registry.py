@@ -82,6 +82,13 @@ def forget_job_runs(day: date) -> int:
     return forget_old_runs(utcnow())
 
 
+def apply_retention_schedule(day: date) -> int:
+    from vigtrain.privacy.retention import enforce_retention
+
+    # The real time, whatever `--today` says: a day typed in the future must never purge anything early.
+    return enforce_retention(utcnow())
+
+
 def remind_supervision_lapsed(day: date) -> int:
     from vigtrain.reminders.services import remind_supervision_lapsed as remind
 
@@ -192,6 +199,14 @@ JOBS: tuple[Job, ...] = (
         "Forgets the records of job runs past their retention.",
         hour=3,
         minute=30,
+    ),
+    Job(
+        "apply-retention-schedule",
+        apply_retention_schedule,
+        Cadence.DAILY,
+        "Erases, deletes or clears what has passed its period in the retention schedule (see the README).",
+        hour=3,
+        minute=40,
     ),
     Job(
         "resume-bulk-issues",
