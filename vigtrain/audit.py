@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, event, inspect
+from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigtrain.dates import UTCDateTime, utcnow
@@ -145,3 +145,36 @@ def record(
     db.session.add(audit_event)
     db.session.flush()
     return audit_event
+
+
+def record_many(actor: Any, action: str, entries: list[tuple[Any, dict[str, Any] | None]]) -> int:
+    """`record` for many entities at once (a bulk import): one INSERT for all of them, same transaction.
+
+    Each entry is (flushed mapped object, `after`); returns how many events were added.
+    """
+    if not entries:
+        return 0
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    common = {
+        "occurred_at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or "system",
+        "action": action,
+        "request_id": g.get("request_id") if has_request_context() else None,
+        "ip_address": g.get("client_ip") if has_request_context() else None,
+        "before": None,
+    }
+    db.session.execute(
+        insert(AuditEvent),
+        [
+            {
+                **common,
+                "entity_type": type(entity).__name__,
+                "entity_id": str(inspect(entity).identity[0]),
+                "after": _jsonable(after) if after is not None else None,
+            }
+            for entity, after in entries
+        ],
+    )
+    return len(entries)

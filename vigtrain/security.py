@@ -49,6 +49,11 @@ def can_manage_services(user: User | None) -> bool:
     return is_administrator(user)
 
 
+def can_import_people(user: User | None) -> bool:
+    """Bulk import creates accounts and enrolments for a whole intake: administrators only."""
+    return is_administrator(user)
+
+
 def can_read_audit_trail(user: User | None) -> bool:
     return is_administrator(user)
 
@@ -70,6 +75,19 @@ def can_manage_capacity(user: User | None) -> bool:
 def can_change_account(actor: User | None, target: User) -> bool:
     """Administrators change any account, but never their own roles or active flag."""
     return is_administrator(actor) and actor.id != target.id
+
+
+def can_erase_person(actor: User | None, person: User) -> bool:
+    """Erasure under UK GDPR: administrators only, and never their own account (another must do it)."""
+    return is_administrator(actor) and actor.id != person.id
+
+
+def can_export_personal_data(actor: User | None, person: User) -> bool:
+    """Subject access: a person downloads everything held about themselves; administrators answer
+    such a request for anyone. Nobody else, whatever their relationship to the person."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    return actor.id == person.id or is_administrator(actor)
 
 
 # --- training records -------------------------------------------------------------------------

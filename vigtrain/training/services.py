@@ -59,35 +59,25 @@ def _open_enrolment_on(trainee: User, version: PathwayVersion, besides: Enrolmen
     return db.session.scalar(query.limit(1))
 
 
-def enrol(
-    actor: User,
-    trainee: User,
-    version: PathwayVersion,
-    supervisor: User | None,
-    service: Service | None,
-    start_date: date,
-    today: date,
-) -> Enrolment:
-    """Put a trainee on a pathway version; the first stage starts on the start date."""
-    if not can_enrol(actor):
-        raise PermissionDenied("Only administrators and supervisors can enrol trainees")
-    if not trainee.is_active_flag:
-        raise DomainError("This person's account is deactivated", field="trainee")
-    if not trainee.has_role(Role.TRAINEE):
-        raise DomainError("This person does not hold the trainee role", field="trainee")
-    if not is_administrator(actor) and (actor.service_id is None or trainee.service_id != actor.service_id):
-        raise DomainError("You can enrol trainees in your own service only", field="trainee")
-    if supervisor is not None:
-        if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
-            raise DomainError("The personal supervisor must hold the supervisor role", field="supervisor")
-        if supervisor.id == trainee.id:
-            raise DomainError("A trainee cannot be their own supervisor", field="supervisor")
+def supervisor_problem(supervisor: User, trainee_id: int | None) -> str | None:
+    """Why `supervisor` cannot be a trainee's personal supervisor, or None (the form's and the import's rule)."""
+    if not supervisor.is_active_flag or not supervisor.has_role(Role.SUPERVISOR):
+        return "The personal supervisor must hold the supervisor role"
+    if trainee_id is not None and supervisor.id == trainee_id:
+        return "A trainee cannot be their own supervisor"
+    return None
+
+
+def start_date_problem(start_date: date, today: date) -> str | None:
     if start_date > add_months(today, 12):
-        raise DomainError("The start date must be within the next year", field="start_date")
-    # Two people enrolling the same trainee at once: the second waits, then finds the first's enrolment.
-    hold(trainee)
-    if _open_enrolment_on(trainee, version) is not None:
-        raise DomainError(f"{trainee.display_name} is already enrolled on {version.name}", field="trainee")
+        return "The start date must be within the next year"
+    return None
+
+
+def new_enrolment(
+    trainee: User, version: PathwayVersion, supervisor: User | None, service: Service | None, start_date: date
+) -> Enrolment:
+    """An enrolment with a record for each stage of the version, the first started on the start date (not yet added)."""
     enrolment = Enrolment(
         trainee=trainee,
         pathway_version=version,
@@ -106,6 +96,36 @@ def enrol(
             record.state, record.started_on = StageState.IN_PROGRESS, start_date
         enrolment.stages.append(record)
     enrolment.mark_current_stage()
+    return enrolment
+
+
+def enrol(
+    actor: User,
+    trainee: User,
+    version: PathwayVersion,
+    supervisor: User | None,
+    service: Service | None,
+    start_date: date,
+    today: date,
+) -> Enrolment:
+    """Put a trainee on a pathway version; the first stage starts on the start date."""
+    if not can_enrol(actor):
+        raise PermissionDenied("Only administrators and supervisors can enrol trainees")
+    if not trainee.is_active_flag:
+        raise DomainError("This person's account is deactivated", field="trainee")
+    if not trainee.has_role(Role.TRAINEE):
+        raise DomainError("This person does not hold the trainee role", field="trainee")
+    if not is_administrator(actor) and (actor.service_id is None or trainee.service_id != actor.service_id):
+        raise DomainError("You can enrol trainees in your own service only", field="trainee")
+    if supervisor is not None and (problem := supervisor_problem(supervisor, trainee.id)):
+        raise DomainError(problem, field="supervisor")
+    if problem := start_date_problem(start_date, today):
+        raise DomainError(problem, field="start_date")
+    # Two people enrolling the same trainee at once: the second waits, then finds the first's enrolment.
+    hold(trainee)
+    if _open_enrolment_on(trainee, version) is not None:
+        raise DomainError(f"{trainee.display_name} is already enrolled on {version.name}", field="trainee")
+    enrolment = new_enrolment(trainee, version, supervisor, service, start_date)
     db.session.add(enrolment)
     db.session.flush()
     audit.record(actor, "enrolment.created", enrolment, after=audit.snapshot(enrolment, *ENROLMENT_FIELDS))
