@@ -115,7 +115,7 @@ class Config:
     # At most this many rows per rule per daily run (people: erasures), so a first run over years of
     # history holds no lock for minutes; the next day's run carries on where this one stopped.
     RETENTION_BATCH_LIMIT = 5000
-    RETENTION_ERASURE_LIMIT = 100
+    RETENTION_ERASURE_LIMIT = 25
     # Uploaded files (reflective statements) are at most 10 MB; the request may be a little larger.
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024

@@ -16,6 +16,7 @@ To add a rule: put its period in vigtrain/config.py (a timedelta), write a purge
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from vigtrain.notifications.models import Notification, OutboxMessage, OutboxSta
 from vigtrain.privacy.models import Erasure
 
 Purge = Callable[[datetime, timedelta], int]
+
+log = logging.getLogger("vigtrain.retention")
 
 DEACTIVATED_REASON = "Retention schedule: 6 years after the account was turned off"
 INVITATION_REASON = "Retention schedule: 12 months after an invitation that was never accepted"
@@ -65,14 +68,32 @@ def _ids(query) -> list[int]:
 # --- people ------------------------------------------------------------------------------------------
 
 
-def _erase(people: list[User], reason: str) -> int:
-    # Imported when used: the erasure service is its own module in this package.
-    from vigtrain.privacy.erasure import erase_person
+def _erase_where(reason: str, *conditions: Any) -> int:
+    """Erase, oldest account first, up to a batch of the people `conditions` select.
 
-    for person in people:
-        erase_person(None, person, reason)
+    Someone the erasure service would refuse (a supervisor still named on trainees in training, an
+    accrediting supervisor with a stage undecided) is passed over and logged, not allowed to fail the
+    whole run: they are erased on the first run after an administrator has changed what holds them.
+    """
+    # Imported when used: the erasure service is its own module in this package, and heavier.
+    from vigtrain.privacy.erasure import blockers, erase_person
+
+    limit, erased, after = _erasure_batch(), 0, 0
+    while erased < limit:
+        people = db.session.scalars(
+            select(User).where(User.id > after, *conditions).order_by(User.id).limit(limit - erased)
+        ).all()
+        if not people:
+            break
+        for person in people:
+            after = person.id
+            if problems := blockers(None, person):
+                log.warning("retention: account %s not erased yet: %s", person.id, problems[0])
+                continue
+            erase_person(None, person, reason)
+            erased += 1
     db.session.flush()
-    return len(people)
+    return erased
 
 
 def _certificate_still_counts(cutoff: datetime) -> Any:
@@ -100,18 +121,13 @@ def _certificate_still_counts(cutoff: datetime) -> Any:
 def erase_deactivated_accounts(now: datetime, period: timedelta) -> int:
     """Erase accounts turned off `period` ago, unless a certificate of theirs ended less than `period` ago."""
     cutoff = now - period
-    people = db.session.scalars(
-        select(User)
-        .where(
-            User.erased_at.is_(None),
-            User.is_active_flag.is_(False),
-            User.deactivated_at <= cutoff,
-            ~_certificate_still_counts(cutoff),
-        )
-        .order_by(User.id)
-        .limit(_erasure_batch())
-    ).all()
-    return _erase(list(people), DEACTIVATED_REASON)
+    return _erase_where(
+        DEACTIVATED_REASON,
+        User.erased_at.is_(None),
+        User.is_active_flag.is_(False),
+        User.deactivated_at <= cutoff,
+        ~_certificate_still_counts(cutoff),
+    )
 
 
 def _holds_anything() -> Any:
@@ -128,20 +144,15 @@ def _holds_anything() -> Any:
 
 def erase_unaccepted_invitations(now: datetime, period: timedelta) -> int:
     """Erase people invited `period` ago or more who never set a password and have nothing of theirs."""
-    people = db.session.scalars(
-        select(User)
-        .where(
-            User.erased_at.is_(None),
-            User.password_hash.is_(None),
-            User.password_changed_at.is_(None),
-            User.last_login_at.is_(None),
-            User.invited_at <= now - period,
-            ~_holds_anything(),
-        )
-        .order_by(User.id)
-        .limit(_erasure_batch())
-    ).all()
-    return _erase(list(people), INVITATION_REASON)
+    return _erase_where(
+        INVITATION_REASON,
+        User.erased_at.is_(None),
+        User.password_hash.is_(None),
+        User.password_changed_at.is_(None),
+        User.last_login_at.is_(None),
+        User.invited_at <= now - period,
+        ~_holds_anything(),
+    )
 
 
 # --- the certificate register --------------------------------------------------------------------------
