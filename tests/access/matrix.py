@@ -157,6 +157,20 @@ POST /account/tokens/{token}/revoke
 GET /admin/users/{trainee}/tokens
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 
+## Subject access: everyone downloads their own data; administrators anyone's (security.can_export_personal_data)
+#       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
+GET /account/my-data
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+# The button is the whole form: a POST with its CSRF token is the download (and its audit event).
+POST /account/my-data
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+# Tara's data: nobody but an administrator, whatever their part in her training.
+GET /admin/users/{trainee}/data
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+# The administrator must name the request the download answers: an empty form is refused.
+POST /admin/users/{trainee}/data
+        in    403   403   403   403   403   403   403   403   403   403   403   422
+
 ## Account administration (the trainee's account, her service and its lead)
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
 GET /admin/users/
