@@ -254,15 +254,20 @@ def invite_user(
     return Invitation(user=user, link_sent=True)
 
 
-def _send_invitation(user: User, link: str) -> None:
+def invitation_message(user: User, link: str) -> tuple[str, str, str]:
+    """The invitation email (address, subject, body): one wording for a single invitation and an import."""
     days = current_app.config["INVITATION_MAX_AGE"].days
-    send_email(
+    return (
         user.email,
         "You have been invited to vigtrain",
         f"Hello {user.display_name},\n\nYou have been invited to vigtrain, the VIG training "
         f"record for AVIGuk. Set your password to start:\n\n{link}\n\n"
         f"The link works once and expires in {days} days.\n",
     )
+
+
+def _send_invitation(user: User, link: str) -> None:
+    send_email(*invitation_message(user, link))
 
 
 def resend_invitation(actor: User, user: User, accept_url: Callable[[str], str]) -> None:

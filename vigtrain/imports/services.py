@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 
 from vigtrain import audit
 from vigtrain.accounts.models import ROLE_LABELS, Role, User, new_security_stamp
-from vigtrain.accounts.services import INVITATION, make_token, normalise_email, user_snapshot
+from vigtrain.accounts.services import INVITATION, invitation_message, make_token, normalise_email, user_snapshot
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.imports import queries
 from vigtrain.imports.reading import Sheet, read_sheet
+from vigtrain.links import public_url
 from vigtrain.notifications.services import send_emails
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import PathwayVersion
@@ -433,15 +433,17 @@ class ImportRefused(DomainError):
 
 
 def import_people(
-    actor: User,
+    actor: User | None,
     data: bytes,
     file_name: str,
     today: date,
-    accept_url: Callable[[str], str],
     progress: Progress = _no_progress,
 ) -> Plan:
-    """Check the file again and write all of it, or raise `ImportRefused` having written nothing."""
-    if not can_import_people(actor):
+    """Check the file again and write all of it, or raise `ImportRefused` having written nothing.
+
+    `actor` None is the command line, which runs as the system like every other command.
+    """
+    if actor is not None and not can_import_people(actor):
         raise PermissionDenied("Only administrators import people")
     plan = check_file(data, file_name, today, progress)
     if not plan.ok:
@@ -474,30 +476,23 @@ def import_people(
         enrolments.append(enrolment)
     db.session.add_all(enrolments)
     db.session.flush()
-    _invite([people[row.email] for row in new_rows], accept_url)
+    _invite([people[row.email] for row in new_rows])
     _audit(actor, plan, [people[row.email] for row in new_rows], enrolments)
     progress("writing", len(plan.rows), len(plan.rows))
     return plan
 
 
-def _invite(people: list[User], accept_url: Callable[[str], str]) -> None:
+def _invite(people: list[User]) -> None:
     """One invitation email each, queued in the outbox (it leaves only once the import commits)."""
-    days = current_app.config["INVITATION_MAX_AGE"].days
     send_emails(
         [
-            (
-                person.email,
-                "You have been invited to vigtrain",
-                f"Hello {person.display_name},\n\nYou have been invited to vigtrain, the VIG training record "
-                f"for AVIGuk. Set your password to start:\n\n{accept_url(make_token(person, INVITATION))}\n\n"
-                f"The link works once and expires in {days} days.\n",
-            )
+            invitation_message(person, public_url("accounts.accept_invitation", token=make_token(person, INVITATION)))
             for person in people
         ]
     )
 
 
-def _audit(actor: User, plan: Plan, people: list[User], enrolments: list) -> None:
+def _audit(actor: User | None, plan: Plan, people: list[User], enrolments: list) -> None:
     audit.record_many(actor, "user.invited", [(person, user_snapshot(person)) for person in people])
     audit.record_many(
         actor,
