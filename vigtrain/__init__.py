@@ -259,6 +259,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.pathways.views import bp as pathways_bp
     from vigtrain.privacy.access_views import bp as subject_access_bp
     from vigtrain.privacy.erasure_views import bp as erasure_bp
+    from vigtrain.privacy.retention_views import bp as retention_bp
     from vigtrain.supervision.views import bp as supervision_bp
     from vigtrain.training.views import bp as training_bp
 
@@ -287,6 +288,7 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         subject_access_bp,
         erasure_bp,
+        retention_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

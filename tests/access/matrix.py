@@ -234,6 +234,9 @@ POST /admin/jobs/{scheduled_job}/run
         in    403   403   403   403   403   403   403   403   403   403   403   go
 POST /admin/jobs/no-such-job/run
         in    403   403   403   403   403   403   403   403   403   403   403   404
+# The retention schedule and what its job last purged: administrators (security.can_run_jobs).
+GET /admin/erasure/retention
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
 
 ## Services and their licensed measure wording
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from tests.certificate_factories import insert_certificate, make_holder
 from tests.factories import make_user
@@ -146,3 +147,29 @@ def test_every_rule_has_a_period_setting_that_exists_or_says_why_it_has_none(app
         assert isinstance(current_app.config[rule.setting], timedelta)
     else:
         assert rule.purge is None  # nothing to count from: kept, or enforced elsewhere with its own period
+
+
+def test_the_audit_purge_passes_the_databases_own_guard_on_a_migrated_database(tmp_path):
+    """The migrations' triggers refuse any deletion from the trail outside a rewrite: the purge's goes
+    through, and the same deletion without its permit is refused."""
+    from flask_migrate import upgrade
+
+    from vigtrain import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.db'}")
+    with app.app_context():
+        upgrade()
+        period = setting("RETENTION_AUDIT_EVENT")
+        now = utcnow()
+        for action, moment in (("old", now - period), ("kept", now - period + timedelta(seconds=1))):
+            db.session.add(AuditEvent(occurred_at=moment, actor_label="system", action=action, entity_type="T"))
+        db.session.commit()
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(AuditEvent.__table__.delete())
+        db.session.rollback()
+        assert retention.delete_old_audit_events(now, period) == 1
+        db.session.commit()
+        assert db.session.scalars(select(AuditEvent.action)).all() == ["kept"]
+        assert count(audit.AuditRewrite) == 0
+        db.session.remove()
+        db.engine.dispose()
