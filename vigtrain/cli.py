@@ -18,6 +18,7 @@ from vigtrain.api_tokens.models import SCOPES
 from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
 from vigtrain.jobs.cli import jobs
+from vigtrain.privacy.cli import privacy
 
 
 def register_cli(app: Flask) -> None:
@@ -33,6 +34,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(data_keys)
     app.cli.add_command(jobs)
+    app.cli.add_command(privacy)
 
 
 @click.command("create-admin")

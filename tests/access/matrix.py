@@ -171,6 +171,16 @@ GET /admin/users/{trainee}/data
 POST /admin/users/{trainee}/data
         in    403   403   403   403   403   403   403   403   403   403   403   422
 
+## Erasure: administrators only, never themselves (security.can_erase_person)
+#       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
+GET /admin/erasure/
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/erasure/{trainee}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+# An empty form has no reason and no typed email: refused, nothing erased.
+POST /admin/erasure/{trainee}
+        in    403   403   403   403   403   403   403   403   403   403   403   422
+
 ## Account administration (the trainee's account, her service and its lead)
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
 GET /admin/users/

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from vigtrain.certificates.keys import ALGORITHM, jwk_set, signing_key
 from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus
 from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, find_certificate
-from vigtrain.dates import UK, utcnow
+from vigtrain.dates import UK, format_date, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage
 
@@ -303,6 +303,12 @@ def certificate_facts(cert: Certificate, today: date, base_url: str) -> dict[str
             "index": cert.status_index,
         },
     }
+    if cert.holder.erased_at is not None:
+        # Erased: the register entry still answers, but names nobody (not even the pseudonym).
+        removed_on = cert.holder.erased_at.astimezone(UK).date()
+        facts["holder"] = None
+        facts["holder_removed_on"] = removed_on.isoformat()
+        facts["holder_note"] = f"The holder's name was removed at their request on {format_date(removed_on)}"
     if status is CertificateStatus.REVOKED:
         facts["revocation_reason"] = cert.status_reason
     if status is CertificateStatus.SUPERSEDED and cert.replaced_by is not None:
