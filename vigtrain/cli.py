@@ -1,6 +1,6 @@
 """Command-line tasks: `flask create-admin`, `flask users create|list|deactivate`, `flask demo`,
 `flask mail deliver`, `flask certificates run-bulk`, `flask scheduler run`, `flask jobs list|run`,
-`flask data-keys rotate`."""
+`flask data-keys rotate`, `flask import people`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from vigtrain.accounts.services import find_user_by_email, normalise_email
 from vigtrain.api_tokens.models import SCOPES
 from vigtrain.dates import today, utcnow
 from vigtrain.extensions import db
+from vigtrain.imports.cli import import_group
 from vigtrain.jobs.cli import jobs
 from vigtrain.privacy.cli import privacy
 
@@ -34,6 +35,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(data_keys)
     app.cli.add_command(jobs)
+    app.cli.add_command(import_group)
     app.cli.add_command(privacy)
 
 

@@ -172,6 +172,10 @@ class Config:
     )
     # Bulk issue runs on a background thread of the web process (tests run it in the request).
     BULK_ISSUE_IN_BACKGROUND = True
+    # Bulk import of people writes on a background thread of the web process too (tests run it in the
+    # request); an uploaded file waits for its import this long, then the retention schedule deletes it.
+    IMPORT_IN_BACKGROUND = True
+    IMPORT_STAGING_RETENTION = timedelta(days=1)
     # JSON API: requests per token (per address without one), counted in RATELIMIT_STORAGE_URI.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
 
@@ -193,6 +197,7 @@ class Config:
         self.DATA_KEYS = load_data_keys(os.environ.get(KEYS_VARIABLE), INSTANCE_DIR / KEYS_FILENAME)
         # Outside the web root; served only as attachments to people allowed to read them.
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
+        self.IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
         # The public address: it is written into signed credentials and QR codes, so it never comes
         # from a request's Host header.
         self.BASE_URL = os.environ.get("VIGTRAIN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -234,6 +239,7 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     RATELIMIT_STORAGE_URI = "memory://"
+    IMPORT_IN_BACKGROUND = False
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
@@ -241,6 +247,7 @@ class TestConfig(Config):
         # Fixed, so tests never write to instance/ and every worker of a parallel run agrees.
         self.DATA_KEYS = ("dmlndHJhaW4gdGVzdHMgb25seTsgbm90IHNlY3JldCE=",)  # "vigtrain tests only; not secret!"
         self.UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), f"vigtrain-test-uploads-{os.getpid()}")
+        self.IMPORT_FOLDER = os.path.join(tempfile.gettempdir(), f"vigtrain-test-imports-{os.getpid()}")
         self.BASE_URL = "http://localhost"
         self.CERTIFICATE_SIGNING_KEY_FILE = os.path.join(
             tempfile.gettempdir(), f"vigtrain-test-signing-key-{os.getpid()}.pem"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app, request
@@ -23,6 +24,30 @@ def paginate(query: Select, page: str | int | None, per_page: int | None = None)
     return db.paginate(
         query, page=number, per_page=per_page or current_app.config["PAGE_SIZE"], error_out=False, count=True
     )
+
+
+class ListPagination(Pagination):
+    """The same pages over a list already in memory (an import's preview), for the same macro."""
+
+    def _query_items(self) -> list[Any]:
+        items = self._query_args["items"]
+        return list(items[self._query_offset : self._query_offset + self.per_page])
+
+    def _query_count(self) -> int:
+        return len(self._query_args["items"])
+
+
+def paginate_list(items: Sequence[Any], page: str | int | None, per_page: int | None = None) -> Pagination:
+    """A page of `items`; a missing, malformed or out-of-range page number means page 1."""
+    try:
+        number = int(page or 1)
+    except (TypeError, ValueError):
+        number = 1
+    number = min(max(number, 1), MAX_PAGE)
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    if (number - 1) * per_page >= len(items):
+        number = 1
+    return ListPagination(page=number, per_page=per_page, max_per_page=None, error_out=False, items=items)
 
 
 def query_args(**overrides: Any) -> dict[str, Any]:

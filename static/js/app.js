@@ -53,6 +53,12 @@ if (bulkProgress) {
   import('./bulk-progress.js').then(({ initBulkProgress }) => initBulkProgress(bulkProgress))
 }
 
+// Bulk import of people: a live progress bar (see import-progress.js).
+const importProgress = document.querySelector('[data-app-import-progress]')
+if (importProgress) {
+  import('./import-progress.js').then(({ initImportProgress }) => initImportProgress(importProgress))
+}
+
 // "Choose a person" fields: search as you type (see people.js).
 if (document.querySelector('[data-person-picker]')) {
   import('./people.js').then(({ initPeoplePickers }) => initPeoplePickers())

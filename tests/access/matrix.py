@@ -50,7 +50,8 @@ Requests
     {supervisor} Sian's, {service} Tara's service, {lead} its lead, {region} its region, {cohort} her
     cohort, {token} her API token, {job} a bulk issue, {message} an email in the outbox, {wording}
     her service's licensed wording, {notification} an unread notification of Tara's, {scheduled_job}
-    a scheduled job, {invite_token} and {reset_token} one-time links, {pathway}/{version} the
+    a scheduled job, {import} a staged import of one person already present, {invite_token} and
+    {reset_token} one-time links, {pathway}/{version} the
     current VIG pathway.
     GET is sent as it is. A POST on the site carries only the actor's CSRF token (an empty form), so
     nothing legitimate is made; an API request with a body sends API_BODIES, each valid in shape
@@ -599,6 +600,26 @@ POST /admin/certificates/issue/{earned}
 GET /admin/certificates/bulk/{job}
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 GET /admin/certificates/bulk/{job}/progress.json
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+
+## Bulk import of people (administrators only)
+GET /admin/import/
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+# An empty form names no file: refused beside the field.
+POST /admin/import/
+        in    403   403   403   403   403   403   403   403   403   403   403   422
+GET /admin/import/template.csv
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/import/columns.csv
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/import/template.xlsx
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /admin/import/{import}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+# Confirming the staged import: its one person is already present, so nobody is added.
+POST /admin/import/{import}
+        in    403   403   403   403   403   403   403   403   403   403   403   go
+GET /admin/import/{import}/progress.json
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 
 ## Public verification, the documents verifiers fetch, the register

@@ -44,6 +44,8 @@ from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
+from vigtrain.imports import staging
+from vigtrain.imports.services import check_file
 from vigtrain.jobs.models import JobRun, RunOutcome
 from vigtrain.jobs.registry import BY_NAME
 from vigtrain.jobs.services import period_of
@@ -158,6 +160,10 @@ def build_world() -> World:
     job = BulkIssue(created_by_id=admin.id, total=0)
     db.session.add(job)
     db.session.commit()
+    # A staged import whose only person is already present: confirming it adds nobody.
+    staged = f"name,email,roles\nTara,{tara.email},trainee\n".encode()
+    plan = check_file(staged, "intake.csv", today())
+    import_key = staging.stage(staged, {"actor_id": admin.id, "file_name": "intake.csv", "plan": plan.as_record()})
 
     # One-time links: an invitation to someone new, and a password reset for Tara.
     links: list[str] = []
@@ -226,6 +232,7 @@ def build_world() -> World:
         "cohort": cohort.id,
         "token": tara_token.id,
         "job": job.id,
+        "import": import_key,
         "message": message,
         "notification": notification.id,
         "scheduled_job": scheduled.name,

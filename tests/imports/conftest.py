@@ -23,3 +23,9 @@ def intake(app):
     admin = make_admin()
     db.session.commit()
     return admin
+
+
+@pytest.fixture(autouse=True)
+def own_staging_folder(app, tmp_path):
+    """Each test stages its files in a folder of its own, so counting them means something."""
+    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")

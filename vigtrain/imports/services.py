@@ -110,9 +110,13 @@ class Plan:
         tally = Counter(row.outcome for row in self.rows)
         return {outcome.value: tally.get(outcome, 0) for outcome in Outcome}
 
-    @property
-    def problem_rows(self) -> int:
-        return len({problem.row for problem in self.problems})
+    def as_record(self) -> dict:
+        """What the preview page shows, as JSON-safe lists (kept beside the staged file)."""
+        return {
+            "counts": self.counts,
+            "problems": [[problem.row, problem.column, problem.message] for problem in self.problems],
+            "rows": [[row.row, row.name, row.email, row.outcome.value] for row in self.rows],
+        }
 
 
 def file_digest(data: bytes) -> str:
@@ -471,7 +475,8 @@ def import_people(
             continue
         supervisor = row.supervisor or (people.get(row.supervisor_email) if row.supervisor_email else None)
         person = people[row.email]
-        enrolment = new_enrolment(person, row.version, supervisor, row.service, row.start_date or today)
+        start = row.start_date or (row.cohort.starts_on if row.cohort is not None else today)
+        enrolment = new_enrolment(person, row.version, supervisor, row.service, start)
         enrolment.cohort_id = row.cohort.id if row.cohort is not None else None
         enrolments.append(enrolment)
     db.session.add_all(enrolments)
