@@ -294,6 +294,19 @@ def test_a_renewal_chain_goes_whole_once_its_newest_certificate_has_passed_its_p
     assert _numbers_left() == []
 
 
+def test_a_chain_reaching_a_certificate_of_someone_not_erased_is_left_whole(app, clock):
+    """Links between holders should not happen (a renewal or reissue keeps its holder); if one does,
+    the purge leaves the whole chain rather than break the other holder's."""
+    kept, erased = make_holder("Kit Kept"), make_holder("Eve Erased")
+    long_ago = utcnow() - timedelta(days=15 * 365)
+    theirs = _certificate(kept, valid_until=date(2005, 1, 1))
+    _ended(theirs, CertificateStatus.SUPERSEDED, long_ago)
+    _certificate(erased, replaces=theirs, valid_until=date(2008, 1, 1), status=CertificateStatus.EXPIRED)
+    erase_directly(erased)
+    assert apply()["erased-certificates"] == 0
+    assert len(_numbers_left()) == 2
+
+
 def test_a_chain_is_unlinked_from_its_bulk_issue_items_and_their_record_stays(app, clock):
     admin = make_admin()
     erased = make_holder()
