@@ -3,18 +3,23 @@ idempotent, and all or nothing; and the README's table says what the schedule sa
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import current_app
+from flask_migrate import upgrade
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tests.certificate_factories import insert_certificate, make_holder
 from tests.factories import make_user
-from vigtrain import audit
+from vigtrain import audit, create_app
 from vigtrain.accounts.models import User
 from vigtrain.audit import AuditEvent
 from vigtrain.certificates.models import Certificate
@@ -149,14 +154,10 @@ def test_every_rule_has_a_period_setting_that_exists_or_says_why_it_has_none(app
         assert rule.purge is None  # nothing to count from: kept, or enforced elsewhere with its own period
 
 
-def test_the_audit_purge_passes_the_databases_own_guard_on_a_migrated_database(tmp_path):
+def _purge_on_a_migrated_database(url: str) -> None:
     """The migrations' triggers refuse any deletion from the trail outside a rewrite: the purge's goes
     through, and the same deletion without its permit is refused."""
-    from flask_migrate import upgrade
-
-    from vigtrain import create_app
-
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.db'}")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         upgrade()
         period = setting("RETENTION_AUDIT_EVENT")
@@ -173,3 +174,22 @@ def test_the_audit_purge_passes_the_databases_own_guard_on_a_migrated_database(t
         assert count(audit.AuditRewrite) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_audit_purge_passes_the_triggers_of_a_migrated_sqlite_database(tmp_path):
+    _purge_on_a_migrated_database(f"sqlite:///{tmp_path / 'migrated.db'}")
+
+
+@pytest.mark.postgres
+def test_the_audit_purge_passes_the_triggers_of_a_migrated_postgresql_database():
+    server = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"vigtrain_retention_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        _purge_on_a_migrated_database(server.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
