@@ -231,8 +231,30 @@ def test_every_section_holds_the_persons_data(app, world):
 
     actions = {row["action"] for row in everything["audit_events"]}
     assert {"login.succeeded", "token.created", "certificate.issued", "enrolment.created"} <= actions
+    # Her supervisor's assessment of her stage is about her: with what it said, and the supervisor named.
+    (assessed,) = [row for row in everything["audit_events"] if row["action"] == "assessment.supervisor_saved"]
+    assert assessed["about_you"] is True and assessed["by"] == "sian@example.org" and assessed["after"]
     for name in subject_access.SECTION_TITLES:
         assert name in archive.read("README.txt").decode()
+
+
+def test_a_network_address_is_given_only_for_the_persons_own_actions(app, world):
+    tara, sian = world["tara"], world["sian"]
+    for actor in (tara, sian):
+        db.session.add(
+            AuditEvent(
+                actor_id=actor.id,
+                actor_label=actor.email,
+                action="enrolment.noted",
+                entity_type="Enrolment",
+                entity_id=str(world["enrolment"].id),
+                ip_address=f"203.0.113.{actor.id}",
+            )
+        )
+    db.session.commit()
+    rows = _everything(_open(_download(_signed_in(app, tara))))["audit_events"]
+    noted = {row["by"]: row["ip_address"] for row in rows if row["action"] == "enrolment.noted"}
+    assert noted == {"you": f"203.0.113.{tara.id}", "sian@example.org": None}
 
 
 def test_the_csv_files_say_the_same_as_the_json(app, world):

@@ -22,6 +22,7 @@ import csv
 import enum
 import io
 import json
+import textwrap
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -152,9 +153,10 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
     "audit_events": (
         "The audit trail about you",
         "Every change you made in vigtrain, and every change anyone made to your account, enrolments, stages, "
-        "supervision sessions, cases, cycles, certificates and API tokens: when, what, by whom, and what "
-        "changed. For changes you made to other people's records only the action and the record's type and "
-        "number are given, as what changed is their data; the network address is given only for your own actions.",
+        "assessments of your stages, supervision sessions, cases, cycles, certificates and API tokens: when, "
+        "what, by whom, and what changed. For changes you made to other people's records only the action and "
+        "the record's type and number are given, as what changed is their data; the network address is given "
+        "only for your own actions.",
     ),
 }
 
@@ -854,6 +856,10 @@ def _audit_events(person: User) -> Section:
         "Cycle": select(cast(Cycle.id, String))
         .join(Case, Cycle.case_id == Case.id)
         .where(Case.practitioner_id == person.id),
+        "Assessment": select(cast(Assessment.id, String))
+        .join(StageRecord, Assessment.stage_record_id == StageRecord.id)
+        .join(Enrolment, StageRecord.enrolment_id == Enrolment.id)
+        .where(Enrolment.trainee_id == person.id),
         "Certificate": select(cast(Certificate.id, String)).where(Certificate.holder_id == person.id),
         "PersonalAccessToken": select(cast(PersonalAccessToken.id, String)).where(
             PersonalAccessToken.user_id == person.id
@@ -909,9 +915,12 @@ What is left out, and why
   What you wrote yourself (your comments, ratings and evidence) is included.
 - Changes you made to other people's records (as a supervisor or an administrator, for example): the
   audit_events file lists when and what you did, but not the before and after of their records.
+- What you did to other people's records, beyond the parts listed in others_training: certificates you
+  issued or revoked, API tokens you revoked, bulk certificate runs you started, licensed measure wording
+  you entered or removed, people you erased, as an administrator. Each is one of your own actions in
+  audit_events.
 - Technical records: the one-time keys that stop a form being saved twice (kept a few days, holding only
-  the page's address), and a bulk certificate run you started or licensed measure wording you entered
-  as an administrator (listed as your own actions in audit_events).
+  the page's address).
 - Emails to an address you no longer use: emails are found by your current address.
 - A statement file that storage no longer holds is listed in statements.csv but cannot be included.
 """
@@ -937,7 +946,7 @@ def readme(person: User, actor: User, made_at: datetime, sections: Iterable[Sect
     ]
     for section in sections:
         lines.append(f"{section.csv_name} ({len(section.rows)}): {section.title}.")
-        lines.append(f"    {section.description}")
+        lines.append(textwrap.fill(section.description, width=100, initial_indent="    ", subsequent_indent="    "))
     lines.append(f"{FILES} ({file_count}): the statement files you uploaded.")
     lines += [
         "",
