@@ -73,8 +73,9 @@ def can_manage_capacity(user: User | None) -> bool:
 
 
 def can_change_account(actor: User | None, target: User) -> bool:
-    """Administrators change any account, but never their own roles or active flag."""
-    return is_administrator(actor) and actor.id != target.id
+    """Administrators change any account, but never their own roles or active flag, and never an erased
+    person's (the account is a tombstone: turning it back on would bring the person back)."""
+    return is_administrator(actor) and actor.id != target.id and not target.is_erased
 
 
 def can_erase_person(actor: User | None, person: User) -> bool:

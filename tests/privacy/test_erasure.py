@@ -545,3 +545,16 @@ def test_the_command_line_erases_too(app, world):
     db.session.rollback()
     record = db.session.scalar(select(Erasure))
     assert record.pseudonym in result.output and record.erased_by_id is None
+
+
+def test_an_erased_account_cannot_be_turned_back_on(app, world):
+    tara = world["tara"]
+    _erase(world["ada"], tara)
+    client = _admin_client(app)
+    page = client.get(f"/admin/users/{tara.id}").get_data(as_text=True)
+    assert "Erased" in page and "Erase this person" not in page and f"/admin/users/{tara.id}/edit" not in page
+    assert client.get(f"/admin/users/{tara.id}/edit").status_code == 403
+    before = _dump()
+    response = client.submit(f"/admin/users/{tara.id}/resend-invitation", page=f"/admin/users/{tara.id}")
+    assert response.status_code == 302
+    assert _dump() == before  # no invitation to the tombstone's address, no new link
