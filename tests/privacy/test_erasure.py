@@ -27,7 +27,7 @@ from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.api_tokens.services import create_token
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.certificates.models import Certificate
+from vigtrain.certificates.models import Certificate, CertificateStatus
 from vigtrain.dates import utcnow
 from vigtrain.dcs.models import Administration, CaseOutcome
 from vigtrain.encryption import EncryptedString
@@ -558,3 +558,14 @@ def test_an_erased_account_cannot_be_turned_back_on(app, world):
     response = client.submit(f"/admin/users/{tara.id}/resend-invitation", page=f"/admin/users/{tara.id}")
     assert response.status_code == 302
     assert _dump() == before  # no invitation to the tombstone's address, no new link
+
+
+def test_a_revocation_reason_names_the_holder_not_the_pseudonym(client, world):
+    certificate = world["certificate"]
+    certificate.status, certificate.status_reason = CertificateStatus.REVOKED, f"{NAME} asked AVIGuk to revoke it."
+    db.session.commit()
+    record = _erase(world["ada"], world["tara"])
+    facts = client.get(f"/verify/{certificate.number}.json").get_json()
+    assert facts["status"] == "revoked" and facts["revocation_reason"] == "the holder asked AVIGuk to revoke it."
+    html = client.get(f"/verify/{certificate.number}").get_data(as_text=True)
+    assert "the holder asked AVIGuk to revoke it." in html and record.pseudonym not in html

@@ -381,7 +381,7 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     with audit.rewriting("erasure"):
         files = _remove_free_text(person)
         _remove_account(person, pseudonym, now)
-        _pseudonymise_certificates(person, label)
+        _pseudonymise_certificates(person, label, identifiers)
         _replace_in_tables(replacer)
         _replace_in_outbox(replacer)
         _rewrite_audit_trail(person, things, replacer)
@@ -563,11 +563,25 @@ def _remove_account(person: User, pseudonym: str, now: datetime) -> None:
     )
 
 
-def _pseudonymise_certificates(person: User, label: str) -> None:
+def _pseudonymise_certificates(person: User, label: str, identifiers: list[str]) -> None:
+    """The register entry keeps the pseudonym label as its holder; a revocation reason, which anyone
+    checking the certificate reads, names "the holder" instead (the pseudonym is never shown publicly)."""
     db.session.execute(
         update(Certificate).where(Certificate.holder_id == person.id).values(holder_name=label),
         execution_options={"synchronize_session": False},
     )
+    public = _Replacer(identifiers, "the holder")
+    reasons = db.session.execute(
+        select(Certificate.id, Certificate.status_reason).where(
+            Certificate.holder_id == person.id, Certificate.status_reason.is_not(None)
+        )
+    ).all()
+    changes = [{"id": row.id, "status_reason": public.text(row.status_reason)} for row in reasons]
+    changes = [
+        change for change, row in zip(changes, reasons, strict=True) if change["status_reason"] != row.status_reason
+    ]
+    if changes:
+        db.session.execute(update(Certificate), changes)
 
 
 def _text_columns(table: Table) -> tuple[list, list]:
