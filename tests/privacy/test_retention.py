@@ -186,10 +186,25 @@ def test_an_erasures_reason_is_cleared_six_years_on_and_its_entry_and_pseudonym_
     for name, moment in (("past", now - period), ("inside", now - period + SECOND)):
         person = make_user(erased_at=moment)
         db.session.add(Erasure(user_id=person.id, pseudonym=f"P-{name}", reason=f"Asked, {name}", erased_at=moment))
+        db.session.add(
+            AuditEvent(
+                occurred_at=moment,
+                actor_label="system",
+                action=retention.ERASED_ACTION,
+                entity_type="User",
+                entity_id=str(person.id),
+                after={"pseudonym": f"P-{name}", "reason": f"Asked, {name}"},
+            )
+        )
     db.session.commit()
     assert apply()["erasure-reasons"] == 1
     rows = db.session.execute(select(Erasure.pseudonym, Erasure.reason).order_by(Erasure.pseudonym)).all()
     assert rows == [("P-inside", "Asked, inside"), ("P-past", retention.REASON_CLEARED)]
+    recorded = [event.after for event in db.session.scalars(select(AuditEvent))]
+    assert sorted(recorded, key=lambda after: after["pseudonym"]) == [
+        {"pseudonym": "P-inside", "reason": "Asked, inside"},
+        {"pseudonym": "P-past", "reason": retention.REASON_CLEARED},
+    ]
     assert apply()["erasure-reasons"] == 0  # a cleared reason is not cleared again
 
 

@@ -44,6 +44,8 @@ INVITATION_REASON = "Retention schedule: 12 months after an invitation that was 
 # What an erasure's reason becomes once its period has passed: the row and pseudonym stay, so the
 # pseudonyms left in the records are still explained.
 REASON_CLEARED = "Reason cleared by the retention schedule 6 years after the erasure"
+# The audit event the erasure service records, whose `after` repeats the reason.
+ERASED_ACTION = "person.erased"
 
 # Rows that make up the account itself (its roles, settings, sign-in codes, messages to it). Any other
 # row that points at a person is theirs (an enrolment, a case, a session they logged, a cohort they
@@ -331,21 +333,34 @@ def delete_unused_measure_invitations(now: datetime, period: timedelta) -> int:
 
 
 def clear_erasure_reasons(now: datetime, period: timedelta) -> int:
-    """Clear the recorded reason of erasures made `period` ago or more; the row and pseudonym stay."""
-    ids = _ids(
-        select(Erasure.id)
+    """Clear the recorded reason of erasures made `period` ago or more, in the register and in the audit
+    event that recorded the erasure; the row, its pseudonym and the event stay."""
+    rows = db.session.execute(
+        select(Erasure.id, Erasure.user_id)
         .where(Erasure.erased_at <= now - period, Erasure.reason != REASON_CLEARED)
         .order_by(Erasure.id)
         .limit(_batch())
-    )
-    if not ids:
+    ).all()
+    if not rows:
         return 0
-    return db.session.execute(
-        update(Erasure)
-        .where(Erasure.id.in_(ids))
-        .values(reason=REASON_CLEARED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == ERASED_ACTION,
+            AuditEvent.entity_type == "User",
+            AuditEvent.entity_id.in_([str(user_id) for _, user_id in rows]),
+        )
+    ).all()
+    with audit.rewriting("retention"):
+        for event in events:
+            if (event.after or {}).get("reason") not in (None, REASON_CLEARED):
+                event.after = {**event.after, "reason": REASON_CLEARED}
+        cleared = db.session.execute(
+            update(Erasure)
+            .where(Erasure.id.in_([erasure_id for erasure_id, _ in rows]))
+            .values(reason=REASON_CLEARED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return cleared
 
 
 # --- the schedule ----------------------------------------------------------------------------------------
@@ -507,7 +522,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "erasure-reasons",
         "Reasons recorded for erasures",
-        "{RETENTION_ERASURE_REASON} after the erasure; the entry and pseudonym stay",
+        "{RETENTION_ERASURE_REASON} after the erasure, in the register and the audit trail; the entry and "
+        "pseudonym stay",
         "To show each erasure was lawful and done; the entry stays so the pseudonym in the records is explained.",
         THIS_JOB + " (clears the reason)",
         "RETENTION_ERASURE_REASON",
