@@ -115,6 +115,17 @@ def test_the_job_runs_from_the_command_line(app, clock):
     assert "apply-retention-schedule ran for 2026-03-03: 0." in again.output
 
 
+def test_a_dry_run_says_how_many_would_go_and_keeps_them(app, clock):
+    ids = history()
+    events = count(AuditEvent)
+    result = app.test_cli_runner().invoke(args=["jobs", "run", JOB.name, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "apply-retention-schedule for 2026-03-02 would report 4." in result.output
+    db.session.expire_all()
+    assert db.session.get(User, ids["person"]).erased_at is None
+    assert (count(AuditEvent), count(Notification), count(Certificate)) == (events, 1, 1)
+
+
 def test_a_failure_part_way_leaves_everything_as_it_was(app, clock, monkeypatch):
     ids = history()
     events, notifications = count(AuditEvent), count(Notification)
