@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy.orm import aliased, lazyload, noload
 
 from vigtrain import audit, uploads
 from vigtrain.accounts.models import RecoveryCode, User
@@ -583,6 +583,7 @@ def _logged_by(session: SupervisionSession, person: User) -> str:
 def _supervision_as_trainee(person: User) -> Section:
     statement = (
         select(SupervisionSession)
+        .options(lazyload(SupervisionSession.enrolment))  # only its id is shown; joining it would copy it per row
         .join(Enrolment, SupervisionSession.enrolment_id == Enrolment.id)
         .where(Enrolment.trainee_id == person.id)
         .order_by(SupervisionSession.session_date, SupervisionSession.id)
@@ -605,6 +606,7 @@ def _supervision_as_trainee(person: User) -> Section:
 def _supervision_given(person: User) -> Section:
     statement = (
         select(SupervisionSession)
+        .options(lazyload(SupervisionSession.enrolment), noload(SupervisionSession.reviews))
         .join(Enrolment, SupervisionSession.enrolment_id == Enrolment.id)
         .where(
             Enrolment.trainee_id != person.id,
@@ -872,27 +874,42 @@ def _audit_events(person: User) -> Section:
             for entity_type, ids in own_entities.items()
         ),
     )
+    # Columns, not mapped objects, and before/after read (and decoded) only where they are shown: the
+    # heaviest person has hundreds of thousands of events.
     statement = (
-        select(AuditEvent, about_them.label("about_them"))
+        select(
+            AuditEvent.id,
+            AuditEvent.occurred_at,
+            AuditEvent.actor_id,
+            AuditEvent.actor_label,
+            AuditEvent.action,
+            AuditEvent.entity_type,
+            AuditEvent.entity_id,
+            # Before/after of someone else's record are that person's data.
+            case((about_them, AuditEvent.before)).label("before"),
+            case((about_them, AuditEvent.after)).label("after"),
+            AuditEvent.ip_address,
+            about_them.label("about_them"),
+        )
         .where(or_(AuditEvent.actor_id == person.id, about_them))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
     rows = []
-    for event, is_about_them in db.session.execute(statement):
+    for event in db.session.execute(statement):
         by_them = event.actor_id == person.id
         rows.append(
-            _row(
-                event_id=event.id,
-                occurred_at=event.occurred_at,
-                action=event.action,
-                entity=f"{event.entity_type}:{event.entity_id}" if event.entity_id else event.entity_type,
-                by=YOU if by_them else event.actor_label,
-                about_you=bool(is_about_them),
-                # Before/after of someone else's record are that person's data; the address is the actor's.
-                before=event.before if is_about_them else None,
-                after=event.after if is_about_them else None,
-                ip_address=event.ip_address if by_them else None,
-            )
+            {
+                "event_id": event.id,
+                "occurred_at": event.occurred_at.isoformat(),
+                "action": event.action,
+                "entity": f"{event.entity_type}:{event.entity_id}" if event.entity_id else event.entity_type,
+                "by": YOU if by_them else event.actor_label,
+                "about_you": bool(event.about_them),
+                "before": event.before,
+                "after": event.after,
+                # The address is the actor's: shown for this person's own actions only.
+                "ip_address": event.ip_address if by_them else None,
+            }
         )
     return Section("audit_events", rows)
 
