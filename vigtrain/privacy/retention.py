@@ -1,7 +1,7 @@
 """The retention schedule: what vigtrain keeps, for how long and why, and the purges that enforce it.
 
 The schedule is data (`RULES`); the README's "Retention schedule" table and the administrators' page
-say the same (a test checks the README names every rule). The daily job "apply-retention-schedule"
+say the same (a test compares the README's table with `RULES`, row by row). The daily job "apply-retention-schedule"
 calls `enforce_retention`, which runs every purge in the caller's one transaction: if any purge fails,
 the whole run rolls back and the database is as it was.
 
@@ -39,11 +39,12 @@ Purge = Callable[[datetime, timedelta], int]
 
 log = logging.getLogger("vigtrain.retention")
 
-DEACTIVATED_REASON = "Retention schedule: 6 years after the account was turned off"
-INVITATION_REASON = "Retention schedule: 12 months after an invitation that was never accepted"
+# The reasons recorded for the schedule's erasures ({period}: the setting in words, "6 years" by default).
+DEACTIVATED_REASON = "Retention schedule: {period} after the account was turned off"
+INVITATION_REASON = "Retention schedule: {period} after an invitation that was never accepted"
 # What an erasure's reason becomes once its period has passed: the row and pseudonym stay, so the
 # pseudonyms left in the records are still explained.
-REASON_CLEARED = "Reason cleared by the retention schedule 6 years after the erasure"
+REASON_CLEARED = "Reason cleared by the retention schedule"
 # The audit event the erasure service records, whose `after` repeats the reason.
 ERASED_ACTION = "person.erased"
 
@@ -124,7 +125,7 @@ def erase_deactivated_accounts(now: datetime, period: timedelta) -> int:
     """Erase accounts turned off `period` ago, unless a certificate of theirs ended less than `period` ago."""
     cutoff = now - period
     return _erase_where(
-        DEACTIVATED_REASON,
+        DEACTIVATED_REASON.format(period=in_words(period)),
         User.erased_at.is_(None),
         User.is_active_flag.is_(False),
         User.deactivated_at <= cutoff,
@@ -147,7 +148,7 @@ def _holds_anything() -> Any:
 def erase_unaccepted_invitations(now: datetime, period: timedelta) -> int:
     """Erase people invited `period` ago or more who never set a password and have nothing of theirs."""
     return _erase_where(
-        INVITATION_REASON,
+        INVITATION_REASON.format(period=in_words(period)),
         User.erased_at.is_(None),
         User.password_hash.is_(None),
         User.password_changed_at.is_(None),
