@@ -412,6 +412,21 @@ def test_an_administrator_downloads_another_persons_data_naming_the_request(app,
     assert event.after["reason"] == "Email of 1 March 2026"
 
 
+def test_an_erased_persons_download_holds_only_what_was_kept(app, world):
+    from vigtrain.privacy.erasure import erase_person
+
+    owen, admin = world["owen"], world["admin"]
+    erase_person(admin, owen, "Asked to be forgotten by email on 1 March 2026")
+    db.session.commit()
+    client = _signed_in(app, admin)
+    url = f"/admin/users/{owen.id}/data"
+    assert "was erased on 2 March 2026" in client.get(url).get_data(as_text=True)
+    archive = _open(_download(client, url, {"request_note": "Auditor's check"}))
+    everything = _everything(archive)
+    assert "owen@example.org" not in json.dumps(everything) and "Owen Other" not in json.dumps(everything)
+    assert [row["enrolment_id"] for row in everything["enrolments"]] == [world["owen_enrolment"].id]
+
+
 def test_an_administrator_asking_for_nobody_gets_404(app, world):
     client = _signed_in(app, world["admin"])
     missing = db.session.scalar(select(func.max(AuditEvent.id))) + 10_000
