@@ -204,8 +204,9 @@ def _chain_back(heads: list[int]) -> dict[int, list[int]]:
         following = {}
         for certificate_id, replaces_id in rows:
             head = reaching[certificate_id]
-            chains[head].append(replaces_id)
-            following[replaces_id] = head
+            if replaces_id not in chains[head]:  # a link back into the chain would loop for ever
+                chains[head].append(replaces_id)
+                following[replaces_id] = head
         reaching = following
     return chains
 
