@@ -20,7 +20,7 @@ from tests.certificate_factories import issue, make_earned_record
 from tests.factories import make_case, make_enrolment, make_service, make_supervision, make_user
 from tests.races.helpers import at_once
 from tests.report_factories import record_case
-from vigtrain import transactions
+from vigtrain import audit, transactions
 from vigtrain.accounts.models import Role, User
 from vigtrain.accounts.services import invite_user, update_own_details
 from vigtrain.api_tokens.models import PersonalAccessToken
@@ -569,3 +569,21 @@ def test_a_revocation_reason_names_the_holder_not_the_pseudonym(client, world):
     assert facts["status"] == "revoked" and facts["revocation_reason"] == "the holder asked AVIGuk to revoke it."
     html = client.get(f"/verify/{certificate.number}").get_data(as_text=True)
     assert "the holder asked AVIGuk to revoke it." in html and record.pseudonym not in html
+
+
+def test_free_text_in_the_trail_goes_only_where_it_is_hers(world):
+    tara, una = world["tara"], world["una"]
+    una_session = db.session.scalar(select(SupervisionSession).where(SupervisionSession.supervisor_id == tara.id))
+    own_session = db.session.scalar(
+        select(SupervisionSession).where(SupervisionSession.enrolment_id == world["enrolment"].id)
+    )
+    una_words = audit.record(una, "supervision.logged", una_session, after={"reflection": "I slowed down."})
+    tara_words = audit.record(tara, "supervision.confirmed", una_session, after={"supervisor_comments": "Well done."})
+    about_her = audit.record(world["sian"], "supervision.logged", own_session, after={"reflection": "I froze."})
+    db.session.commit()
+    ids = (una_words.id, tara_words.id, about_her.id)
+    _erase(world["ada"], tara)
+    after = dict(db.session.execute(select(AuditEvent.id, AuditEvent.after).where(AuditEvent.id.in_(ids))).all())
+    assert after[una_words.id] == {"reflection": "I slowed down."}
+    assert after[tara_words.id] == {"supervisor_comments": erasure.REMOVED}
+    assert after[about_her.id] == {"reflection": erasure.REMOVED}

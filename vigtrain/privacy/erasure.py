@@ -402,19 +402,19 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
 
 
 def _their_things(person: User) -> dict[str, list[str]]:
-    """The ids (as the audit trail writes them) of everything that is the person's, by entity type."""
+    """The ids (as the audit trail writes them) of everything that is the person's, by entity type.
+
+    Their own records only: a session they supervised is the other trainee's, whose words in it stay
+    (what they wrote there themselves is in events they performed, which lose free text anyway).
+    """
     own_enrolments = _own_enrolments(person)
     own_stages = _own_stages(person)
     queries = {
         "User": select(User.id).where(User.id == person.id),
         "Enrolment": own_enrolments,
         "StageRecord": own_stages,
-        "SupervisionSession": select(SupervisionSession.id).where(
-            or_(SupervisionSession.enrolment_id.in_(own_enrolments), SupervisionSession.supervisor_id == person.id)
-        ),
-        "Assessment": select(Assessment.id).where(
-            or_(Assessment.stage_record_id.in_(own_stages), Assessment.assessor_id == person.id)
-        ),
+        "SupervisionSession": select(SupervisionSession.id).where(SupervisionSession.enrolment_id.in_(own_enrolments)),
+        "Assessment": select(Assessment.id).where(Assessment.stage_record_id.in_(own_stages)),
         "Case": _own_cases(person),
         "Cycle": select(Cycle.id).where(Cycle.case_id.in_(_own_cases(person))),
         "Certificate": select(Certificate.id).where(Certificate.holder_id == person.id),
