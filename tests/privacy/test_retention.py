@@ -388,11 +388,40 @@ def test_every_link_to_a_certificate_is_one_the_purge_handles():
 def test_each_rule_removes_at_most_a_batch_per_run_and_the_next_run_carries_on(app, clock):
     app.config["RETENTION_BATCH_LIMIT"] = 2
     person = make_user()
-    long_ago = utcnow() - timedelta(days=3 * 365)
-    for number in range(5):
-        _notification(person, f"old {number}", long_ago)
+    case = make_case(person)
+    long_ago = utcnow() - timedelta(days=10 * 365)
+    for number in range(3):
+        _notification(person, f"unread {number}", long_ago)
+        _notification(person, f"read {number}", long_ago, read_at=long_ago)
+        _email(f"sent {number}", OutboxStatus.SENT, long_ago)
+        db.session.add(AuditEvent(occurred_at=long_ago, actor_label="system", action="old", entity_type="T"))
+        db.session.add(
+            MeasureInvitation(
+                case_id=case.id,
+                created_by_id=person.id,
+                timepoint=Timepoint.PRE,
+                measure_codes=["GAD-7"],
+                token_digest=f"{number}" * 64,
+                expires_at=long_ago,
+            )
+        )
+        erased = make_user(erased_at=long_ago)
+        db.session.add(Erasure(user_id=erased.id, pseudonym=f"P-{number}", reason="Asked", erased_at=long_ago))
+        holder = make_holder()
+        _certificate(holder, valid_until=date(2001, 1, 1))
+        erase_directly(holder)
     db.session.commit()
-    assert [apply()["unread-notifications"] for _ in range(4)] == [2, 2, 1, 0]
+    batched = (
+        "unread-notifications",
+        "read-notifications",
+        "outbox-email",
+        "audit-events",
+        "measure-invitations",
+        "erasure-reasons",
+        "erased-certificates",
+    )
+    runs = [apply() for _ in range(3)]
+    assert [[counts[key] for key in batched] for counts in runs] == [[2] * 7, [1] * 7, [0] * 7]
 
 
 @pytest.mark.parametrize(
