@@ -265,8 +265,13 @@ def test_an_erased_holders_expired_certificate_goes_six_years_after_its_last_val
     assert client.get(f"/verify/{numbers[0]}").status_code == 200
     assert apply()["erased-certificates"] == 1
     assert _numbers_left() == sorted(numbers[1:])
-    assert client.get(f"/verify/{numbers[0]}").status_code == 404  # as for a number never issued
     assert client.get(f"/verify/{numbers[1]}").status_code == 200
+    # /verify answers exactly as for a well-formed number never issued.
+    never = codes.generate(NUMBER_PREFIX)
+    for suffix in ("", ".json"):
+        purged, unknown = client.get(f"/verify/{numbers[0]}{suffix}"), client.get(f"/verify/{never}{suffix}")
+        assert purged.status_code == unknown.status_code == 404
+        assert purged.get_data(as_text=True).replace(numbers[0], never) == unknown.get_data(as_text=True)
 
 
 def test_a_certificate_whose_valid_until_passed_but_still_says_valid_counts_as_expired(app, clock):
