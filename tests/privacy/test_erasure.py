@@ -55,7 +55,8 @@ PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 
 EMAIL = "tara@example.org"
 FORMER_NAME = "Tara Trainee"
 NAME = "Tara Ashworth-Nowak"
-IDENTIFIERS = (EMAIL, FORMER_NAME, NAME)
+FORMER_EMAIL = "tara.trainee@old-service.example.org"
+IDENTIFIERS = (EMAIL, FORMER_EMAIL, FORMER_NAME, NAME)
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 REASON = "Erasure request by email of 1 March 2026; no retention duty applies."
 
@@ -75,6 +76,9 @@ def world(app, clock):
     certificate = issue(make_earned_record(tara, code="verp-practitioner", version="2024.1"), ada)
     tara.register_opt_in = True
     update_own_details(tara, NAME)
+    # An address she held before (the trail remembers it), with mail to it still in the outbox.
+    audit.record(ada, "user.updated", tara, before={"email": FORMER_EMAIL}, after={"email": EMAIL})
+    send_email(FORMER_EMAIL, "Welcome", f"Dear {FORMER_NAME}, welcome to vigtrain.")
     db.session.commit()
 
     enrolment = make_enrolment(tara, sian, actor=ada)

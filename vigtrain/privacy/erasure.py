@@ -380,7 +380,7 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     things = _their_things(person)
     with audit.rewriting("erasure"):
         files = _remove_free_text(person)
-        _remove_account(person, pseudonym, now)
+        _remove_account(person, pseudonym, now, identifiers)
         _pseudonymise_certificates(person, label, identifiers)
         _replace_in_tables(replacer)
         _replace_in_outbox(replacer)
@@ -523,17 +523,18 @@ def _without_evidence(ratings: Any) -> Any:
     }
 
 
-def _remove_account(person: User, pseudonym: str, now: datetime) -> None:
+def _remove_account(person: User, pseudonym: str, now: datetime, identifiers: list[str]) -> None:
     """The account becomes a tombstone: nothing to sign in with, nothing that names or reaches them."""
     quietly = {"synchronize_session": False}
-    old_email = person.email
+    # Mail to any address they have held (a message to a former address may still wait in the outbox).
+    addresses = {person.email.lower(), *(value.lower() for value in identifiers if "@" in value)}
     for statement in (
         delete(RecoveryCode).where(RecoveryCode.user_id == person.id),
         delete(UserRole).where(UserRole.user_id == person.id),
         delete(PersonalAccessToken).where(PersonalAccessToken.user_id == person.id),
         delete(NotificationPreference).where(NotificationPreference.user_id == person.id),
         delete(Notification).where(Notification.recipient_id == person.id),
-        delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == old_email.lower()),
+        delete(OutboxMessage).where(func.lower(OutboxMessage.to_address).in_(sorted(addresses))),
         update(Cohort).where(Cohort.lead_id == person.id).values(lead_id=None, version=Cohort.version + 1),
     ):
         db.session.execute(statement, execution_options=quietly)
