@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import event, select
 
-from bench import jobs, pdfs, seed
+from bench import imports, jobs, pdfs, seed
 from vigtrain import create_app
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case
@@ -235,7 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         table.append(row)
 
     certificate_pdfs = pdfs.measure()
-    report = render(table, scales, seeding) + pdfs.markdown(certificate_pdfs) + jobs.markdown(job_times)
+    print("Timing a bulk import of 10,000 people ...", flush=True)
+    bulk_import = imports.measure(out=out)
+    report = (
+        render(table, scales, seeding)
+        + pdfs.markdown(certificate_pdfs)
+        + jobs.markdown(job_times)
+        + imports.markdown(bulk_import)
+    )
     print()
     print(report)
     (out / "bench.md").write_text(report)
@@ -244,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "scales": scales,
         "seeding": {str(k): v for k, v in seeding.items()},
         "certificate_pdfs": certificate_pdfs,
+        "bulk_import": bulk_import,
         "daily_jobs": {str(scale): rows for scale, rows in job_times.items()},
         "pages": [
             {

@@ -147,10 +147,16 @@ def record(
     return audit_event
 
 
+def _entity_key(entity: Any) -> tuple[str, Any]:
+    if isinstance(entity, tuple):
+        return entity
+    return type(entity).__name__, inspect(entity).identity[0]
+
+
 def record_many(actor: Any, action: str, entries: list[tuple[Any, dict[str, Any] | None]]) -> int:
     """`record` for many entities at once (a bulk import): one INSERT for all of them, same transaction.
 
-    Each entry is (flushed mapped object, `after`); returns how many events were added.
+    Each entry is (a flushed mapped object or a (type, id) pair, `after`); returns how many were added.
     """
     if not entries:
         return 0
@@ -170,11 +176,11 @@ def record_many(actor: Any, action: str, entries: list[tuple[Any, dict[str, Any]
         [
             {
                 **common,
-                "entity_type": type(entity).__name__,
-                "entity_id": str(inspect(entity).identity[0]),
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
                 "after": _jsonable(after) if after is not None else None,
             }
-            for entity, after in entries
+            for (entity_type, entity_id), after in ((_entity_key(entity), after) for entity, after in entries)
         ],
     )
     return len(entries)

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import insert
 
 from vigtrain import audit
-from vigtrain.accounts.models import ROLE_LABELS, Role, User, new_security_stamp
-from vigtrain.accounts.services import INVITATION, invitation_message, make_token, normalise_email, user_snapshot
+from vigtrain.accounts.models import ROLE_LABELS, Role, User, UserRole, new_security_stamp
+from vigtrain.accounts.services import INVITATION, invitation_message, normalise_email, token_for
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.errors import DomainError, PermissionDenied
@@ -37,13 +38,21 @@ from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import PathwayVersion
 from vigtrain.pathways.services import version_key
 from vigtrain.security import can_import_people
-from vigtrain.training.services import ENROLMENT_FIELDS, new_enrolment, start_date_problem, supervisor_problem
+from vigtrain.training.services import (
+    EnrolmentRow,
+    enrolment_snapshot,
+    insert_enrolments,
+    start_date_problem,
+    supervisor_problem,
+)
 
 REQUIRED = ("name", "email", "roles")
 OPTIONAL = ("service", "pathway", "version", "supervisor_email", "cohort", "start_date")
 COLUMNS = REQUIRED + OPTIONAL
 ENROLMENT_COLUMNS = ("version", "supervisor_email", "cohort", "start_date")
 MAX_NAME = 120
+# What `accounts.services.user_snapshot` records of a new account, less what every import sets the same.
+INVITED_FIELDS = ("email", "display_name", "service_id", "roles")
 MAX_EMAIL = 254
 # A spreadsheet runs a cell that starts with one of these as a formula; such a cell is refused, not cleaned.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -452,57 +461,86 @@ def import_people(
     plan = check_file(data, file_name, today, progress)
     if not plan.ok:
         raise ImportRefused(plan)
-    new_rows = [row for row in plan.rows if row.outcome in (Outcome.NEW_PERSON, Outcome.NEW_PERSON_ENROLLED)]
     progress("writing", 0, len(plan.rows))
-    now = utcnow()
-    people = {row.email: row.existing for row in plan.rows if row.existing is not None}
-    for row in new_rows:
-        person = User(
-            email=row.email,
-            display_name=row.name,
-            service=row.service,
-            invited_at=now,
-            security_stamp=new_security_stamp(),
+    # Written with one INSERT per table rather than an object per row: a whole intake holds the
+    # database's write lock for a few seconds, not tens of them.
+    ids = {row.email: row.existing.id for row in plan.rows if row.existing is not None}
+    people = _insert_people([row for row in plan.rows if row.existing is None])
+    ids.update({person["email"]: person["id"] for person in people})
+    progress("writing", len(plan.rows) // 2, len(plan.rows))
+    enrolling = [row for row in plan.rows if row.outcome in (Outcome.NEW_PERSON_ENROLLED, Outcome.ENROLMENT_ADDED)]
+    enrolments = [
+        EnrolmentRow(
+            trainee_id=ids[row.email],
+            version=row.version,
+            supervisor_id=row.supervisor.id if row.supervisor else ids.get(row.supervisor_email or ""),
+            service_id=row.service.id if row.service else (row.existing.service_id if row.existing else None),
+            start_date=row.start_date or (row.cohort.starts_on if row.cohort is not None else today),
+            cohort_id=row.cohort.id if row.cohort is not None else None,
         )
-        person.set_roles(set(row.roles))
-        people[row.email] = person
-    db.session.add_all(people[row.email] for row in new_rows)
-    db.session.flush()
-    progress("writing", len(new_rows) // 2, len(plan.rows))
-    enrolments = []
-    for row in plan.rows:
-        if row.outcome not in (Outcome.NEW_PERSON_ENROLLED, Outcome.ENROLMENT_ADDED):
-            continue
-        supervisor = row.supervisor or (people.get(row.supervisor_email) if row.supervisor_email else None)
-        person = people[row.email]
-        start = row.start_date or (row.cohort.starts_on if row.cohort is not None else today)
-        enrolment = new_enrolment(person, row.version, supervisor, row.service, start)
-        enrolment.cohort_id = row.cohort.id if row.cohort is not None else None
-        enrolments.append(enrolment)
-    db.session.add_all(enrolments)
-    db.session.flush()
-    _invite([people[row.email] for row in new_rows])
-    _audit(actor, plan, [people[row.email] for row in new_rows], enrolments)
+        for row in enrolling
+    ]
+    enrolment_ids = insert_enrolments(enrolments)
+    send_emails(
+        [
+            invitation_message(
+                person["email"],
+                person["display_name"],
+                public_url(
+                    "accounts.accept_invitation", token=token_for(person["id"], person["security_stamp"], INVITATION)
+                ),
+            )
+            for person in people
+        ]
+    )
+    _audit(actor, plan, people, list(zip(enrolment_ids, enrolments, strict=True)))
     progress("writing", len(plan.rows), len(plan.rows))
     return plan
 
 
-def _invite(people: list[User]) -> None:
-    """One invitation email each, queued in the outbox (it leaves only once the import commits)."""
-    send_emails(
-        [
-            invitation_message(person, public_url("accounts.accept_invitation", token=make_token(person, INVITATION)))
-            for person in people
-        ]
+def _insert_people(rows: list[PlannedRow]) -> list[dict]:
+    """New accounts, invited now, and their roles; returns each as written (with its id)."""
+    if not rows:
+        return []
+    now = utcnow()
+    people = [
+        {
+            "email": row.email,
+            "display_name": row.name,
+            "service_id": row.service.id if row.service else None,
+            "invited_at": now,
+            "created_at": now,
+            "security_stamp": new_security_stamp(),
+        }
+        for row in rows
+    ]
+    table = User.__table__
+    # RETURNING's order is not promised: each row comes back with the email it was written for.
+    written = db.session.execute(insert(table).returning(table.c.email, table.c.id), people)
+    ids = dict(written.all())  # .all(): dict() would read a Result as a mapping
+    for person, row in zip(people, rows, strict=True):
+        person["id"] = ids[person["email"]]
+        person["roles"] = sorted(role.value for role in row.roles)
+    db.session.execute(
+        insert(UserRole.__table__),
+        [{"user_id": person["id"], "role": role} for person in people for role in person["roles"]],
     )
+    return people
 
 
-def _audit(actor: User | None, plan: Plan, people: list[User], enrolments: list) -> None:
-    audit.record_many(actor, "user.invited", [(person, user_snapshot(person)) for person in people])
+def _audit(actor: User | None, plan: Plan, people: list[dict], enrolments: list[tuple[int, EnrolmentRow]]) -> None:
+    audit.record_many(
+        actor,
+        "user.invited",
+        [
+            (("User", person["id"]), {"is_active_flag": True, **{key: person[key] for key in INVITED_FIELDS}})
+            for person in people
+        ],
+    )
     audit.record_many(
         actor,
         "enrolment.created",
-        [(enrolment, audit.snapshot(enrolment, *ENROLMENT_FIELDS)) for enrolment in enrolments],
+        [(("Enrolment", enrolment_id), enrolment_snapshot(row)) for enrolment_id, row in enrolments],
     )
     audit.record(
         actor,
