@@ -101,6 +101,7 @@ TARGETS = [
     Target("accounts.disable_second_factor", "off_2fa", "/account/two-factor/turn-off", refusal_writes=COUNTS_ATTEMPT),
     Target("api_tokens.create_token", "tokens", "/account/tokens/new", refusal_writes=COUNTS_ATTEMPT),
     Target("api_tokens.revoke_token", "tokens", "/account/tokens/{token}/revoke"),
+    Target("subject_access.my_data", "tr", "/account/my-data"),
     Target("verify.choose_listing", "prac", "/register/you"),
     Target("verify.check_credential", None, "/verify/credential"),
     # Administrators and accounts.
@@ -127,6 +128,7 @@ TARGETS = [
         page="/admin/users/{reset_2fa_target}",
     ),
     Target("training.edit_capacity", "admin", "/admin/capacity/{capacity_target}"),
+    Target("subject_access.person_data", "admin", "/admin/users/{edit_target}/data"),
     # Services, licensed wording, cohorts.
     Target("organisations.create_service", "admin", "/admin/services/new"),
     Target("organisations.edit_service", "admin", "/admin/services/{service_edit}/edit"),
