@@ -14,6 +14,7 @@ leaves the database as it was. Uploaded statement files are deleted only once th
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -63,6 +64,8 @@ from vigtrain.pathways.models import (
 )
 from vigtrain.privacy.models import Erasure
 from vigtrain.supervision.models import SupervisionSession
+
+log = logging.getLogger("vigtrain.privacy.erasure")
 
 MIN_REASON = 10
 MAX_REASON = 2000
@@ -696,12 +699,15 @@ def _rewrite_audit_trail(person: User, things: dict[str, list[str]], replacer: _
 
 
 def delete_files(keys: Iterable[str]) -> None:
-    """Delete stored uploads; one already gone is no matter."""
+    """Delete stored uploads; one already gone is no matter. The erasure is committed by now, so a file
+    that cannot be deleted is logged for an operator rather than failing the request."""
     for key in keys:
         try:
             uploads.upload_path(key).unlink(missing_ok=True)
         except NotFound:
             continue
+        except OSError:
+            log.exception("an erased person's uploaded file %s could not be deleted", key)
 
 
 @sa_event.listens_for(Session, "after_commit")
