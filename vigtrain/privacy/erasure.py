@@ -26,6 +26,7 @@ from sqlalchemy import (
     JSON,
     Enum,
     Integer,
+    Select,
     String,
     Table,
     Text,
@@ -380,14 +381,14 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     label = pseudonym_label(pseudonym)
     replacer = _Replacer(identifiers, label)
     now = utcnow()
-    things = _their_things(person)
     with audit.rewriting("erasure"):
+        # The trail first, while everything of theirs (a token about to be deleted) is there to be found.
+        _rewrite_audit_trail(person, replacer)
         files = _remove_free_text(person)
         _remove_account(person, pseudonym, now, identifiers)
         _pseudonymise_certificates(person, label, identifiers)
         _replace_in_tables(replacer)
         _replace_in_outbox(replacer)
-        _rewrite_audit_trail(person, things, replacer)
         db.session.flush()
         db.session.expire_all()
     erasure = Erasure(
@@ -404,8 +405,8 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     return erasure
 
 
-def _their_things(person: User) -> dict[str, list[str]]:
-    """The ids (as the audit trail writes them) of everything that is the person's, by entity type.
+def _their_things(person: User) -> dict[str, Select]:
+    """Queries for the ids (as text, as the audit trail writes them) of everything that is the person's.
 
     Their own records only: a session they supervised is the other trainee's, whose words in it stay
     (what they wrote there themselves is in events they performed, which lose free text anyway).
@@ -423,7 +424,7 @@ def _their_things(person: User) -> dict[str, list[str]]:
         "Certificate": select(Certificate.id).where(Certificate.holder_id == person.id),
         "PersonalAccessToken": select(PersonalAccessToken.id).where(PersonalAccessToken.user_id == person.id),
     }
-    return {kind: [str(value) for value in db.session.scalars(query)] for kind, query in queries.items()}
+    return {kind: select(cast(query.subquery().c[0], String)) for kind, query in queries.items()}
 
 
 def _remove_free_text(person: User) -> list[str]:
@@ -647,17 +648,18 @@ def _replace_in_outbox(replacer: _Replacer) -> None:
         db.session.execute(update(OutboxMessage), changes)
 
 
-def _rewrite_audit_trail(person: User, things: dict[str, list[str]], replacer: _Replacer) -> None:
+def _rewrite_audit_trail(person: User, replacer: _Replacer) -> None:
     """Replace the person with their pseudonym in every event that names them or is about their things.
 
     Events they performed, and events about their things, also lose free text (statements, comments,
     notes) from their before/after values, and the address they acted from. The event's id, time, action
     and entity never change (the database refuses).
     """
-    about_them = [
-        and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_(ids)) for kind, ids in things.items() if ids
-    ]
-    conditions = [AuditEvent.actor_id == person.id, *about_them]
+    things = _their_things(person)
+    about_them = or_(
+        *(and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_(ids)) for kind, ids in things.items())
+    )
+    conditions = [AuditEvent.actor_id == person.id, about_them]
     if replacer.identifiers:
         conditions += [
             _mentions(AuditEvent.before, replacer.identifiers, as_json=True),
@@ -673,13 +675,13 @@ def _rewrite_audit_trail(person: User, things: dict[str, list[str]], replacer: _
             AuditEvent.before,
             AuditEvent.after,
             AuditEvent.ip_address,
+            about_them.label("theirs"),
         ).where(or_(*conditions))
     ).all()
-    owned = {(kind, entity_id) for kind, ids in things.items() for entity_id in ids}
     changes = []
     for row in rows:
         by_them = row.actor_id == person.id
-        theirs = (row.entity_type, row.entity_id) in owned
+        theirs = bool(row.theirs)
         identity = theirs and row.entity_type in ("User", "Certificate")
         strip = by_them or theirs
         change = {
