@@ -194,6 +194,7 @@ def _value(endpoint: str, name: str, converter, links: dict[str, str]) -> str | 
         "timepoint": "pre",
         "kind": "self",
         "name": "expire-certificates",
+        "key": "0" * 32,
     }[name]
 
 

@@ -207,6 +207,9 @@ TARGETS = [
     # Certificates.
     Target("certificate_admin.issue_one", "admin", "/admin/certificates/issue/{earned_record}"),
     Target("certificate_admin.start_bulk_issue", "admin", "/admin/certificates/to-issue"),
+    # Bulk import: the upload (a file, or anything sent in its place) and the confirmation.
+    Target("imports.upload", "admin", "/admin/import/"),
+    Target("imports.confirm_import", "admin", "/admin/import/{import}"),
     Target("certificate_admin.revoke_certificate", "admin", "/admin/certificates/{certificate_revoke}/revoke"),
     Target("certificate_admin.renew_certificate", "admin", "/admin/certificates/{certificate_renew}/renew"),
     Target("certificate_admin.reissue_certificate", "admin", "/admin/certificates/{certificate_reissue}/reissue"),

@@ -41,6 +41,8 @@ from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
+from vigtrain.imports import staging
+from vigtrain.imports.services import check_file
 from vigtrain.notifications import inbox
 from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import StageState
@@ -260,6 +262,13 @@ def build_world() -> World:
     renamed = accounts.find_user_by_email(world.people["holder_reissue"].email)
     renamed.display_name = "Holder Reissue Married Name"
     db.session.commit()
+
+    # A staged import of one newcomer: the first confirmation imports them, and any later one nobody.
+    staged = b"name,email,roles\nImported Newcomer,imported.newcomer@example.org,trainee\n"
+    plan = check_file(staged, "intake.csv", on)
+    world.ids["import"] = staging.stage(
+        staged, {"actor_id": admin.id, "file_name": "intake.csv", "plan": plan.as_record()}
+    )
 
     world.user_ids = [str(user_id) for user_id in db.session.scalars(db.select(User.id).order_by(User.id))]
     world.emails = [person.email for person in world.people.values()] + ["nobody@example.org"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.factories import make_user
+from tests.imports.conftest import TODAY
 from tests.imports.files import broken_rows, csv_bytes, intake_rows, xlsx_bytes
 from vigtrain.accounts.models import Role, User
 from vigtrain.extensions import db
@@ -164,14 +164,16 @@ def test_the_progress_page_works_without_javascript_and_a_dead_run_can_be_starte
     assert count(Enrolment) == 20
 
 
-def test_staged_files_are_forgotten_after_their_period(client, intake, app):
+def test_staged_files_are_forgotten_by_their_job_after_their_period(client, intake, app):
     from datetime import timedelta
 
-    from vigtrain.dates import utcnow
+    from vigtrain.jobs.registry import BY_NAME
 
     client.login(intake.email)
     key = _key(_upload(client, csv_bytes(intake_rows())))
-    assert staging.forget_before(utcnow() - timedelta(hours=1)) == 0
-    time.sleep(0.01)
-    assert staging.forget_before(utcnow() + timedelta(seconds=1)) == 1
+    job = BY_NAME["forget-staged-imports"]
+    assert job.function(TODAY) == 0
+    app.config["IMPORT_STAGING_RETENTION"] = timedelta(seconds=-1)  # as if a day had gone by
+    assert job.function(TODAY) == 1
     assert client.get(f"/admin/import/{key}").status_code == 404
+    assert list(staging.folder().iterdir()) == []

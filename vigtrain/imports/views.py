@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from vigtrain import transactions
 from vigtrain.accounts.models import User
@@ -87,7 +88,8 @@ def upload():
         return _render_start(form, 400)
     storage = form.file.data
     limit = max_upload_bytes()
-    data = storage.stream.read(limit + 1) if storage is not None and storage.filename else None
+    # Anything but a file sent as `file` (a crafted request) is the same as no file.
+    data = storage.stream.read(limit + 1) if isinstance(storage, FileStorage) and storage.filename else None
     if data is None:
         add_error(form, "Select a CSV file or an Excel workbook (.xlsx) to upload", "file")
         return _render_start(form, 422)

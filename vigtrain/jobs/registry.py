@@ -76,6 +76,12 @@ def forget_form_submissions(day: date) -> int:
     return forget_before(utcnow() - current_app.config["FORM_SUBMISSION_RETENTION"])
 
 
+def forget_staged_imports(day: date) -> int:
+    from vigtrain.imports.staging import forget_before
+
+    return forget_before(utcnow() - current_app.config["IMPORT_STAGING_RETENTION"])
+
+
 def forget_job_runs(day: date) -> int:
     from vigtrain.jobs.services import forget_old_runs
 
@@ -191,6 +197,15 @@ JOBS: tuple[Job, ...] = (
         "Forgets the one-time keys of forms saved long enough ago that no repeat can arrive.",
         hour=3,
         minute=20,
+    ),
+    Job(
+        "forget-staged-imports",
+        forget_staged_imports,
+        Cadence.DAILY,
+        "Deletes files uploaded for a bulk import once they are past their retention.",
+        hour=3,
+        minute=25,
+        dry_run_refused="files it deletes cannot be taken back",
     ),
     Job(
         "forget-job-runs",

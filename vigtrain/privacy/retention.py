@@ -550,9 +550,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "import-staging",
         "Uploaded files staged for a bulk import",
-        "24 hours",
+        "{IMPORT_STAGING_RETENTION} after the upload or its import's last progress",
         "Long enough to preview and confirm an import; the people imported are then in vigtrain itself.",
-        "The bulk import's own clean-up",
+        "The daily job forget-staged-imports",
+        "IMPORT_STAGING_RETENTION",
     ),
 )
 
