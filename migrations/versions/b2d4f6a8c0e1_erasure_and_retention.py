@@ -2,6 +2,8 @@
 rewrite the audit trail.
 
 - `erasure`: one row per person erased (their pseudonym, the recorded reason, who and when).
+- `ix_audit_event_entity`: subject access, erasure and the audit page's entity filter find a
+  person's events by entity.
 - `user.erased_at`, `user.deactivated_at`: the retention schedule counts from these. Accounts that are
   already turned off are counted from the day of this migration (the trail may not say when).
 - The audit trail stays append-only, with one exception the law requires: inside a transaction that
@@ -123,6 +125,7 @@ def upgrade():
         sa.UniqueConstraint("user_id", name=op.f("uq_erasure_user_id")),
         sa.UniqueConstraint("pseudonym", name=op.f("uq_erasure_pseudonym")),
     )
+    op.create_index("ix_audit_event_entity", "audit_event", ["entity_type", "entity_id"], unique=False)
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("deactivated_at", sa.DateTime(), nullable=True))
@@ -140,5 +143,6 @@ def downgrade():
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("deactivated_at")
         batch_op.drop_column("erased_at")
+    op.drop_index("ix_audit_event_entity", table_name="audit_event")
     op.drop_table("erasure")
     op.drop_table("audit_rewrite")
