@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
 from vigtrain.accounts.models import User
 from vigtrain.cohorts.models import Cohort
@@ -30,6 +30,19 @@ def people_by_email(emails: Iterable[str]) -> dict[str, User]:
         for user in db.session.scalars(select(User).where(User.email.in_(chunk))):
             found[user.email] = user
     return found
+
+
+def hold_people(emails: Iterable[str]) -> None:
+    """Lock the accounts with these addresses until the transaction ends (a write that changes nothing;
+    on SQLite it takes the database's write lock, as any write does)."""
+    for chunk in _chunks(sorted(set(emails))):
+        db.session.execute(
+            update(User)
+            .where(User.email.in_(chunk))
+            # Not the key: "SET id = id" makes SQLite check every table that refers to the account.
+            .values(session_version=User.session_version)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def open_pathways(people: Iterable[User]) -> set[tuple[int, str]]:
@@ -60,7 +73,3 @@ def cohorts_by_name() -> dict[str, Cohort]:
 
 def pathway_versions() -> list[PathwayVersion]:
     return list(db.session.scalars(select(PathwayVersion)))
-
-
-def count_people() -> int:
-    return db.session.scalar(select(func.count()).select_from(User)) or 0

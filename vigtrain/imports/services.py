@@ -424,6 +424,14 @@ def _check_enrolment(checker: _RowChecker, row: PlannedRow, by_email: dict[str, 
         checker.problem(row.row, "cohort", f"the cohort “{row.cohort.name}” is for {row.cohort.pathway_version.label}")
 
 
+def _emails(sheet: Sheet) -> set[str]:
+    """Every address in the email column (found as `check_sheet` finds it), lower-cased."""
+    index = next((i for i, header in enumerate(sheet.headers) if _header_key(header) == "email"), None)
+    if index is None:
+        return set()
+    return {normalise_email(cells[index]) for _, cells in sheet.rows if index < len(cells) and cells[index]}
+
+
 def check_file(data: bytes, file_name: str, today: date, progress: Progress = _no_progress) -> Plan:
     """Read and check a file (`FileRefused` if it cannot be read at all); nothing is written."""
     sheet = read_sheet(data)
@@ -458,7 +466,11 @@ def import_people(
     """
     if actor is not None and not can_import_people(actor):
         raise PermissionDenied("Only administrators import people")
-    plan = check_file(data, file_name, today, progress)
+    sheet = read_sheet(data)
+    # Hold the people already held before reading what they have: an import running at the same
+    # moment waits here until this one commits, then sees its enrolments (and adds none of them twice).
+    queries.hold_people(_emails(sheet))
+    plan = check_sheet(sheet, file_name, file_digest(data), today, progress)
     if not plan.ok:
         raise ImportRefused(plan)
     progress("writing", 0, len(plan.rows))
