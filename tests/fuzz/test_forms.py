@@ -210,6 +210,7 @@ TARGETS = [
     # Bulk import: the upload (a file, or anything sent in its place) and the confirmation.
     Target("imports.upload", "admin", "/admin/import/"),
     Target("imports.confirm_import", "admin", "/admin/import/{import}"),
+    Target("erasure.erase_person", "admin", "/admin/erasure/{erase_target}"),
     Target("certificate_admin.revoke_certificate", "admin", "/admin/certificates/{certificate_revoke}/revoke"),
     Target("certificate_admin.renew_certificate", "admin", "/admin/certificates/{certificate_renew}/renew"),
     Target("certificate_admin.reissue_certificate", "admin", "/admin/certificates/{certificate_reissue}/reissue"),

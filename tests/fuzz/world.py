@@ -263,6 +263,9 @@ def build_world() -> World:
     renamed.display_name = "Holder Reissue Married Name"
     db.session.commit()
 
+    # Someone an administrator may erase (nothing of theirs stands in the way).
+    world.ids["erase_target"] = str(_person(world, "erase_target", (Role.TRAINEE,), service_id=home.id).id)
+
     # A staged import of one newcomer: the first confirmation imports them, and any later one nobody.
     staged = b"name,email,roles\nImported Newcomer,imported.newcomer@example.org,trainee\n"
     plan = check_file(staged, "intake.csv", on)
