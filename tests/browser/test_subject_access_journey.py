@@ -14,8 +14,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-# The browser tier's fixtures, for this folder's journeys (its conftest serves tests/browser/ only).
-from tests.browser.conftest import browse, browse_mobile, browser, live_server, mobile_page, page  # noqa: F401
 from tests.factories import PASSWORD, make_admin, make_user
 from vigtrain.audit import AuditEvent
 from vigtrain.extensions import db
