@@ -22,6 +22,22 @@ XLSX = "xlsx"
 CSV = "csv"
 MAX_ROWS = 20_000
 MAX_COLUMNS = 30
+# What openpyxl raises on a damaged or crafted workbook, while opening it or reading its rows: a part
+# that is not well-formed XML (ParseError is a SyntaxError), a value that is not what its type says, a
+# part that is missing or points nowhere.
+UNREADABLE_WORKBOOK = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+    EOFError,
+    OSError,
+)
+WORKBOOK_REFUSED = "The workbook could not be read; save it again as .xlsx and try again"
 
 
 class FileRefused(DomainError):
@@ -50,7 +66,9 @@ def file_kind(data: bytes) -> str:
         except (zipfile.BadZipFile, ValueError, OSError):
             pass
         raise FileRefused("The file must be a CSV file or an Excel workbook (.xlsx)")
-    if b"\x00" in data[:4096]:
+    # Anywhere in the file, not only its start: a NUL in a cell would reach the database, and
+    # PostgreSQL refuses text holding one.
+    if b"\x00" in data:
         raise FileRefused("The file must be a CSV file or an Excel workbook (.xlsx)")
     return CSV
 
@@ -117,9 +135,11 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         # Not data_only: a formula comes back as its text ("=..."), which the checks refuse.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise FileRefused("The workbook could not be read; save it again as .xlsx and try again") from None
+    except UNREADABLE_WORKBOOK:
+        raise FileRefused(WORKBOOK_REFUSED) from None
     try:
+        if not workbook.worksheets:
+            raise FileRefused("The workbook has no sheet of rows (only charts); put the people on its first sheet")
         sheet = workbook.worksheets[0]
         rows: list[tuple[int, list[str]]] = []
         for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
@@ -131,5 +151,8 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
                 cells.pop()
             rows.append((number, cells))
         return rows
+    except UNREADABLE_WORKBOOK:
+        # The rows are read only now (read-only mode), so damage in a sheet shows here.
+        raise FileRefused(WORKBOOK_REFUSED) from None
     finally:
         workbook.close()
