@@ -58,7 +58,7 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
     if can_manage_certificates(user):
         items.append(NavItem("Certificates", "certificate_admin.list_certificates", "certificate_admin."))
     if can_manage_accounts(user):
-        items.append(NavItem("Users", "users.list_users", "users."))
+        items.append(NavItem("Users", "users.list_users", ("users.", "imports.")))
     if can_manage_services(user):
         items.append(NavItem("Services", "organisations.list_services", "organisations."))
     if can_manage_cohorts(user):
@@ -77,6 +77,8 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Jobs", "jobs.list_jobs", "jobs."))
     if can_read_audit_trail(user):
         items.append(NavItem("Audit trail", "core.list_audit_events", "core.list_audit_events"))
+    if is_administrator(user):
+        items.append(NavItem("Data protection", "erasure.list_erasures", ("erasure.", "retention.")))
     if user.has_role(Role.PRACTITIONER, Role.TRAINEE):
         items.append(NavItem("Your certificates", "certificates.your_certificates", "certificates."))
     items.append(NavItem("Your account", "accounts.show_account", ("accounts.", "api_tokens.")))

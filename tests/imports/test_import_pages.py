@@ -40,6 +40,16 @@ def _key(response) -> str:
     return max(staging.folder().glob("*.json"), key=lambda path: path.stat().st_mtime_ns).stem
 
 
+def test_administrators_find_the_import_and_data_protection_from_home_and_the_menu(client, intake):
+    client.login(intake.email)
+    home = client.get("/home").get_data(as_text=True)
+    assert 'href="/admin/import/">Import people</a>' in home
+    assert 'href="/admin/erasure/">Data protection' in home
+    page = client.get("/admin/import/").get_data(as_text=True)
+    users_item = re.search(r'<li class="([^"]*)">\s*<a[^>]*href="/admin/users/"', page)
+    assert users_item and "--active" in users_item.group(1), "the menu marks Users as where the import is"
+
+
 def test_the_templates_download_with_every_column_explained(client, intake):
     client.login(intake.email)
     page = client.get("/admin/import/")
