@@ -316,19 +316,28 @@ def _identifiers(person: User) -> list[str]:
 
 
 def _like(value: str) -> str:
-    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def _mentions(column, identifiers: Iterable[str], as_json: bool = False):
-    """SQL: the column's text (JSON as its text, where a name may be written with escapes) names someone."""
+    """SQL: the column's text (JSON as its text, where a name may be written with escapes) names someone.
+
+    Each pattern is lowered twice: by Python (any capital) and by the database, the same way as the
+    text. SQLite's lower(), and PostgreSQL's under the C locale, fold ASCII letters only, so a pattern
+    lowered by Python alone never matches a name with a capital beyond ASCII ("Łucja") as it is written.
+    """
     text = func.lower(cast(column, Text)) if as_json else func.lower(column)
     patterns = set()
     for value in identifiers:
         patterns.add(_like(value))
         if as_json:
             patterns.add(_like(json.dumps(value)[1:-1]))
-    return or_(*(text.like(pattern, escape="\\") for pattern in sorted(patterns)))
+    conditions = []
+    for pattern in sorted(patterns):
+        conditions.append(text.like(pattern.lower(), escape="\\"))
+        conditions.append(text.like(func.lower(pattern), escape="\\"))
+    return or_(*conditions)
 
 
 class _Replacer:
