@@ -1,5 +1,6 @@
 // Bulk certificate issue: poll the job's progress and move the bar, without reloading the page.
 // Without JavaScript the page still works: it shows the progress when loaded and a Refresh link.
+import { pollJson } from './poll.js'
 
 const POLL_MS = 1500
 
@@ -12,16 +13,7 @@ export function initBulkProgress (container) {
   const state = container.querySelector('[data-app-bulk-state]')
   if (!url || !bar || container.dataset.finished === 'true') return
 
-  async function poll () {
-    let data
-    try {
-      const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      if (!response.ok) throw new Error(String(response.status))
-      data = await response.json()
-    } catch {
-      window.setTimeout(poll, POLL_MS * 4)
-      return
-    }
+  pollJson(url, POLL_MS, (data) => {
     bar.max = Math.max(data.total, 1)
     bar.value = data.done
     bar.textContent = `${data.percent}%`
@@ -32,9 +24,8 @@ export function initBulkProgress (container) {
       state.textContent = ' Finished.'
       // Reload once to list any failures and the next steps.
       window.location.reload()
-      return
+      return true
     }
-    window.setTimeout(poll, POLL_MS)
-  }
-  window.setTimeout(poll, POLL_MS)
+    return false
+  })
 }

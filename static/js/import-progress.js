@@ -1,5 +1,6 @@
 // Bulk import of people: poll the import's progress and move the bar; reload when it has finished,
 // so the page shows the outcome. Without JavaScript the page still works: it has a Refresh link.
+import { pollJson } from './poll.js'
 
 const POLL_MS = 1000
 
@@ -10,25 +11,15 @@ export function initImportProgress (container) {
   const phase = container.querySelector('[data-app-import-phase]')
   if (!url || !bar) return
 
-  async function poll () {
-    let data
-    try {
-      const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      if (!response.ok) throw new Error(String(response.status))
-      data = await response.json()
-    } catch {
-      window.setTimeout(poll, POLL_MS * 4)
-      return
-    }
+  pollJson(url, POLL_MS, (data) => {
     if (data.finished) {
       window.location.reload()
-      return
+      return true
     }
     bar.value = data.percent
     bar.textContent = `${data.percent}%`
     percent.textContent = String(data.percent)
     phase.textContent = data.state === 'writing' ? 'saving the people' : 'checking every row again'
-    window.setTimeout(poll, POLL_MS)
-  }
-  window.setTimeout(poll, POLL_MS)
+    return false
+  })
 }
