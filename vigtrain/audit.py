@@ -7,6 +7,7 @@ their pseudonym, and the retention schedule delete events past their period, wit
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -14,7 +15,8 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, Index, String, delete, event, insert, inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigtrain.dates import UTCDateTime, utcnow
@@ -59,27 +61,49 @@ class AuditTrailIsAppendOnly(RuntimeError):
     pass
 
 
+log = logging.getLogger("vigtrain.audit")
+
 REWRITING = "audit_rewrite"
+# The only reasons the trail may be rewritten: the law's, and nothing else.
+REWRITE_PURPOSES = frozenset({"erasure", "retention"})
 
 
 @contextmanager
 def rewriting(purpose: str) -> Iterator[None]:
     """Allow audit events to be rewritten or deleted for `purpose` until the block ends (same transaction).
 
-    The caller must commit or roll back the whole transaction afterwards (`vigtrain.transactions.run`);
-    if the block fails, its rollback takes the permission away with everything else.
+    The caller must commit or roll back the whole transaction afterwards (`vigtrain.transactions.run`).
+    The permission is withdrawn however the block ends: a caller that caught a failure and committed
+    anyway would otherwise commit the permission too, and every connection could rewrite the trail.
     """
+    if purpose not in REWRITE_PURPOSES:
+        raise ValueError(f"The audit trail is rewritten only by an erasure or the retention schedule, not {purpose!r}")
     permit = AuditRewrite(purpose=purpose)
     db.session.add(permit)
     db.session.flush()
+    permit_id = permit.id
     db.session.info[REWRITING] = purpose
     try:
         yield
         db.session.flush()
-    finally:
+    except BaseException:
         db.session.info.pop(REWRITING, None)
-    db.session.delete(permit)
-    db.session.flush()
+        try:
+            _withdraw(permit, permit_id)
+        except SQLAlchemyError:
+            # The transaction itself has failed, so it cannot commit: its rollback withdraws the permission.
+            log.warning("an audit rewrite (%s) failed; its transaction must be rolled back", purpose)
+        raise
+    db.session.info.pop(REWRITING, None)
+    _withdraw(permit, permit_id)
+
+
+def _withdraw(permit: AuditRewrite, permit_id: int) -> None:
+    db.session.execute(
+        delete(AuditRewrite).where(AuditRewrite.id == permit_id), execution_options={"synchronize_session": False}
+    )
+    if permit in db.session:
+        db.session.expunge(permit)
 
 
 @event.listens_for(Session, "before_flush")
