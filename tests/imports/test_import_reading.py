@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart
 
 from tests.imports.files import csv_bytes, intake_rows, xlsx_bytes
-from vigtrain.imports.reading import FileRefused, read_sheet
+from vigtrain.imports.reading import MAX_LINES, MAX_ROWS, FileRefused, read_sheet
 
 
 def _rewritten(data: bytes, member: str, change) -> bytes:
@@ -62,4 +62,27 @@ def test_a_nul_anywhere_in_a_csv_file_is_refused():
     data = csv_bytes(rows)
     assert data.index(b"\x00") > 4096
     with pytest.raises(FileRefused, match="CSV file or an Excel workbook"):
+        read_sheet(data)
+
+
+def _people(count: int) -> list[list[str]]:
+    return [[f"Person {number}", f"person{number}@example.org", "trainee"] for number in range(1, count + 1)]
+
+
+def test_blank_lines_do_not_count_towards_the_row_limit():
+    rows = _people(MAX_ROWS)
+    rows.insert(100, [])
+    sheet = read_sheet(csv_bytes(rows, headers=["name", "email", "roles"]))
+    assert len(sheet.rows) == MAX_ROWS
+    assert sheet.rows[-1] == (MAX_ROWS + 2, [f"Person {MAX_ROWS}", f"person{MAX_ROWS}@example.org", "trainee"])
+
+
+def test_one_row_over_the_limit_is_refused():
+    with pytest.raises(FileRefused, match="import at most 20,000"):
+        read_sheet(csv_bytes(_people(MAX_ROWS + 1), headers=["name", "email", "roles"]))
+
+
+def test_a_file_of_endless_blank_lines_is_refused():
+    data = b"name,email,roles\n" + b",,\n" * MAX_LINES + b"Late Person,late@example.org,trainee\n"
+    with pytest.raises(FileRefused, match="empty lines"):
         read_sheet(data)

@@ -22,6 +22,9 @@ XLSX = "xlsx"
 CSV = "csv"
 MAX_ROWS = 20_000
 MAX_COLUMNS = 30
+# Lines read at most, blank ones included: a file (a workbook's sheet can claim a million empty rows)
+# is not read for ever in search of its rows of people.
+MAX_LINES = 5 * MAX_ROWS
 # What openpyxl raises on a damaged or crafted workbook, while opening it or reading its rows: a part
 # that is not well-formed XML (ParseError is a SyntaxError), a value that is not what its type says, a
 # part that is missing or points nowhere.
@@ -36,6 +39,9 @@ UNREADABLE_WORKBOOK = (
     SyntaxError,
     EOFError,
     OSError,
+)
+TOO_MANY_LINES = (
+    f"The file has more than {MAX_LINES:,} lines; remove its empty lines and import at most {MAX_ROWS:,} rows"
 )
 WORKBOOK_REFUSED = "The workbook could not be read; save it again as .xlsx and try again"
 
@@ -109,11 +115,16 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     text = _decode(data)
     rows: list[tuple[int, list[str]]] = []
     try:
+        filled = 0
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-            if number > MAX_ROWS + 1:
-                rows.append((number, ["more"]))
-                break
+            if number > MAX_LINES:
+                raise FileRefused(TOO_MANY_LINES)
             rows.append((number, [cell.strip() for cell in cells]))
+            # Blank lines do not count: a file within the limit is read whole, one over it stops here
+            # (and `read_sheet` refuses it).
+            filled += any(rows[-1][1])
+            if filled > MAX_ROWS + 1:
+                break
     except csv.Error as error:
         raise FileRefused(f"The file could not be read as CSV ({error}); check its quotes") from None
     return rows
@@ -142,14 +153,17 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
             raise FileRefused("The workbook has no sheet of rows (only charts); put the people on its first sheet")
         sheet = workbook.worksheets[0]
         rows: list[tuple[int, list[str]]] = []
+        filled = 0
         for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
-            if number > MAX_ROWS + 1:
-                rows.append((number, ["more"]))
-                break
+            if number > MAX_LINES:
+                raise FileRefused(TOO_MANY_LINES)
             cells = [_cell_text(value) for value in values]
             while cells and not cells[-1]:
                 cells.pop()
             rows.append((number, cells))
+            filled += any(cells)
+            if filled > MAX_ROWS + 1:  # as in `_read_csv`
+                break
         return rows
     except UNREADABLE_WORKBOOK:
         # The rows are read only now (read-only mode), so damage in a sheet shows here.
