@@ -620,6 +620,8 @@ def _supervision_given(person: User) -> Section:
             your_part="supervisor" if session.supervisor_id == person.id else "logged it",
             logged_by=YOU if session.logged_by_id == person.id else "the trainee",
             supervisor_comments=session.supervisor_comments if session.supervisor_id == person.id else None,
+            # A correction's reason is written by whoever logged it: the trainee's words are theirs.
+            correction_reason=session.amendment_reason if session.logged_by_id == person.id else None,
         )
         for session in db.session.scalars(statement)
     ]
