@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 from openpyxl.chart import BarChart
+from openpyxl.worksheet.formula import ArrayFormula
 
 from tests.imports.files import csv_bytes, intake_rows, xlsx_bytes
 from vigtrain.imports.reading import MAX_LINES, MAX_ROWS, FileRefused, read_sheet
@@ -86,3 +87,15 @@ def test_a_file_of_endless_blank_lines_is_refused():
     data = b"name,email,roles\n" + b",,\n" * MAX_LINES + b"Late Person,late@example.org,trainee\n"
     with pytest.raises(FileRefused, match="empty lines"):
         read_sheet(data)
+
+
+def test_an_array_formula_is_read_as_a_formula_so_its_row_is_refused():
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["name", "email", "roles"])
+    sheet.append(["", "arra@example.org", "trainee"])
+    sheet["A2"] = ArrayFormula("A2:A2", '=HYPERLINK("http://evil.example")')
+    out = io.BytesIO()
+    book.save(out)
+    ((_, cells),) = read_sheet(out.getvalue()).rows
+    assert cells[0] == '=HYPERLINK("http://evil.example")'

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from vigtrain.errors import DomainError
 
@@ -133,6 +134,12 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
+    # Array and data-table formulas come back as objects, not "=..." text: still formulas, so the
+    # checks must see them start with "=" (their repr would pass for a name).
+    if isinstance(value, ArrayFormula):
+        return "=" + (value.text or "").lstrip("=")
+    if isinstance(value, DataTableFormula):
+        return "="
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
