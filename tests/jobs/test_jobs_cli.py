@@ -172,7 +172,11 @@ def test_every_job_is_either_dry_run_or_refused_plainly(app, clock):
             assert result.exit_code == 0, result.output
             assert f"{job.name} for " in result.output and " would report " in result.output
     assert _count(JobRun) == 0
-    assert {job.name for job in JOBS if job.dry_run_refused} == {"deliver-mail", "resume-bulk-issues"}
+    assert {job.name for job in JOBS if job.dry_run_refused} == {
+        "deliver-mail",
+        "resume-bulk-issues",
+        "forget-staged-imports",
+    }
 
 
 def test_a_dry_run_day_is_the_period_it_names(app, clock):
