@@ -31,7 +31,7 @@ from vigtrain.certificates.models import Certificate, CertificateStatus
 from vigtrain.dates import utcnow
 from vigtrain.dcs.models import Administration, CaseOutcome
 from vigtrain.encryption import EncryptedString
-from vigtrain.errors import DomainError
+from vigtrain.errors import DomainError, NotFound
 from vigtrain.extensions import db
 from vigtrain.notifications.models import EmailState, Notification, NotificationKind, OutboxMessage
 from vigtrain.notifications.services import send_email
@@ -333,12 +333,12 @@ def test_verification_still_answers_without_her_name(app, client, world):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "This certificate was issued by AVIGuk and is valid." in html
-    assert "The holder&#39;s name was removed at their request on 2 March 2026" in html
+    assert "The holder&#39;s name was removed from AVIGuk&#39;s records on 2 March 2026" in html
     assert world["certificate"].credential in html
     assert FORMER_NAME not in html and record.pseudonym not in html
     facts = client.get(f"/verify/{number}.json").get_json()
     assert facts["holder"] is None
-    assert facts["holder_note"] == "The holder's name was removed at their request on 2 March 2026"
+    assert facts["holder_note"] == "The holder's name was removed from AVIGuk's records on 2 March 2026"
     assert facts["holder_removed_on"] == "2026-03-02"
     assert (facts["status"], facts["credential"], facts["issued_on"]) == (
         "valid",
@@ -461,6 +461,26 @@ def test_refusals_for_the_person(world):
     with pytest.raises(DomainError, match="last active administrator"):
         _erase(None, db.session.get(User, ada.id))
     assert db.session.scalar(select(func.count()).select_from(Erasure)) == 2
+
+
+def test_only_an_administrator_erases_even_through_the_service(world):
+    from vigtrain.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        _erase(world["sian"], world["una"])
+    assert db.session.get(User, world["una"].id).erased_at is None
+
+
+def test_staged_imports_that_name_her_go_with_the_erasure_and_others_stay(app, world, tmp_path):
+    from vigtrain.imports import staging
+
+    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+    naming_her = staging.stage(f"name,email,roles\nTara,{EMAIL.upper()},trainee\n".encode(), {"plan": {}})
+    not_her = staging.stage(b"name,email,roles\nSomeone,someone@example.org,trainee\n", {"plan": {}})
+    _erase(world["ada"], world["tara"])
+    with pytest.raises(NotFound):
+        staging.record(naming_her)
+    assert staging.file_data(not_her)
 
 
 def test_the_retention_schedule_erases_as_the_system(world):

@@ -308,7 +308,8 @@ def certificate_facts(cert: Certificate, today: date, base_url: str) -> dict[str
         removed_on = cert.holder.erased_at.astimezone(UK).date()
         facts["holder"] = None
         facts["holder_removed_on"] = removed_on.isoformat()
-        facts["holder_note"] = f"The holder's name was removed at their request on {format_date(removed_on)}"
+        # Neutral on why: an erasure may be asked for, or made by the retention schedule.
+        facts["holder_note"] = f"The holder's name was removed from AVIGuk's records on {format_date(removed_on)}"
     if status is CertificateStatus.REVOKED:
         facts["revocation_reason"] = cert.status_reason
     if status is CertificateStatus.SUPERSEDED and cert.replaced_by is not None:

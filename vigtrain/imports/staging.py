@@ -21,8 +21,9 @@ from flask import current_app
 
 from vigtrain.dates import utcnow
 from vigtrain.errors import NotFound
+from vigtrain.imports.reading import FileRefused, read_sheet
 
-KEY = re.compile(r"^[0-9a-f]{32}$")
+KEY = re.compile(r"[0-9a-f]{32}")
 # A run that has not reported for this long died with its process (its transaction rolled back).
 STALE_AFTER = timedelta(minutes=2)
 RUNNING = ("waiting", "checking", "writing")
@@ -35,7 +36,7 @@ def folder() -> Path:
 
 
 def _paths(key: str) -> tuple[Path, Path]:
-    if not KEY.match(key or ""):
+    if not KEY.fullmatch(key or ""):
         raise NotFound("no such import")
     base = folder() / key
     return base.with_suffix(".upload"), base.with_suffix(".json")
@@ -113,7 +114,7 @@ def forget_before(cutoff: datetime) -> int:
     forgotten = 0
     stamp = cutoff.timestamp()
     for meta in folder().glob("*.json"):
-        if not KEY.match(meta.stem):
+        if not KEY.fullmatch(meta.stem):
             continue
         try:
             if meta.stat().st_mtime >= stamp:
@@ -123,4 +124,29 @@ def forget_before(cutoff: datetime) -> int:
         for suffix in (".upload", ".started", ".json"):
             meta.with_suffix(suffix).unlink(missing_ok=True)
         forgotten += 1
+    return forgotten
+
+
+def forget_mentioning(emails: set[str]) -> int:
+    """Delete staged imports whose file or preview names any of `emails` (lower-cased): an erasure
+    leaves nothing of the person behind, not even for the day a staged file would otherwise wait."""
+    forgotten = 0
+    for meta in folder().glob("*.json"):
+        if not KEY.fullmatch(meta.stem):
+            continue
+        try:
+            text = meta.read_text(encoding="utf-8").lower()
+            cells = {
+                cell.strip().lower()
+                for _, row in read_sheet(meta.with_suffix(".upload").read_bytes()).rows
+                for cell in row
+            }
+        except FileNotFoundError:
+            continue
+        except FileRefused:
+            cells = set()
+        if any(email in text or email in cells for email in emails):
+            for suffix in (".upload", ".started", ".json"):
+                meta.with_suffix(suffix).unlink(missing_ok=True)
+            forgotten += 1
     return forgotten

@@ -52,8 +52,9 @@ from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.dcs.models import Administration
 from vigtrain.encryption import EncryptedString
-from vigtrain.errors import DomainError, NotFound
+from vigtrain.errors import DomainError, NotFound, PermissionDenied
 from vigtrain.extensions import db
+from vigtrain.imports.staging import forget_mentioning
 from vigtrain.notifications.models import Notification, NotificationPreference, OutboxMessage
 from vigtrain.pathways.models import (
     FINISHED_STATES,
@@ -64,6 +65,7 @@ from vigtrain.pathways.models import (
     StageTransition,
 )
 from vigtrain.privacy.models import Erasure
+from vigtrain.security import is_administrator
 from vigtrain.supervision.models import SupervisionSession
 
 log = logging.getLogger("vigtrain.privacy.erasure")
@@ -112,6 +114,8 @@ NOT_SCANNED = frozenset(
 NOT_SCANNED_COLUMNS = frozenset({("certificate", "holder_name"), ("outbox_message", "to_address")})
 # Files to delete once the erasure's transaction commits (see `_delete_files_after_commit`).
 PENDING_FILES = "erasure_files"
+# Addresses whose staged bulk-import files (kept up to a day) go once the erasure commits.
+PENDING_STAGED = "erasure_staged_imports"
 
 
 def pseudonym_label(pseudonym: str) -> str:
@@ -380,6 +384,8 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     Refuses (DomainError) a missing, short or long reason, oneself, someone already erased, a supervisor
     or accreditor with work in hand, and the last active administrator.
     """
+    if actor is not None and not is_administrator(actor):
+        raise PermissionDenied("Only administrators erase people")
     reason = _check_reason(reason)
     problems = blockers(actor, person)
     if problems:
@@ -411,6 +417,7 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
     db.session.flush()
     audit.record(actor, "person.erased", person, after={"pseudonym": pseudonym, "reason": erasure.reason})
     db.session.info.setdefault(PENDING_FILES, []).extend(files)
+    db.session.info.setdefault(PENDING_STAGED, set()).update(value.lower() for value in identifiers if "@" in value)
     return erasure
 
 
@@ -728,8 +735,15 @@ def _delete_files_after_commit(session: Session) -> None:
     keys = session.info.pop(PENDING_FILES, None)
     if keys:
         delete_files(keys)
+    emails = session.info.pop(PENDING_STAGED, None)
+    if emails:
+        try:
+            forget_mentioning(emails)
+        except OSError:
+            log.exception("staged import files naming an erased person could not all be deleted")
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _keep_files_after_rollback(session: Session) -> None:
     session.info.pop(PENDING_FILES, None)
+    session.info.pop(PENDING_STAGED, None)
