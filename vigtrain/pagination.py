@@ -14,13 +14,17 @@ from vigtrain.extensions import db
 MAX_PAGE = 100_000
 
 
-def paginate(query: Select, page: str | int | None, per_page: int | None = None) -> Pagination:
-    """A page of `query`; a missing, malformed or out-of-range page number means page 1."""
+def _page_number(page: str | int | None) -> int:
     try:
         number = int(page or 1)
     except (TypeError, ValueError):
         number = 1
-    number = min(max(number, 1), MAX_PAGE)
+    return min(max(number, 1), MAX_PAGE)
+
+
+def paginate(query: Select, page: str | int | None, per_page: int | None = None) -> Pagination:
+    """A page of `query`; a missing, malformed or out-of-range page number means page 1."""
+    number = _page_number(page)
     return db.paginate(
         query, page=number, per_page=per_page or current_app.config["PAGE_SIZE"], error_out=False, count=True
     )
@@ -39,11 +43,7 @@ class ListPagination(Pagination):
 
 def paginate_list(items: Sequence[Any], page: str | int | None, per_page: int | None = None) -> Pagination:
     """A page of `items`; a missing, malformed or out-of-range page number means page 1."""
-    try:
-        number = int(page or 1)
-    except (TypeError, ValueError):
-        number = 1
-    number = min(max(number, 1), MAX_PAGE)
+    number = _page_number(page)
     per_page = per_page or current_app.config["PAGE_SIZE"]
     if (number - 1) * per_page >= len(items):
         number = 1

@@ -23,7 +23,10 @@ from vigtrain.errors import DomainError, NotFound
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-EXTENSIONS = {PDF: ".pdf", DOCX: ".docx"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", XLSX: ".xlsx"}
+# The part that only each kind of Office file has, read from the zip's directory.
+OFFICE_PARTS = {"word/document.xml": DOCX, "xl/workbook.xml": XLSX}
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -68,8 +71,8 @@ def detect_type(data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 # Only the directory is read: nothing is extracted, so a zip bomb costs nothing.
-                if "word/document.xml" in archive.namelist():
-                    return DOCX
+                names = set(archive.namelist())
+                return next((kind for part, kind in OFFICE_PARTS.items() if part in names), None)
         except (zipfile.BadZipFile, ValueError, OSError):
             return None
     return None

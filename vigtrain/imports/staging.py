@@ -109,6 +109,12 @@ def is_stale(run: dict[str, Any], now: datetime | None = None) -> bool:
     return (now or utcnow()) - heartbeat > STALE_AFTER
 
 
+def _forget(meta: Path) -> None:
+    """Delete a staged import: its file, its claim and (last, so a reader never finds half) its record."""
+    for suffix in (".upload", ".started", ".json"):
+        meta.with_suffix(suffix).unlink(missing_ok=True)
+
+
 def forget_before(cutoff: datetime) -> int:
     """Delete staged files and records last touched before `cutoff`; returns how many imports went."""
     forgotten = 0
@@ -121,8 +127,7 @@ def forget_before(cutoff: datetime) -> int:
                 continue
         except FileNotFoundError:
             continue
-        for suffix in (".upload", ".started", ".json"):
-            meta.with_suffix(suffix).unlink(missing_ok=True)
+        _forget(meta)
         forgotten += 1
     return forgotten
 
@@ -146,7 +151,6 @@ def forget_mentioning(emails: set[str]) -> int:
         except FileRefused:
             cells = set()
         if any(email in text or email in cells for email in emails):
-            for suffix in (".upload", ".started", ".json"):
-                meta.with_suffix(suffix).unlink(missing_ok=True)
+            _forget(meta)
             forgotten += 1
     return forgotten
