@@ -108,10 +108,16 @@ NOT_PAGES = re.compile(
 ALL = "a[href]:not(footer a, [download], tbody > tr:not(:first-child) a)"
 MENU = ".app-header a[href], .govuk-service-navigation a[href]"
 
+# A system code (a case's VC-XXXX-XXXX), whose random characters may hold no digit.
+CODE = re.compile(r"[A-Z]{2,3}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
 
 def _pattern(path: str) -> str:
-    """One page type per pattern: any path segment with a digit in it (an id, a code, a stage) is <n>."""
-    return "/".join("<n>" if re.search(r"\d", segment) else segment for segment in path.split("/"))
+    """One page type per pattern: any path segment with a digit in it (an id, a stage) or shaped like a
+    system code (VC-XXXX-XXXX, whose random characters may happen to hold no digit) is <n>."""
+    return "/".join(
+        "<n>" if re.search(r"\d", segment) or CODE.fullmatch(segment) else segment for segment in path.split("/")
+    )
 
 
 def _links(page: Page, base_url: str, selector: str) -> list[str]:
