@@ -59,9 +59,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def uk_date(moment: datetime) -> date:
+    """The UK calendar day `moment` fell on: a step taken at 00:30 BST belongs to that day, not the one before."""
+    return moment.astimezone(UK).date()
+
+
 def days_since(moment: datetime, on: date) -> int:
     """Whole UK calendar days from `moment` to `on` (0 on the same day, never negative)."""
-    return max((on - moment.astimezone(UK).date()).days, 0)
+    return max((on - uk_date(moment)).days, 0)
 
 
 def add_months(day: date, months: int) -> date:

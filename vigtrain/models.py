@@ -7,10 +7,18 @@ from vigtrain.casework.models import Case, Cycle
 from vigtrain.certificates.models import BulkIssue, BulkIssueItem, Certificate
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dcs.models import Administration, CaseOutcome, LicensedWording, MeasureInvitation
+from vigtrain.flow.models import CostRate, FlowSnapshot
 from vigtrain.jobs.models import JobRun
 from vigtrain.notifications.models import Notification, NotificationPreference, OutboxMessage
 from vigtrain.organisations.models import Region, Service
-from vigtrain.pathways.models import Assessment, Enrolment, PathwayVersion, StageRecord, StageTransition
+from vigtrain.pathways.models import (
+    Assessment,
+    Enrolment,
+    EnrolmentStatusChange,
+    PathwayVersion,
+    StageRecord,
+    StageTransition,
+)
 from vigtrain.privacy.models import Erasure
 from vigtrain.scheduler import SchedulerLease
 from vigtrain.submissions import FormSubmission
@@ -27,9 +35,12 @@ __all__ = [
     "CaseOutcome",
     "Certificate",
     "Cohort",
+    "CostRate",
     "Cycle",
     "Enrolment",
+    "EnrolmentStatusChange",
     "Erasure",
+    "FlowSnapshot",
     "FormSubmission",
     "JobRun",
     "LicensedWording",

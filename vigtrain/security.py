@@ -486,3 +486,26 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 administrator_required = roles_required(Role.ADMINISTRATOR)
 supervisor_required = roles_required(Role.SUPERVISOR, Role.ACCREDITING_SUPERVISOR)
+
+
+# --- training flow --------------------------------------------------------------------------------
+# Administrators read every scope's figures; a service lead reads their own service's; a cohort's
+# course lead reads that cohort's (`can_view_cohort`). Only administrators set the cost rates.
+
+
+def can_view_service_flow(user: User | None, service: Service | None) -> bool:
+    if service is None or user is None or not user.is_authenticated:
+        return False
+    return is_administrator(user) or (user.has_role(Role.SERVICE_LEAD) and user.service_id == service.id)
+
+
+def can_view_regional_flow(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_set_cost_rates(user: User | None) -> bool:
+    return is_administrator(user)
+
+
+def can_refresh_flow(user: User | None) -> bool:
+    return is_administrator(user)

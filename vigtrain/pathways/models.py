@@ -92,6 +92,9 @@ class Enrolment(db.Model):
     stages: Mapped[list[StageRecord]] = relationship(
         back_populates="enrolment", order_by="StageRecord.position", lazy="selectin", cascade="all, delete-orphan"
     )
+    status_changes: Mapped[list[EnrolmentStatusChange]] = relationship(
+        back_populates="enrolment", order_by="EnrolmentStatusChange.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -137,6 +140,23 @@ class Enrolment(db.Model):
         current = self.current_stage
         for stage in self.stages:
             stage.is_current = stage is current
+
+
+class EnrolmentStatusChange(db.Model):
+    """When an enrolment was paused, resumed, withdrawn, reopened or completed: the training-flow
+    figures leave paused time out of each step and censor a withdrawal on its day."""
+
+    __tablename__ = "enrolment_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(str_enum(EnrolmentStatus))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="status_changes")
+
+    def __repr__(self) -> str:
+        return f"<EnrolmentStatusChange {self.enrolment_id} {self.status.value} {self.occurred_at:%Y-%m-%d}>"
 
 
 class StageState(enum.StrEnum):

@@ -27,6 +27,7 @@ from vigtrain.pathways.models import (
     AssessmentKind,
     Enrolment,
     EnrolmentStatus,
+    EnrolmentStatusChange,
     PathwayVersion,
     StageRecord,
     StageState,
@@ -266,6 +267,8 @@ def set_enrolment_status(
             field="status",
         )
     before = audit.snapshot(enrolment, "status", "status_reason")
+    if status is not enrolment.status:
+        enrolment.status_changes.append(EnrolmentStatusChange(status=status, occurred_at=utcnow()))
     enrolment.status = status
     enrolment.status_reason = screen(reason, "reason") if status is not EnrolmentStatus.ACTIVE else None
     enrolment.last_activity_at = utcnow()

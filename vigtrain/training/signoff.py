@@ -19,7 +19,7 @@ from vigtrain.links import path_for
 from vigtrain.notifications.inbox import notify, settle
 from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.definitions import RequirementKind
-from vigtrain.pathways.models import EnrolmentStatus, StageRecord, StageState, StageTransition
+from vigtrain.pathways.models import EnrolmentStatus, EnrolmentStatusChange, StageRecord, StageState, StageTransition
 from vigtrain.screening import screen
 from vigtrain.training import workflow
 from vigtrain.training.progress import stage_progress
@@ -211,6 +211,7 @@ def ratify_stage(actor: User, record: StageRecord, today: date, seen_version: in
     enrolment = record.enrolment
     before = audit.snapshot(enrolment, "status")
     enrolment.status, enrolment.completed_on = EnrolmentStatus.COMPLETED, today
+    enrolment.status_changes.append(EnrolmentStatusChange(status=EnrolmentStatus.COMPLETED, occurred_at=utcnow()))
     db.session.flush()
     audit.record(
         actor,

@@ -1,0 +1,208 @@
+"""Training flow: keeping the figures fresh, finding stuck trainees, and the cost rates.
+
+The figures are worked out for every scope at once (all, each region, service and cohort) by
+`refresh`, which the hourly job `refresh-training-flow` and an administrator's "Refresh now" call;
+the pages read what it kept, and say when that was. Until the first refresh, a page works its
+scope out as it is asked (the figures are then as of that moment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import delete, select
+
+from vigtrain import audit
+from vigtrain.accounts.models import User
+from vigtrain.dates import utcnow
+from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
+from vigtrain.extensions import db
+from vigtrain.flow import queries
+from vigtrain.flow.figures import scope_figures, scopes_of
+from vigtrain.flow.history import Step, step_of
+from vigtrain.flow.models import CostRate, FlowSnapshot
+from vigtrain.flow.queries import CurrentStage
+from vigtrain.pathways.models import PathwayVersion, StageState
+from vigtrain.security import can_set_cost_rates
+
+CURRENT = "current"  # the snapshot that holds every active enrolment's current stage
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    figures: dict
+    computed_at: datetime
+    stored: bool  # False: worked out for this request (no refresh has run yet)
+
+
+def refresh(today: date) -> int:
+    """Work out every scope's figures as of `today` and keep them in place of the last; how many scopes."""
+    facts = queries.load_facts(today)
+    now = utcnow()
+    db.session.execute(delete(FlowSnapshot))
+    scopes = scopes_of(facts.enrolments)
+    for scope in scopes:
+        db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=scope_figures(facts, scope)))
+    current = [_jsonable(asdict(row)) for row in queries.current_stages()]
+    db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
+    db.session.flush()
+    return len(scopes)
+
+
+def _jsonable(row: dict) -> dict:
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in row.items()}
+
+
+def snapshot(scope: str, today: date) -> Snapshot:
+    """The kept figures for `scope`; worked out now if none has been kept yet (an empty scope too)."""
+    kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == scope))
+    if kept is not None:
+        return Snapshot(kept.figures, kept.computed_at, stored=True)
+    refreshed = db.session.scalar(select(FlowSnapshot.computed_at).where(FlowSnapshot.scope == CURRENT))
+    if refreshed is not None:
+        # A refresh has run and this scope had nobody in it then.
+        return Snapshot({"scope": scope, "as_of": today.isoformat(), "versions": []}, refreshed, stored=True)
+    return Snapshot(scope_figures(queries.load_facts(today), scope), utcnow(), stored=False)
+
+
+def current_rows(today: date) -> tuple[list[CurrentStage], datetime]:
+    """Every active enrolment's current stage, as kept by the last refresh (or read now)."""
+    kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == CURRENT))
+    if kept is None:
+        return list(queries.current_stages()), utcnow()
+    rows = []
+    for row in kept.figures["rows"]:
+        values = dict(row)
+        values["state"] = StageState(values["state"])
+        for key in ("state_since", "started_on", "last_cycle", "last_supervision"):
+            values[key] = date.fromisoformat(values[key]) if values[key] else None
+        rows.append(CurrentStage(**values))
+    return rows, kept.computed_at
+
+
+# --- stuck trainees -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """A trainee held up, and why: each reason in words, and the days of the longest."""
+
+    row: CurrentStage
+    step: Step
+    reasons: tuple[str, ...]
+    days: int
+
+
+def _weeks(days: int) -> str:
+    weeks = days // 7
+    return f"{weeks} week{'s' if weeks != 1 else ''}"
+
+
+def find_stuck(
+    rows: Sequence[CurrentStage], thresholds: dict[int, dict[str, float]], weeks: int, today: date
+) -> list[Stuck]:
+    """Trainees with no cycle (while doing the work) or no confirmed supervision for `weeks` weeks,
+    or in their step longer than nine in ten stages took over it (`thresholds`: version id →
+    "stage:step" → the 90th percentile in days), longest held first."""
+    limit = weeks * 7
+    found = []
+    for row in rows:
+        step = step_of(row.state, is_final=row.state is StageState.ACCREDITED)
+        if step is None or row.started_on is None:
+            continue
+        reasons, longest = [], 0
+        started = row.started_on
+        if step is Step.WORK:
+            since = max(row.last_cycle or started, started)
+            if (today - since).days >= limit:
+                none = row.last_cycle is None or row.last_cycle < started
+                note = " (none in this stage)" if none else ""
+                reasons.append(f"No cycle for {_weeks((today - since).days)}{note}")
+                longest = max(longest, (today - since).days)
+        since = max(row.last_supervision or started, started)
+        if (today - since).days >= limit:
+            reasons.append(f"No confirmed supervision for {_weeks((today - since).days)}")
+            longest = max(longest, (today - since).days)
+        in_step = (today - (started if step is Step.WORK else row.state_since)).days
+        threshold = thresholds.get(row.version_id, {}).get(f"{row.stage_code}:{step.value}")
+        if threshold is not None and in_step > threshold:
+            reasons.append(f"{step.label}: {in_step} days, longer than 90% took ({threshold:g} days)")
+            longest = max(longest, in_step)
+        if reasons:
+            found.append(Stuck(row, step, tuple(reasons), longest))
+    found.sort(key=lambda stuck: (-stuck.days, stuck.row.enrolment_id))
+    return found
+
+
+# --- cost rates -----------------------------------------------------------------------------------
+
+MAX_PENCE = 100_000_000  # £1,000,000: beyond any real fee; a typo, not a price
+
+
+def parse_pounds(text: str | None, field: str) -> int:
+    """Pounds as typed ("£1,250", "85.50") to pence; a clear refusal for anything else."""
+    cleaned = (text or "").strip().replace(",", "").removeprefix("£").strip()
+    if not cleaned:
+        raise DomainError("Enter an amount in pounds, for example 85 or 85.50", field=field)
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise DomainError("Enter an amount in pounds, for example 85 or 85.50", field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise DomainError("Enter an amount of £0 or more", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("Enter pounds and pence, with no more than two decimal places", field=field)
+    pence = int(amount * 100)
+    if pence > MAX_PENCE:
+        raise DomainError("Enter an amount of £1,000,000 or less", field=field)
+    return pence
+
+
+def rates() -> dict[int, CostRate]:
+    return {rate.pathway_version_id: rate for rate in db.session.scalars(select(CostRate))}
+
+
+RATE_FIELDS = ("supervision_hour_pence", "course_fee_pence", "accreditation_fee_pence")
+
+
+def set_rates(
+    actor: User,
+    version: PathwayVersion,
+    supervision_hour: str | None,
+    course_fee: str | None,
+    accreditation_fee: str | None,
+    seen_version: int | None,
+) -> CostRate:
+    """Set what one pathway version's training costs; every figure is checked before anything is saved."""
+    if not can_set_cost_rates(actor):
+        raise PermissionDenied("Only administrators set cost rates")
+    values = {
+        "supervision_hour_pence": parse_pounds(supervision_hour, "supervision_hour"),
+        "course_fee_pence": parse_pounds(course_fee, "course_fee"),
+        "accreditation_fee_pence": parse_pounds(accreditation_fee, "accreditation_fee"),
+    }
+    rate = db.session.scalar(select(CostRate).where(CostRate.pathway_version_id == version.id))
+    before = audit.snapshot(rate, *RATE_FIELDS) if rate is not None else None
+    if rate is None:
+        rate = CostRate(pathway_version=version, **values, updated_by_id=actor.id, updated_at=utcnow())
+        db.session.add(rate)
+    else:
+        if seen_version is not None and rate.version != seen_version:
+            raise Conflict(STALE)
+        for name, value in values.items():
+            setattr(rate, name, value)
+        rate.updated_by_id, rate.updated_at = actor.id, utcnow()
+    db.session.flush()
+    audit.record(actor, "cost_rate.set", rate, before=before, after=audit.snapshot(rate, *RATE_FIELDS))
+    return rate
+
+
+def cost_estimate(chargeable_hours: float, rate: CostRate) -> int:
+    """Pence: the hours at the supervision rate, plus the course and accreditation fees."""
+    return round(chargeable_hours * rate.supervision_hour_pence) + rate.course_fee_pence + rate.accreditation_fee_pence
+
+
+STALE_AFTER = timedelta(hours=2)  # the page warns when the hourly refresh seems not to be running
