@@ -153,12 +153,12 @@ def parse_pounds(text: str | None, field: str) -> int:
         raise DomainError("Enter an amount in pounds, for example 85 or 85.50", field=field) from None
     if not amount.is_finite() or amount < 0:
         raise DomainError("Enter an amount of £0 or more", field=field)
+    # Before rounding: an amount with more digits than Decimal's precision cannot be quantized at all.
+    if amount * 100 > MAX_PENCE:
+        raise DomainError("Enter an amount of £1,000,000 or less", field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError("Enter pounds and pence, with no more than two decimal places", field=field)
-    pence = int(amount * 100)
-    if pence > MAX_PENCE:
-        raise DomainError("Enter an amount of £1,000,000 or less", field=field)
-    return pence
+    return int(amount * 100)
 
 
 def rates() -> dict[int, CostRate]:
