@@ -251,6 +251,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.dcs.respond_views import bp as respond_bp
     from vigtrain.dcs.views import bp as dcs_bp
     from vigtrain.dcs.wording_views import bp as wording_bp
+    from vigtrain.flow.views import bp as flow_bp
     from vigtrain.imports.views import bp as imports_bp
     from vigtrain.jobs.views import bp as jobs_bp
     from vigtrain.notifications.inbox_views import bp as inbox_bp
@@ -275,6 +276,7 @@ def _register_blueprints(app: Flask) -> None:
         pathways_bp,
         training_bp,
         cohorts_bp,
+        flow_bp,
         casework_bp,
         verify_bp,
         certificates_bp,

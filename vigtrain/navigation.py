@@ -18,6 +18,7 @@ from vigtrain.security import (
     can_read_outbox,
     can_run_jobs,
     can_view_practitioner_report,
+    can_view_service_flow,
     can_view_service_report,
     is_administrator,
 )
@@ -52,6 +53,8 @@ def navigation_items(user: User, current_endpoint: str) -> list[dict]:
         items.append(NavItem("Accreditation", "training.accreditation_queue", "training.accreditation_queue"))
     if can_view_practitioner_report(user) or can_view_service_report(user, user.service) or is_administrator(user):
         items.append(NavItem("Reports", "reports.index", "reports."))
+    if is_administrator(user) or can_view_service_flow(user, user.service):
+        items.append(NavItem("Training flow", "flow.overview", "flow."))
     if is_administrator(user):
         items.append(NavItem("Ratification", "training.ratification_queue", "training.ratification_queue"))
         items.append(NavItem("Training records", "training.list_records", "training.list_records"))

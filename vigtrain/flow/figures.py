@@ -115,7 +115,7 @@ def _stage_figures(info: VersionInfo, records: Sequence[StageFacts]) -> tuple[li
             if figures is not None:
                 thresholds[f"{code}:{step.value}"] = figures["p90"]
             steps.append({"step": step.value, "done": figures, "now": len(now), "now_median": _median(now)})
-        finished = [row.times for row in started if row.times.finished and not row.times.exempt]
+        finished = [row.times for row in started if row.times.finished and row.times.recorded and not row.times.exempt]
         doing = sum(times.doing for times in finished)
         waiting = sum(times.waiting for times in finished)
         stages.append(
@@ -125,6 +125,7 @@ def _stage_figures(info: VersionInfo, records: Sequence[StageFacts]) -> tuple[li
                 "started": len(started),
                 "finished": len(finished),
                 "exempt": sum(1 for row in started if row.times.exempt),
+                "unrecorded": sum(1 for row in started if not row.times.recorded),
                 "returned": sum(1 for row in started if row.times.returns),
                 "waiting_share": waiting / (doing + waiting) if doing + waiting else None,
                 "doing_days": doing,

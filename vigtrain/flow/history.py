@@ -144,6 +144,9 @@ class StageTimes:
     finished: bool = False
     exempt: bool = False
     returns: int = 0
+    # False for a finished stage with no move into its final state: its history was entered from
+    # before vigtrain (or imported), so when it started is known but not where its days went.
+    recorded: bool = True
 
     @property
     def doing(self) -> int:
@@ -174,6 +177,12 @@ def stage_times(
     """Where the stage's days went, from its start to now (`today`, or `stopped_on` if withdrawn)."""
     if started_on is None:
         return StageTimes(started=None)
+    exempt = state is StageState.EXEMPT
+    finished = state in (StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT) or (
+        state is StageState.ACCREDITED and not is_final
+    )
+    if finished and not any(move.to_state is state for move in moves):
+        return StageTimes(started=started_on, finished=True, exempt=exempt, recorded=False)
     # The chain's own "started" move repeats `started_on`; every other move changes the step.
     events = [(started_on, StageState.IN_PROGRESS)]
     for move in moves:
@@ -196,10 +205,6 @@ def stage_times(
         found = [m.on for m in moves if m.to_state in targets and (after is None or m.from_state in after)]
         return found[-1] if found else None
 
-    exempt = state is StageState.EXEMPT
-    finished = state in (StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT) or (
-        state is StageState.ACCREDITED and not is_final
-    )
     return StageTimes(
         started=started_on,
         submitted=last(StageState.SUBMITTED),

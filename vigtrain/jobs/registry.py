@@ -125,6 +125,12 @@ def remind_expiring_certificates(day: date) -> int:
     return remind(day)
 
 
+def refresh_training_flow(day: date) -> int:
+    from vigtrain.flow.services import refresh
+
+    return refresh(day)
+
+
 def send_weekly_digests(day: date) -> int:
     from vigtrain.notifications.inbox import send_digests
 
@@ -222,6 +228,13 @@ JOBS: tuple[Job, ...] = (
         "Erases, deletes or clears what has passed its period in the retention schedule (see the README).",
         hour=3,
         minute=40,
+    ),
+    Job(
+        "refresh-training-flow",
+        refresh_training_flow,
+        Cadence.FREQUENT,
+        "Works out the training-flow figures again (time in each step, time to accreditation, cost).",
+        every_minutes=60,
     ),
     Job(
         "resume-bulk-issues",
