@@ -284,3 +284,13 @@ def test_headline():
         "waiting_share": pytest.approx(18 / 29),
         "withdrawal_rate": pytest.approx(1 / 6),
     }
+
+
+def test_an_unrecorded_finished_stage_counts_as_started_but_in_no_step():
+    imported = stage(8, A, "s1", S.ACCREDITED, jan(1), [])  # accredited, with no move into it
+    (version,) = scope_figures(Facts(TODAY, {1: VERSION}, [A], [imported]), "all")["versions"]
+    stage1 = version["stages"][0]
+    assert (stage1["started"], stage1["finished"], stage1["unrecorded"]) == (1, 0, 1)
+    assert all(step["done"] is None for step in stage1["steps"]) and stage1["waiting_share"] is None
+    # A's accreditation still counts in time to accreditation.
+    assert version["survival"]["events"] == 1

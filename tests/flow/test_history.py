@@ -202,3 +202,13 @@ def test_withdrawn_on_is_the_last_withdrawal_and_only_while_withdrawn():
     # Withdrawn, then reopened: it is active again and its clock runs on.
     assert withdrawn_on(EnrolmentStatus.ACTIVE, changes[:2]) is None
     assert withdrawn_on(EnrolmentStatus.WITHDRAWN, []) is None
+
+
+def test_a_finished_stage_with_no_move_into_its_state_has_no_recorded_days():
+    # Entered as complete from before vigtrain: when it started is known, where its days went is not.
+    times = stage_times(jan(1), S.COMPLETE, False, [], today=jan(31))
+    assert (times.recorded, times.finished, times.days, times.doing, times.waiting) == (False, True, {}, 0, 0)
+    assert not any(times.completed(step) for step in Step)
+    # The same stage with its sign-off recorded is accounted for (work 1→5, sign-off 5→8).
+    history = moves((jan(5), S.IN_PROGRESS, S.SUBMITTED), (jan(8), S.SUBMITTED, S.COMPLETE))
+    assert stage_times(jan(1), S.COMPLETE, False, history, today=jan(31)).recorded
