@@ -10,6 +10,7 @@ from tests.certificate_factories import insert_certificate, make_certificate, ma
 from tests.factories import make_admin, make_service, make_user
 from vigtrain.accounts.models import Role
 from vigtrain.extensions import db
+from vigtrain.organisations.models import Region
 
 # Keys url_for keeps for itself, and a key that clashes with a view argument.
 HOSTILE_QUERY = {"endpoint": "core.home", "_scheme": "javascript", "_external": "1", "_anchor": "x"}
@@ -96,3 +97,16 @@ def test_an_address_holding_a_nul_character_is_not_found(app, client, admin):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     # In a query string or a form, the field says what is wrong instead.
     assert client.get("/verify", query_string={"number": "AV-\x00"}).status_code == 422
+
+
+@pytest.mark.parametrize("scope", ["service:²", "cohort:①", "region:٣", "service:01"])
+def test_a_training_flow_scope_that_is_not_a_plain_number_is_not_found(client, admin, scope):
+    """Superscripts and circled digits pass str.isdigit() but int() refuses them (a 500); digits of
+    another script or a leading zero named a real service under a key no figure is kept for."""
+    service = make_service("Crafted Scope Trust")
+    db.session.commit()
+    # So that "service:01" and "region:٣" would otherwise name real things (regions come with the schema).
+    assert service.id == 1 and db.session.get(Region, 3) is not None
+    client.login(admin.email)
+    for path in ("/training-flow/", "/training-flow/stuck", "/training-flow/steps.csv"):
+        assert client.get(path, query_string={"scope": scope}).status_code == 404, path

@@ -4,6 +4,7 @@ a cohort's course lead that cohort."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
@@ -39,6 +40,7 @@ from vigtrain.security import (
 from vigtrain.training import workflow
 
 bp = Blueprint("flow", __name__, url_prefix="/training-flow")
+SCOPE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def _actor() -> User:
@@ -86,7 +88,10 @@ def _scope(user: User, key: str | None) -> tuple[Scope, list[tuple[str, list[Sco
     if key == "all":
         require(is_administrator(user), "training flow: all scopes are for administrators")
         return Scope("all", "Everyone (all services)"), choices
-    require(kind in ("region", "service", "cohort") and number.isdigit() and len(number) < 10, "no such scope", 404)
+    # A plain number only: int() refuses some of what str.isdigit() allows, and takes others ("01",
+    # other scripts' digits) that would name a real service under a key no figure is kept for.
+    plain = SCOPE_NUMBER.fullmatch(number) is not None
+    require(kind in ("region", "service", "cohort") and plain, "no such scope", 404)
     if kind == "region":
         region = db.session.get(Region, int(number))
         require(region is not None, "no such region", 404)
