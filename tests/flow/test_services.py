@@ -377,7 +377,7 @@ def test_load_facts_reads_the_dated_history(history):
     # Will's ITC: 5 Jan→21 Feb (withdrawn) = 47 days, the 20 paused (1→21 Feb) apart: 27 doing the work.
     will_itc = by_record[(second.id, "itc")]
     assert (will_itc.days, will_itc.paused_days, will_itc.current) == ({Step.WORK: 27}, 20, Step.WORK)
-    assert (second.id, "stage-1") not in by_record  # never started
+    assert by_record[(second.id, "stage-1")].started is None  # never started: a row with no times
 
 
 def test_refresh_then_snapshot_gives_the_hand_worked_figures(history):

@@ -33,6 +33,7 @@ class EnrolmentFacts:
     accredited_on: date | None  # the day AVIGuk ratified the final stage
     withdrawn_on: date | None
     paused_spells: tuple[tuple[date, date | None], ...] = ()
+    away_spells: tuple[tuple[date, date | None], ...] = ()  # paused or withdrawn: out of every step
     supervision_minutes: int = 0  # confirmed, up to accreditation
     meetings: int = 0  # accrediting meetings held (each move out of "with the accrediting supervisor")
 

@@ -5,9 +5,10 @@ the start belongs to the step the stage was in that day: in progress or returned
 trainee doing the work (so a return adds to it); submitted is waiting for sign-off; signed off is
 waiting for an accrediting supervisor to be asked; with the accrediting supervisor is waiting for
 the meeting; an accredited final stage is waiting for AVIGuk to ratify. Days while the enrolment
-was paused count to none of these, only as paused. A finished step's days come from its dates
-alone; only the step a stage is in now counts on to today (or to the day the enrolment was
-withdrawn). Days are whole UK calendar days, each in its half-open window [from, to).
+was paused (or withdrawn, before being reopened) count to none of these, only as paused. A
+finished step's days come from its dates alone; only the step a stage is in now counts on to
+today (or to the day the enrolment was withdrawn). Days are whole UK calendar days, each in its
+half-open window [from, to).
 
 Pure functions on plain values, so each rule can be tested on a hand-built history.
 """
@@ -96,19 +97,29 @@ class StatusChange:
     status: EnrolmentStatus
 
 
+def _spells(changes: Sequence[StatusChange], statuses: frozenset[EnrolmentStatus]) -> list[tuple[date, date | None]]:
+    spells: list[tuple[date, date | None]] = []
+    began: date | None = None
+    for change in changes:
+        inside = change.status in statuses
+        if inside and began is None:
+            began = change.on
+        elif not inside and began is not None:
+            spells.append((began, change.on))
+            began = None
+    if began is not None:
+        spells.append((began, None))
+    return spells
+
+
 def paused_spells(changes: Sequence[StatusChange]) -> list[tuple[date, date | None]]:
     """The enrolment's paused spells, [paused, resumed), the last open (None) if it is paused now."""
-    spells: list[tuple[date, date | None]] = []
-    paused_from: date | None = None
-    for change in changes:
-        if change.status is EnrolmentStatus.PAUSED and paused_from is None:
-            paused_from = change.on
-        elif change.status is not EnrolmentStatus.PAUSED and paused_from is not None:
-            spells.append((paused_from, change.on))
-            paused_from = None
-    if paused_from is not None:
-        spells.append((paused_from, None))
-    return spells
+    return _spells(changes, frozenset({EnrolmentStatus.PAUSED}))
+
+
+def away_spells(changes: Sequence[StatusChange]) -> list[tuple[date, date | None]]:
+    """Spells out of training, paused or withdrawn (a withdrawal can be reopened): no step's days."""
+    return _spells(changes, frozenset({EnrolmentStatus.PAUSED, EnrolmentStatus.WITHDRAWN}))
 
 
 def withdrawn_on(status: EnrolmentStatus, changes: Sequence[StatusChange]) -> date | None:
@@ -174,7 +185,10 @@ def stage_times(
     paused: Sequence[tuple[date, date | None]] = (),
     stopped_on: date | None = None,
 ) -> StageTimes:
-    """Where the stage's days went, from its start to now (`today`, or `stopped_on` if withdrawn)."""
+    """Where the stage's days went, from its start to now (`today`, or `stopped_on` if withdrawn).
+
+    `paused`: the spells the enrolment was out of training (see `away_spells`), counted apart.
+    """
     if started_on is None:
         return StageTimes(started=None)
     exempt = state is StageState.EXEMPT
@@ -202,7 +216,11 @@ def stage_times(
         paused_days += overlap
 
     def last(*targets: StageState, after: frozenset[StageState] | None = None) -> date | None:
-        found = [m.on for m in moves if m.to_state in targets and (after is None or m.from_state in after)]
+        found = [
+            max(move.on, started_on)
+            for move in moves
+            if move.to_state in targets and (after is None or move.from_state in after)
+        ]
         return found[-1] if found else None
 
     return StageTimes(

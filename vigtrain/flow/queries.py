@@ -17,7 +17,7 @@ from vigtrain.casework.models import Case, Cycle
 from vigtrain.dates import uk_date
 from vigtrain.extensions import db
 from vigtrain.flow.figures import EnrolmentFacts, Facts, StageFacts, VersionInfo
-from vigtrain.flow.history import Move, StatusChange, paused_spells, stage_times, withdrawn_on
+from vigtrain.flow.history import Move, StageTimes, StatusChange, away_spells, paused_spells, stage_times, withdrawn_on
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import (
     Enrolment,
@@ -80,7 +80,7 @@ def _supervision_minutes() -> dict[int, int]:
 
 
 def load_facts(today: date) -> Facts:
-    """Every enrolment's and started stage's facts, as of `today`."""
+    """Every enrolment's and stage record's facts, as of `today` (a stage not started has no times)."""
     facts = Facts(today=today, versions=versions())
     changes = _status_changes()
     moves = _moves()
@@ -130,22 +130,25 @@ def load_facts(today: date) -> Facts:
             accredited_on=completed_on if status is EnrolmentStatus.COMPLETED else None,
             withdrawn_on=withdrawn_on(status, history),
             paused_spells=tuple(paused_spells(history)),
+            away_spells=tuple(away_spells(history)),
             supervision_minutes=minutes.get(enrolment_id, 0),
             meetings=meetings.get(enrolment_id, 0),
         )
     facts.enrolments = list(enrolments.values())
     for record_id, enrolment_id, code, position, is_final, state, started_on in stage_rows:
-        if started_on is None:
-            continue
         enrolment = enrolments[enrolment_id]
-        times = stage_times(
-            started_on,
-            state,
-            is_final,
-            moves.get(record_id, []),
-            today,
-            enrolment.paused_spells,
-            enrolment.withdrawn_on,
+        times = (
+            stage_times(
+                started_on,
+                state,
+                is_final,
+                moves.get(record_id, []),
+                today,
+                enrolment.away_spells,
+                enrolment.withdrawn_on,
+            )
+            if started_on is not None
+            else StageTimes(started=None)
         )
         facts.stages.append(StageFacts(record_id, enrolment, code, position, is_final, state, times))
     return facts
