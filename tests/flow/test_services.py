@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -55,6 +56,19 @@ def row(enrolment_id, state, started_on, state_since=None, last_cycle=None, last
 
 
 # --- stuck trainees -------------------------------------------------------------------------------
+
+
+def test_time_in_step_comes_from_the_history_when_the_refresh_kept_it():
+    """A returned stage back at work since 21 March, with 30 days of work before its return: from the
+    history it has done 30 days on 29 March (when kept) + 2 = 32 of work, under the 40-day threshold;
+    counted from the stage start (1 February, 58 days) it would have looked held up."""
+    returned = replace(
+        row(1, S.RETURNED, date(2026, 2, 1), date(2026, 3, 21), TODAY, TODAY), step_days=30, as_of=date(2026, 3, 29)
+    )
+    assert find_stuck([returned], THRESHOLDS, 8, TODAY) == []
+    longer = replace(returned, step_days=39)  # 39 + 2 = 41 days of work: longer than 90% took
+    (stuck,) = find_stuck([longer], THRESHOLDS, 8, TODAY)
+    assert stuck.reasons == ("Doing the work: 41 days, longer than 90% took (40 days)",)
 
 
 def test_no_cycle_in_this_stage_while_doing_the_work():

@@ -171,9 +171,15 @@ class CurrentStage:
     service_id: int | None
     region_id: int | None
     cohort_id: int | None
+    # Days in its current step on `as_of`, from its history (paused days out, every spell of the step
+    # counted, as the thresholds count them); None when read without the history.
+    step_days: int | None = None
+    as_of: date | None = None
 
 
-def current_stages() -> Iterator[CurrentStage]:
+def current_stages(facts: Facts | None = None) -> Iterator[CurrentStage]:
+    """Every active enrolment's current stage; with `facts`, each with its days in its step."""
+    times = {stage.record_id: stage.times for stage in facts.stages} if facts is not None else {}
     last_cycle = (
         select(Case.practitioner_id.label("trainee_id"), func.max(Cycle.shared_review_on).label("day"))
         .join(Cycle, Cycle.case_id == Case.id)
@@ -210,6 +216,19 @@ def current_stages() -> Iterator[CurrentStage]:
     )
     for row in rows:
         (enrolment_id, record_id, version_id, code, state, since, started, cycle, supervision, *rest) = row
+        history = times.get(record_id)
+        step_days = history.days.get(history.current) if history is not None and history.current else None
         yield CurrentStage(
-            enrolment_id, record_id, version_id, code, state, uk_date(since), started, cycle, supervision, *rest
+            enrolment_id,
+            record_id,
+            version_id,
+            code,
+            state,
+            uk_date(since),
+            started,
+            cycle,
+            supervision,
+            *rest,
+            step_days=step_days,
+            as_of=facts.today if facts is not None else None,
         )

@@ -46,7 +46,7 @@ def refresh(today: date) -> int:
     scopes = scopes_of(facts.enrolments)
     for scope in scopes:
         db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=scope_figures(facts, scope)))
-    current = [_jsonable(asdict(row)) for row in queries.current_stages()]
+    current = [_jsonable(asdict(row)) for row in queries.current_stages(facts)]
     db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
     db.session.flush()
     return len(scopes)
@@ -72,13 +72,13 @@ def current_rows(today: date) -> tuple[list[CurrentStage], datetime]:
     """Every active enrolment's current stage, as kept by the last refresh (or read now)."""
     kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == CURRENT))
     if kept is None:
-        return list(queries.current_stages()), utcnow()
+        return list(queries.current_stages(queries.load_facts(today))), utcnow()
     rows = []
     for row in kept.figures["rows"]:
         values = dict(row)
         values["state"] = StageState(values["state"])
-        for key in ("state_since", "started_on", "last_cycle", "last_supervision"):
-            values[key] = date.fromisoformat(values[key]) if values[key] else None
+        for key in ("state_since", "started_on", "last_cycle", "last_supervision", "as_of"):
+            values[key] = date.fromisoformat(values[key]) if values.get(key) else None
         rows.append(CurrentStage(**values))
     return rows, kept.computed_at
 
@@ -126,7 +126,10 @@ def find_stuck(
         if (today - since).days >= limit:
             reasons.append(f"No confirmed supervision for {_weeks((today - since).days)}")
             longest = max(longest, (today - since).days)
-        in_step = (today - (started if step is Step.WORK else row.state_since)).days
+        if row.step_days is not None and row.as_of is not None:
+            in_step = row.step_days + max((today - row.as_of).days, 0)
+        else:
+            in_step = (today - (started if step is Step.WORK else row.state_since)).days
         threshold = thresholds.get(row.version_id, {}).get(f"{row.stage_code}:{step.value}")
         if threshold is not None and in_step > threshold:
             reasons.append(f"{step.label}: {in_step} days, longer than 90% took ({threshold:g} days)")
@@ -154,7 +157,8 @@ def parse_pounds(text: str | None, field: str) -> int:
     if not amount.is_finite() or amount < 0:
         raise DomainError("Enter an amount of £0 or more", field=field)
     # Before rounding: an amount with more digits than Decimal's precision cannot be quantized at all.
-    if amount * 100 > MAX_PENCE:
+    # Compared, not multiplied: 1e999999 * 100 overflows Decimal's exponent.
+    if amount > Decimal(MAX_PENCE) / 100:
         raise DomainError("Enter an amount of £1,000,000 or less", field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError("Enter pounds and pence, with no more than two decimal places", field=field)
