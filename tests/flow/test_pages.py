@@ -457,3 +457,9 @@ def test_a_name_a_spreadsheet_would_run_is_defused_in_the_stuck_download(app, wo
     db.session.commit()
     stuck = _csv(_signed_in(app, "admin@example.org").get("/training-flow/stuck.csv?scope=all", buffered=True))
     assert "'=HYPERLINK(1)" in [row["trainee"] for row in stuck]
+
+
+def test_the_cohort_page_leads_its_course_lead_to_the_cohorts_figures(app, world):
+    cohort = world["cohort"]
+    html = _signed_in(app, "col@example.org").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert f'href="/training-flow/?scope=cohort:{cohort.id}"' in html
