@@ -21,11 +21,19 @@ STEP_COLOURS = {
     Step.RATIFICATION: "#484949",
 }
 TEXT = 'class="app-chart__label"'
+# Short enough to fit beside a key at 320 px; the table beside the chart uses the full labels.
+LEGEND = {
+    Step.WORK: "Doing the work",
+    Step.SIGN_OFF: "Waiting for sign-off",
+    Step.ACCREDITOR: "Waiting for an accreditor",
+    Step.MEETING: "Waiting for the meeting",
+    Step.RATIFICATION: "Waiting for ratification",
+}
 
 
 def _svg(chart_id: str, width: int, height: int, title: str, description: str, body: list[str]) -> Markup:
     head = (
-        f'<svg class="app-chart app-chart--wide" viewBox="0 0 {width} {height}" role="img" focusable="false" '
+        f'<svg class="app-chart" viewBox="0 0 {width} {height}" role="img" focusable="false" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">'
         f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>'
     )
@@ -35,7 +43,7 @@ def _svg(chart_id: str, width: int, height: int, title: str, description: str, b
 
 def survival_chart(chart_id: str, points: Sequence[Sequence[float]], median: int | None, label: str) -> Markup:
     """The share still in training, month by month since enrolment, with its 95% band and the median."""
-    left, right, top, bottom = 60, 620, 16, 250
+    left, right, top, bottom = 54, 388, 12, 190
     last_day = max((point[0] for point in points), default=0)
     months = max(24, 6 * -(-int(last_day / DAYS_PER_MONTH + 1) // 6))
 
@@ -65,9 +73,9 @@ def survival_chart(chart_id: str, points: Sequence[Sequence[float]], median: int
         )
     for month in range(0, months + 1, 6):
         at = x(month * DAYS_PER_MONTH)
-        body.append(f'<text x="{at}" y="{bottom + 22}" text-anchor="middle" {TEXT}>{month}</text>')
+        body.append(f'<text x="{at}" y="{bottom + 20}" text-anchor="middle" {TEXT}>{month}</text>')
     middle = (left + right) / 2
-    body.append(f'<text x="{middle}" y="{bottom + 44}" text-anchor="middle" {TEXT}>Months since enrolment</text>')
+    body.append(f'<text x="{middle}" y="{bottom + 42}" text-anchor="middle" {TEXT}>Months since enrolment</text>')
     if points:
         upper, lower = steps(6), steps(5)
         band = " ".join(f"{px},{py}" for px, py in upper + list(reversed(lower)))
@@ -79,7 +87,9 @@ def survival_chart(chart_id: str, points: Sequence[Sequence[float]], median: int
             f'<line x1="{left}" y1="{y(0.5)}" x2="{x(median)}" y2="{y(0.5)}" stroke="#ca3535" stroke-width="2" '
             f'stroke-dasharray="6 4"/><line x1="{x(median)}" y1="{y(0.5)}" x2="{x(median)}" y2="{bottom}" '
             f'stroke="#ca3535" stroke-width="2" stroke-dasharray="6 4"/>'
-            f'<text x="{x(median) + 6}" y="{y(0.5) - 8}" {TEXT}>median {median / DAYS_PER_MONTH:.1f} months</text>'
+            f'<text x="{x(median) + (6 if x(median) < middle else -6)}" y="{y(0.5) - 8}" '
+            f'text-anchor="{"start" if x(median) < middle else "end"}" {TEXT}>'
+            f"median {median / DAYS_PER_MONTH:.1f} months</text>"
         )
     description = (
         f"Step curve of the share of {label} trainees still in training against months since enrolment, "
@@ -91,12 +101,12 @@ def survival_chart(chart_id: str, points: Sequence[Sequence[float]], median: int
         )
         + " The table below gives the figures."
     )
-    return _svg(chart_id, 640, 310, f"Still in training: {label}", description, body)
+    return _svg(chart_id, 400, 240, f"Still in training: {label}", description, body)
 
 
 def steps_chart(chart_id: str, stages: Sequence[dict], label: str) -> Markup:
     """One bar per stage, split by step: the median days each step took (the table gives the quartiles)."""
-    left, right, row, top = 10, 630, 56, 10
+    left, right, row, top = 2, 398, 52, 4
     longest = max(
         (sum((step["done"] or {}).get("median", 0) for step in stage["steps"]) for stage in stages), default=0
     )
@@ -114,7 +124,7 @@ def steps_chart(chart_id: str, stages: Sequence[dict], label: str) -> Markup:
             width = round(days * scale, 1)
             colour = STEP_COLOURS[Step(step["step"])]
             body.append(
-                f'<rect x="{round(at, 1)}" y="{base + 24}" width="{width}" height="22" fill="{colour}">'
+                f'<rect x="{round(at, 1)}" y="{base + 22}" width="{width}" height="22" fill="{colour}">'
                 f"<title>{escape(Step(step['step']).label)}: median {days:g} days</title></rect>"
             )
             at += width
@@ -122,16 +132,15 @@ def steps_chart(chart_id: str, stages: Sequence[dict], label: str) -> Markup:
         described.append(f"{stage['name']}: " + (", ".join(parts) if parts else "no finished steps yet"))
     legend_top = top + len(stages) * row + 8
     for index, step in enumerate(Step):
-        column, line = index % 2, index // 2
-        x, y = left + column * 315, legend_top + line * 26
+        y = legend_top + index * 24
         body.append(
-            f'<rect x="{x}" y="{y}" width="16" height="16" fill="{STEP_COLOURS[step]}"/>'
-            f'<text x="{x + 22}" y="{y + 13}" {TEXT}>{escape(step.label)}</text>'
+            f'<rect x="{left}" y="{y}" width="16" height="16" fill="{STEP_COLOURS[step]}"/>'
+            f'<text x="{left + 22}" y="{y + 13}" {TEXT}>{escape(LEGEND[step])}</text>'
         )
-    height = legend_top + 3 * 26 + 4
+    height = legend_top + len(Step) * 24
     return _svg(
         chart_id,
-        640,
+        400,
         height,
         f"Median days in each step: {label}",
         "Bars per stage split into steps, by median days. " + "; ".join(described) + ". The table gives the figures.",

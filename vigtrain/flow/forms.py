@@ -27,9 +27,9 @@ class PoundsField(StringField):
 
 
 class RatesForm(Form):
-    supervision_hour = PoundsField("Supervision, per hour (£)")
-    course_fee = PoundsField("Initial Training Course fee (£)")
-    accreditation_fee = PoundsField("Accreditation fee (£)")
+    supervision_hour = PoundsField("Supervision, per hour")
+    course_fee = PoundsField("Initial Training Course fee")
+    accreditation_fee = PoundsField("Accreditation fee")
     seen_version = VersionField()
     submit = SubmitField("Save rates", widget=GovSubmitInput())
 
