@@ -212,3 +212,13 @@ def test_a_finished_stage_with_no_move_into_its_state_has_no_recorded_days():
     # The same stage with its sign-off recorded is accounted for (work 1→5, sign-off 5→8).
     history = moves((jan(5), S.IN_PROGRESS, S.SUBMITTED), (jan(8), S.SUBMITTED, S.COMPLETE))
     assert stage_times(jan(1), S.COMPLETE, False, history, today=jan(31)).recorded
+
+
+def test_a_step_with_no_recorded_days_is_not_completed_while_the_stage_is_unfinished():
+    # Submitted before its history was recorded (no move into "submitted"), then signed off on the 20th.
+    history = moves((jan(20), S.SUBMITTED, S.SIGNED_OFF))
+    times = stage_times(jan(1), S.SIGNED_OFF, False, history, today=jan(31))
+    # Work 1→20 = 19 (the wait for sign-off is not told apart from it), asking 20→31 = 11.
+    assert times.days == {Step.WORK: 19, Step.ACCREDITOR: 11} and times.current is Step.ACCREDITOR
+    # Sign-off is behind the current step but has no days: not a finished step with a known length.
+    assert [step for step in Step if times.completed(step)] == [Step.WORK]

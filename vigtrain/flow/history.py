@@ -171,9 +171,10 @@ class StageTimes:
         """Whether the stage has gone past `step` for good (its days are final, not counted to today)."""
         if self.exempt or self.started is None:
             return False
-        if self.finished:
-            return step in self.days
-        return self.current is not None and STEPS.index(step) < STEPS.index(self.current)
+        if step not in self.days:
+            # Never reached in the recorded history (a move made before it was kept): no known length.
+            return False
+        return self.finished or (self.current is not None and STEPS.index(step) < STEPS.index(self.current))
 
 
 def stage_times(
