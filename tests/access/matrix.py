@@ -52,7 +52,8 @@ Requests
     her service's licensed wording, {notification} an unread notification of Tara's, {scheduled_job}
     a scheduled job, {import} a staged import of one person already present, {invite_token} and
     {reset_token} one-time links, {pathway}/{version} the
-    current VIG pathway.
+    current VIG pathway and {pathway_version} its id, {other_service} the other service (Xavi's),
+    {other_cohort} a cohort Cora does not lead.
     GET is sent as it is. A POST on the site carries only the actor's CSRF token (an empty form), so
     nothing legitimate is made; an API request with a body sends API_BODIES, each valid in shape
     but refused by the rules (a date in the future, a stale version, a measure the service may not
@@ -554,6 +555,97 @@ POST /reports/export
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 GET /reports/export/dictionary.csv
         in    403   403   403   403   403   403   403   403   403   403   403   ok
+
+## Training flow: administrators any scope, a service lead their own service, a cohort's lead that cohort
+#       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin
+# Without a scope each reader gets their first (Lena and Xavi their own service, Cora her cohort, an
+# administrator everyone); nobody else has one to read. Regions and "all" are for administrators
+# (security.can_view_regional_flow), a service for its lead (can_view_service_flow), a cohort for
+# its lead (can_view_cohort). A scope that names nothing, or is not a scope, is not found.
+GET /training-flow/
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/?scope=all
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/?scope=region:{region}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/?scope=service:{other_service}
+        in    403   403   403   403   403   403   403   403   403   ok    403   ok
+GET /training-flow/?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/?scope=cohort:{other_cohort}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/?scope=service:999999
+        in    403   403   403   403   403   403   403   403   404   404   404   404
+GET /training-flow/?scope=everyone
+        in    403   403   403   403   403   403   403   403   404   404   404   404
+# Trainees held up now, by the same rule; an unreadable number of weeks is refused after the check.
+GET /training-flow/stuck
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/stuck?scope=all
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/stuck?scope=region:{region}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/stuck?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/stuck?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/stuck?scope=service:{service}&weeks=0
+        in    403   403   403   403   403   403   403   403   400   403   403   400
+# Working the figures out again, and the cost rates: administrators (can_refresh_flow, can_set_cost_rates).
+POST /training-flow/refresh
+        in    403   403   403   403   403   403   403   403   403   403   403   go
+GET /training-flow/rates
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/rates/{pathway_version}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+# The empty form has no amounts: refused beside the fields, nothing saved.
+POST /training-flow/rates/{pathway_version}
+        in    403   403   403   403   403   403   403   403   403   403   403   422
+GET /training-flow/rates/999999
+        in    403   403   403   403   403   403   403   403   403   403   403   404
+# The downloads: the same scopes as the pages, whoever asks.
+GET /training-flow/stage-times.csv
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/stage-times.csv?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/stage-times.csv?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/steps.csv
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/steps.csv?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/steps.csv?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/survival.csv
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/survival.csv?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/survival.csv?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/costs.csv
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/costs.csv?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/costs.csv?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/stuck.csv
+        in    403   403   403   403   403   403   403   403   ok    ok    ok    ok
+GET /training-flow/stuck.csv?scope=service:{service}
+        in    403   403   403   403   403   403   403   403   ok    403   403   ok
+GET /training-flow/stuck.csv?scope=cohort:{cohort}
+        in    403   403   403   403   403   403   403   403   403   403   ok    ok
+GET /training-flow/stage-times.csv?scope=all
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/stage-times.csv?scope=region:{region}
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+GET /training-flow/stage-times.csv?scope=service:{other_service}
+        in    403   403   403   403   403   403   403   403   403   ok    403   ok
+GET /training-flow/costs.csv?scope=cohort:999999
+        in    403   403   403   403   403   403   403   403   404   404   404   404
+GET /training-flow/stuck.csv?scope=cohort:{cohort}&weeks=many
+        in    403   403   403   403   403   403   403   403   403   403   400   400
 
 ## Certificates: prac's valid certificate ({certificate}) and her revoked one
 #       anon  tr    otr   sup   csup  xsup  acc   oacc  prac  lead  xlead clead admin

@@ -4,7 +4,8 @@ Everything is built around one trainee (Tara, `tr`), so that each column of the 
 relationship to her records, not only a role: her personal supervisor, a supervisor of another
 trainee in her service, a supervisor in another service, the accrediting supervisor asked to
 accredit her stage and one who was not, her service's lead and another service's, the lead of
-her cohort, another trainee, an accredited practitioner and an administrator.
+her cohort, another trainee, an accredited practitioner and an administrator. Owen is in another
+cohort, which nobody leads, so the training-flow pages have a cohort Cora may not read.
 
 `build_world` writes it once (the matrix test builds it once per module) and answers with the
 values the table's addresses are filled with (`{case}`, `{enrolment}`, ...), the people's email
@@ -99,7 +100,7 @@ def build_world() -> World:
 
     # Tara's record: the introductory course done, Stage 1 with Alma for accreditation.
     enrolment = make_enrolment(tara, people["sup"], start=date(2025, 9, 1), actor=admin)
-    make_enrolment(people["otr"], people["csup"], start=date(2025, 9, 1), actor=admin)
+    owen_enrolment = make_enrolment(people["otr"], people["csup"], start=date(2025, 9, 1), actor=admin)
     stage = enrolment.stage_record("stage-1")
     stage.statement_text = "What I learned about receiving initiatives."
     stage.statement_file_key = uploads.store_bytes(A_PDF)
@@ -156,6 +157,19 @@ def build_world() -> World:
         ),
     )
     cohorts.add_members(admin, cohort, [enrolment.id])
+    # Another cohort, with Owen in it and no lead: Cora reads her own cohort's training flow, not this one.
+    other_cohort = cohorts.create_cohort(
+        admin,
+        cohorts.CohortDetails(
+            name="Spring 2026 intake",
+            pathway_version=pathway_version(),
+            region=None,
+            starts_on=date(2026, 1, 5),
+            ends_on=None,
+            lead=None,
+        ),
+    )
+    cohorts.add_members(admin, other_cohort, [owen_enrolment.id])
     licensed = wording.add_wording(admin, home, "SWEMWBS", SWEMWBS_WORDING, None, "Licence WMS-1234")
     job = BulkIssue(created_by_id=admin.id, total=0)
     db.session.add(job)
@@ -230,6 +244,8 @@ def build_world() -> World:
         "lead": people["lead"].id,
         "region": home.region_id,
         "cohort": cohort.id,
+        "other_cohort": other_cohort.id,
+        "other_service": away.id,
         "token": tara_token.id,
         "job": job.id,
         "import": import_key,
@@ -241,6 +257,7 @@ def build_world() -> World:
         "reset_token": reset_token,
         "pathway": "vig-practitioner",
         "version": "2024.1",
+        "pathway_version": pathway_version().id,
     }
     world.values = {key: str(value) for key, value in world.values.items()}
     return world
