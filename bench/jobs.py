@@ -15,7 +15,6 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -26,7 +25,7 @@ from vigtrain.extensions import db
 from vigtrain.jobs.registry import JOBS, Cadence
 from vigtrain.notifications.models import Notification
 
-DAY = date(2025, 11, 3)  # a Monday, just after the seeded work ends (seed.MEASURED_UP_TO)
+DAY = seed.TODAY  # a Monday, just after the seeded work ends (seed.MEASURED_UP_TO)
 # A daily job over the whole country should finish well inside a minute on SQLite at 10x.
 LIMIT_SECONDS = 60.0
 

@@ -8,8 +8,14 @@ migrations; the bulk rows go in with SQLAlchemy Core executemany (not the ORM or
 which would take hours at this size), with explicit ids so rows can refer to each other.
 
 A small "known" cast is inserted first and is IDENTICAL at every scale, so its pages can be
-compared between 1x and 10x: a trainee with realistic casework, their supervisor (ten trainees),
-an accrediting supervisor with three stages waiting, and an administrator.
+compared between 1x and 10x: a trainee with realistic casework, their supervisor (ten trainees, in
+two cohorts the supervisor leads), an accrediting supervisor with three stages waiting, the known
+service's lead, and an administrator.
+
+Every stage carries the sign-off chain's moves its state implies (`stage_transition`), with waits
+drawn long-tailed, and enrolments their status changes (paused, withdrawn, completed), all before
+`TODAY`; the training-flow figures are then worked out as of `TODAY` and kept, as the hourly job
+would leave them.
 """
 
 from __future__ import annotations
@@ -28,15 +34,25 @@ from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.accounts.passwords import hash_password
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
+from vigtrain.cohorts.models import Cohort
 from vigtrain.dcs.measures import get_measure
 from vigtrain.dcs.models import Administration, CaseOutcome, Timepoint
 from vigtrain.dcs.outcomes import classify
 from vigtrain.dcs.scoring import score
 from vigtrain.extensions import db
+from vigtrain.flow.services import refresh
 from vigtrain.notifications.models import EmailState, Notification, NotificationKind
 from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.services import ensure_regions
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
+from vigtrain.pathways.models import (
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    PathwayVersion,
+    StageRecord,
+    StageState,
+    StageTransition,
+)
 from vigtrain.pathways.services import sync_pathways
 from vigtrain.supervision.models import (
     SessionFormat,
@@ -46,7 +62,7 @@ from vigtrain.supervision.models import (
     SupervisionSession,
 )
 
-SEED_VERSION = 4
+SEED_VERSION = 5
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 
@@ -54,6 +70,8 @@ ADMIN = "admin@bench.example"
 ACCREDITOR = "accreditor@bench.example"
 SUPERVISOR = "supervisor@bench.example"
 TRAINEE = "trainee@bench.example"
+SERVICE_LEAD = "service-lead@bench.example"  # leads the known service
+COHORTS = ["Bench cohort: spring 2025 intake", "Bench cohort: summer 2025 intake"]  # trainees 1-5, 6-10
 KNOWN_TRAINEES = 10  # the supervisor's caseload; the first is TRAINEE
 KNOWN_CYCLES = [4, 4, 4, 3, 3, 3, 3, 3]  # 8 cases, 27 cycles
 KNOWN_CONFIRMED = 25
@@ -68,6 +86,33 @@ DCS_CONSENT = 0.85
 POST_RECORDED = 0.9  # of cases that ended, the share with a post measure
 ENDED_EARLY = 0.06
 MEASURED_UP_TO = date(2025, 10, 31)  # work ending after this is still open
+# The bench's today (bench.jobs runs the daily jobs on it): every stage move and status change is
+# dated before it, and the training-flow figures are worked out as of it.
+TODAY = date(2025, 11, 3)
+
+# Days each step of a stage takes, (shortest, longest): drawn long-tailed, most near the short end.
+WORK_DAYS = {"course": (21, 70), "stage": (120, 213)}  # the Initial Training Course; a stage of casework
+WAIT_DAYS = {"sign_off": (3, 40), "accreditor": (2, 30), "meeting": (10, 90), "ratification": (5, 60)}
+REWORK_DAYS = (7, 45)  # from a supervisor's return to the next submission
+RETURNED = 0.15  # of submitted stages, the share the supervisor sent back once
+PAST_PAUSE, PAUSE_DAYS = 0.03, (30, 150)  # of stages worked through, the share with a pause (resumed)
+# Of all enrolments, the share paused now and withdrawn: drawn from those in training (three in five).
+PAUSED, WITHDRAWN, IN_TRAINING = 0.04, 0.06, 0.6
+COMPLETED_WITHIN = 700  # ratifications fall over this many days before TODAY
+RETURN_COMMENTS = "Please add a reflection on your third cycle and resubmit."
+DAYS = {**WORK_DAYS, **WAIT_DAYS, "rework": REWORK_DAYS, "pause": PAUSE_DAYS}
+# The known cast's steps take these days, so its pages are the same at every scale: the course ends and
+# stage 1 starts 30 days after enrolling, and stage 1 is submitted in the autumn of 2025.
+KNOWN_DAYS = {
+    "course": 22,
+    "stage": 230,
+    "sign_off": 8,
+    "accreditor": 5,
+    "meeting": 30,
+    "ratification": 14,
+    "rework": 14,
+    "pause": 60,
+}
 
 
 def seed_key() -> str:
@@ -106,11 +151,16 @@ def build(path: Path, scale: int) -> dict:
             connection.commit()
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
+        seeded = time.perf_counter()
+        refresh(TODAY)  # the pages then read kept figures, as the hourly job leaves them
+        db.session.commit()
+        refresh_seconds = time.perf_counter() - seeded
         db.engine.dispose()
     return {
         "scale": scale,
         "seconds": round(time.perf_counter() - started, 1),
         "schema_seconds": round(schema_seconds, 1),
+        "flow_refresh_seconds": round(refresh_seconds, 1),
         "rows": seeder.counts,
     }
 
@@ -119,16 +169,63 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
+# The hour of day each move is made (UTC, the same UK day): a stage that starts when the one before
+# it finishes starts in the same moment, as the sign-off chain does it.
+MOVE_HOURS = {
+    StageState.IN_PROGRESS: 9,
+    StageState.SUBMITTED: 17,
+    StageState.RETURNED: 11,
+    StageState.SIGNED_OFF: 12,
+    StageState.COMPLETE: 12,
+    StageState.WITH_ACCREDITOR: 14,
+    StageState.ACCREDITED: 15,
+    StageState.RATIFIED: 10,
+}
+# The step a stage not finished is in, by its state (in progress: see `_Seeder.history`).
+CURRENT_STEP = {
+    StageState.SUBMITTED: "sign_off",
+    StageState.SIGNED_OFF: "accreditor",
+    StageState.WITH_ACCREDITOR: "meeting",
+    StageState.ACCREDITED: "ratification",
+}
+# The reason recorded with each status an enrolment can be stopped in.
+STOPPED = {EnrolmentStatus.PAUSED: "Parental leave.", EnrolmentStatus.WITHDRAWN: "Left the service for another post."}
+
+
+class _Stage:
+    """One stage's history as whole days from the enrolment's start: its moves and the dates they set."""
+
+    def __init__(self) -> None:
+        # (day, from, to, who made it, comments, hour of day)
+        self.moves: list[tuple[int, StageState, StageState, str, str | None, int]] = []
+        self.started: int | None = None
+        self.first_submitted: int | None = None
+        self.submitted: int | None = None
+        self.signed_off: int | None = None
+        self.asked: int | None = None
+        self.accredited: int | None = None
+        self.ratified: int | None = None
+        self.ended: int | None = None
+
+    def move(self, day: int, to: StageState, who: str, comments: str | None = None, hour: int | None = None) -> None:
+        before = self.moves[-1][2] if self.moves else StageState.NOT_STARTED
+        self.moves.append((day, before, to, who, comments, MOVE_HOURS[to] if hour is None else hour))
+
+
 class _Seeder:
     def __init__(self, scale: int) -> None:
         self.scale = scale
         self.random = random.Random(20260302)  # noqa: S311 (reproducible test data, not secrets)
+        # The stage histories draw from their own stream, so the cases and sessions stay as they were.
+        self.flow_random = random.Random(20261207)  # noqa: S311 (reproducible test data, not secrets)
+        self.names: dict[int, str] = {}
         self.password_hash = hash_password(PASSWORD)
         self.counts: dict[str, int] = {}
         self.codes: set[str] = set()
         self.next_id = {
             "service": 1,
             "user": 1,
+            "cohort": 1,
             "enrolment": 1,
             "stage": 1,
             "case": 1,
@@ -190,8 +287,27 @@ class _Seeder:
         )
         return service_id
 
+    def cohort(self, name: str, version_id: int, region_id: int, starts_on: date, lead_id: int) -> int:
+        cohort_id = self.take_id("cohort")
+        self.add(
+            COHORT,
+            {
+                "id": cohort_id,
+                "name": name,
+                "pathway_version_id": version_id,
+                "region_id": region_id,
+                "starts_on": starts_on,
+                "ends_on": None,
+                "lead_id": lead_id,
+                "created_at": _at(starts_on),
+                "version": 1,
+            },
+        )
+        return cohort_id
+
     def user(self, email: str, name: str, roles: list[Role], service_id: int | None) -> int:
         user_id = self.take_id("user")
+        self.names[user_id] = name
         created = _at(date(2024, 1, 1))
         self.add(
             USER,
@@ -234,10 +350,50 @@ class _Seeder:
         )
         return user_id
 
-    def enrolment(self, trainee_id, supervisor_id, service_id, pathway, status, states, accreditor_id=None) -> int:
-        """`states` gives each stage's state in order; stage dates follow from the start date."""
+    def enrolment(
+        self,
+        trainee_id,
+        supervisor_id,
+        service_id,
+        pathway,
+        status,
+        states,
+        accreditor_id=None,
+        *,
+        known_days: dict[str, int] | None = None,
+        cohort_id: int | None = None,
+    ) -> int:
+        """`states` gives each stage's state in order; its history is drawn (or, for the known cast, fixed
+        by `known_days` from a fixed start) and placed so that it ends by TODAY as `status` requires."""
         enrolment_id = self.take_id("enrolment")
-        start = date(2025, 1, 6) + timedelta(days=enrolment_id % 300)
+        if known_days is not None:
+            stages, end, changes = self.history(
+                pathway["meetings"], states, known_days.__getitem__, lambda share: False
+            )
+            origin = date(2025, 1, 6) + timedelta(days=enrolment_id)
+        else:
+            stages, end, changes = self.history(pathway["meetings"], states, self.days, self.happens)
+            # The history ends (its last move, or its current step's days so far) today, on the day it was
+            # paused or withdrawn, or on the day it was ratified.
+            ends = TODAY
+            if status in STOPPED:
+                ends = TODAY - timedelta(
+                    days=self.flow_random.randint(7, 200 if status is EnrolmentStatus.PAUSED else 400)
+                )
+            elif status is EnrolmentStatus.COMPLETED:
+                ends = TODAY - timedelta(days=self.flow_random.randint(1, COMPLETED_WITHIN))
+            origin = ends - timedelta(days=end)
+            if status in STOPPED:
+                changes.append((end, status))
+        if status is EnrolmentStatus.COMPLETED:
+            changes.append((stages[-1].ratified, status))
+
+        def on(day: int) -> date:
+            return origin + timedelta(days=day)
+
+        actors = {"trainee": trainee_id, "supervisor": supervisor_id, "accreditor": accreditor_id, "administrator": 1}
+        moved = [_at(on(day), hour) for stage in stages for day, *_rest, hour in stage.moves]
+        changed = [_at(on(day), 10 if kind is EnrolmentStatus.COMPLETED else 13) for day, kind in changes]
         self.add(
             ENROLMENT,
             {
@@ -246,71 +402,160 @@ class _Seeder:
                 "pathway_version_id": pathway["id"],
                 "supervisor_id": supervisor_id,
                 "service_id": service_id,
-                "start_date": start,
+                "start_date": origin,
                 "status": status,
-                "status_reason": None,
-                "created_at": _at(start),
+                "status_reason": STOPPED.get(status),
+                "created_at": _at(origin),
                 "version": 1,
-                "completed_on": start + timedelta(days=540) if status == EnrolmentStatus.COMPLETED else None,
-                "cohort_id": None,
-                "last_activity_at": _at(start + timedelta(days=enrolment_id % 200)),
+                "completed_on": on(stages[-1].ratified) if status is EnrolmentStatus.COMPLETED else None,
+                "cohort_id": cohort_id,
+                "last_activity_at": max(moved + changed),
             },
         )
-        day = start
+        for (_day, kind), occurred_at in zip(changes, changed, strict=True):
+            self.add(STATUS_CHANGE, {"enrolment_id": enrolment_id, "status": kind, "occurred_at": occurred_at})
         finished_states = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}
         unfinished = [
             code for code, state in zip(pathway["stages"], states, strict=True) if state not in finished_states
         ]
         current = unfinished[0] if unfinished else None
-        for position, (code, state) in enumerate(zip(pathway["stages"], states, strict=True), start=1):
-            started = day if state != StageState.NOT_STARTED else None
-            finished = state in {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE}
-            waiting = state in {StageState.SUBMITTED, StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR}
-            signed = finished or state in {StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR}
-            with_meeting = position > 1
+        for position, (code, state, stage) in enumerate(zip(pathway["stages"], states, stages, strict=True), start=1):
+            record_id = self.take_id("stage")
+
+            def at(day: int | None, hour: int) -> datetime | None:
+                return None if day is None else _at(on(day), hour)
+
+            with_meeting = pathway["meetings"][position - 1]
             self.add(
                 STAGE,
                 {
-                    "id": self.take_id("stage"),
+                    "id": record_id,
                     "enrolment_id": enrolment_id,
                     "stage_code": code,
                     "position": position,
                     "is_final": position == len(pathway["stages"]),
                     "state": state,
-                    "started_on": started,
-                    "ended_on": day + timedelta(days=150) if finished else None,
-                    "course_sessions_attended": 4 if position == 1 and state != StageState.NOT_STARTED else 0,
-                    "statement_text": "A reflective statement." if (finished or waiting) and with_meeting else None,
+                    "started_on": None if stage.started is None else on(stage.started),
+                    "ended_on": None if stage.ended is None else on(stage.ended),
+                    "course_sessions_attended": 4 if position == 1 and stage.started is not None else 0,
+                    "statement_text": "A reflective statement."
+                    if with_meeting and stage.first_submitted is not None
+                    else None,
                     "statement_file_name": None,
                     "statement_file_key": None,
                     "statement_file_type": None,
                     "statement_file_size": None,
-                    "statement_updated_at": _at(day + timedelta(days=140)) if (finished or waiting) else None,
-                    "accrediting_supervisor_id": accreditor_id
-                    if with_meeting and (finished or state == StageState.WITH_ACCREDITOR)
-                    else None,
-                    "meeting_date": day + timedelta(days=150) if finished and with_meeting else None,
+                    "statement_updated_at": at(stage.first_submitted, 16),
+                    "accrediting_supervisor_id": accreditor_id if stage.asked is not None else None,
+                    "meeting_date": None if stage.accredited is None else on(stage.accredited),
                     "meeting_comments": None,
-                    "submitted_at": _at(day + timedelta(days=140)) if (finished or waiting) else None,
-                    "signed_off_by_id": supervisor_id if signed else None,
-                    "signed_off_at": _at(day + timedelta(days=145)) if signed else None,
-                    "accredited_by_id": accreditor_id
-                    if state in {StageState.ACCREDITED, StageState.RATIFIED}
-                    else None,
-                    "accredited_at": _at(day + timedelta(days=150))
-                    if state in {StageState.ACCREDITED, StageState.RATIFIED}
-                    else None,
-                    "ratified_by_id": 1 if state == StageState.RATIFIED else None,
-                    "ratified_at": _at(day + timedelta(days=160)) if state == StageState.RATIFIED else None,
+                    "submitted_at": at(stage.submitted, MOVE_HOURS[StageState.SUBMITTED]),
+                    "signed_off_by_id": supervisor_id if stage.signed_off is not None else None,
+                    "signed_off_at": at(stage.signed_off, MOVE_HOURS[StageState.SIGNED_OFF]),
+                    "accredited_by_id": accreditor_id if stage.accredited is not None else None,
+                    "accredited_at": at(stage.accredited, MOVE_HOURS[StageState.ACCREDITED]),
+                    "ratified_by_id": 1 if stage.ratified is not None else None,
+                    "ratified_at": at(stage.ratified, MOVE_HOURS[StageState.RATIFIED]),
                     "exemption_reason": None,
                     "version": 1,
                     "is_current": code == current,
-                    "state_since": _at(day + timedelta(days=enrolment_id % 120)),
+                    "state_since": at(stage.moves[-1][0], stage.moves[-1][-1]) if stage.moves else _at(origin),
                 },
             )
-            if finished:
-                day += timedelta(days=180 if with_meeting else 30)
+            for day, before, after, who, comments, hour in stage.moves:
+                if after is StageState.WITH_ACCREDITOR:
+                    comments = f"Asked {self.names[accreditor_id]}"
+                self.add(
+                    TRANSITION,
+                    {
+                        "stage_record_id": record_id,
+                        "from_state": before,
+                        "to_state": after,
+                        "actor_id": actors[who],
+                        "occurred_at": _at(on(day), hour),
+                        "comments": comments,
+                    },
+                )
         return enrolment_id
+
+    def days(self, name: str) -> int:
+        """Days for one step, long-tailed: most near the shortest, a few near the longest."""
+        low, high = DAYS[name]
+        return low + round((high - low) * self.flow_random.random() ** (1.5 if name in WORK_DAYS else 2.0))
+
+    def happens(self, share: float) -> bool:
+        return self.flow_random.random() < share
+
+    def history(self, meetings, states, days, happens) -> tuple[list[_Stage], int, list[tuple[int, EnrolmentStatus]]]:
+        """Each stage's moves in days from the start, the day the history ends (for a stage not finished,
+        part-way through the step it is in), and any pauses (each resumed) on the way."""
+        stages = [_Stage() for _ in states]
+        changes: list[tuple[int, EnrolmentStatus]] = []
+        day, end, starter = 0, 0, ("supervisor", MOVE_HOURS[StageState.IN_PROGRESS])
+        for position, (stage, has_meeting, state) in enumerate(zip(stages, meetings, states, strict=True)):
+            if state is StageState.NOT_STARTED:
+                break
+            final = position == len(states) - 1
+            stage.started = day
+            stage.move(day, StageState.IN_PROGRESS, starter[0], hour=starter[1])
+            reached = self.chain(stage, state, has_meeting, final, day, days, happens, changes)
+            if stage.moves[-1][2] is not state:
+                raise ValueError(f"a stage's history reached {stage.moves[-1][2]}, not {state}")
+            if stage.ended is None:
+                step = CURRENT_STEP.get(state) or ("stage" if has_meeting else "course")
+                end = reached + max(1, round(self.flow_random.random() * days(step)))
+                break
+            day = end = reached
+            starter = (stage.moves[-1][3], stage.moves[-1][-1])
+        return stages, end, changes
+
+    def chain(self, stage: _Stage, state, has_meeting: bool, final: bool, day: int, days, happens, changes) -> int:
+        """The moves from the start up to `state`; the day of the last one."""
+        if state is StageState.IN_PROGRESS:
+            return day
+        work = days("stage" if has_meeting else "course")
+        if happens(PAST_PAUSE):
+            paused = day + 1 + round(self.flow_random.random() * work / 2)
+            away = days("pause")
+            changes += [(paused, EnrolmentStatus.PAUSED), (paused + away, EnrolmentStatus.ACTIVE)]
+            work += away
+        day += work
+        stage.first_submitted = stage.submitted = day
+        stage.move(day, StageState.SUBMITTED, "trainee")
+        if happens(RETURNED):
+            day += days("sign_off")
+            stage.move(day, StageState.RETURNED, "supervisor", RETURN_COMMENTS)
+            day += days("rework")
+            stage.submitted = day
+            stage.move(day, StageState.SUBMITTED, "trainee")
+        if state is StageState.SUBMITTED:
+            return day
+        day += days("sign_off")
+        stage.signed_off = day
+        if not has_meeting:
+            stage.ended = day
+            stage.move(day, StageState.COMPLETE, "supervisor")
+            return day
+        stage.move(day, StageState.SIGNED_OFF, "supervisor")
+        if state is StageState.SIGNED_OFF:
+            return day
+        day += days("accreditor")
+        stage.asked = day
+        stage.move(day, StageState.WITH_ACCREDITOR, "supervisor")
+        if state is StageState.WITH_ACCREDITOR:
+            return day
+        day += days("meeting")
+        stage.accredited = day
+        stage.move(day, StageState.ACCREDITED, "accreditor")
+        if not final:
+            stage.ended = day
+            return day
+        if state is StageState.ACCREDITED:
+            return day
+        day += days("ratification")
+        stage.ratified = stage.ended = day
+        stage.move(day, StageState.RATIFIED, "administrator")
+        return day
 
     def case(
         self, practitioner_id: int, service_id: int, region_id: int, cycles: int, opened: date, stage: int | None
@@ -509,6 +754,7 @@ class _Seeder:
             self.pathways[(version.code, version.version)] = {
                 "id": version.id,
                 "stages": [stage.code for stage in definition.stages],
+                "meetings": [stage.has_meeting for stage in definition.stages],
             }
         self.known(regions[0])
         self.bulk(regions)
@@ -526,6 +772,10 @@ class _Seeder:
             service_id,
         )
         supervisor = self.user(SUPERVISOR, "Bench Supervisor", [Role.PRACTITIONER, Role.SUPERVISOR], service_id)
+        cohorts = [
+            self.cohort(name, pathway["id"], region_id, date(2025, 1, 6) + timedelta(days=91 * index), supervisor)
+            for index, name in enumerate(COHORTS)
+        ]
         for number in range(KNOWN_TRAINEES):
             email = TRAINEE if number == 0 else f"trainee{number + 1}@bench.example"
             trainee = self.user(email, f"Bench Trainee {number + 1}", [Role.TRAINEE], service_id)
@@ -536,7 +786,15 @@ class _Seeder:
                 stage_1 = StageState.SUBMITTED
             states = [StageState.COMPLETE, stage_1] + [StageState.NOT_STARTED] * (stages - 2)
             enrolment = self.enrolment(
-                trainee, supervisor, service_id, pathway, EnrolmentStatus.ACTIVE, states, accreditor
+                trainee,
+                supervisor,
+                service_id,
+                pathway,
+                EnrolmentStatus.ACTIVE,
+                states,
+                accreditor,
+                known_days=KNOWN_DAYS,
+                cohort_id=cohorts[number * len(cohorts) // KNOWN_TRAINEES],
             )
             case_codes = [
                 self.case(trainee, service_id, region_id, cycles, date(2025, 3, 1) + timedelta(days=14 * index), 1)
@@ -546,6 +804,7 @@ class _Seeder:
                 status = SessionStatus.CONFIRMED if index < KNOWN_CONFIRMED else SessionStatus.LOGGED
                 day = date(2025, 3, 3) + timedelta(days=14 * index)
                 self.session(enrolment, supervisor, trainee, day, status, case_codes[index % 8 : index % 8 + 1])
+        self.user(SERVICE_LEAD, "Bench Service Lead", [Role.SERVICE_LEAD], service_id)
         self.notifications(supervisor, KNOWN_NOTIFICATIONS, KNOWN_UNREAD)
 
     def bulk(self, regions: list[int]) -> None:
@@ -582,9 +841,17 @@ class _Seeder:
             pathway = verp if number % 7 == 0 else vig
             supervisor = supervisors[number % len(supervisors)]
             accreditor = accreditors[number % len(accreditors)]
+            if accreditor == supervisor:  # the accrediting supervisor is never the personal supervisor
+                accreditor = accreditors[(number + 1) % len(accreditors)]
             if trainee:
                 states = self.progress(len(pathway["stages"]), pick.random())
                 status = EnrolmentStatus.ACTIVE
+                roll = self.flow_random.random()
+                if states[-1] is not StageState.ACCREDITED:  # nobody stops while waiting to be ratified
+                    if roll < PAUSED / IN_TRAINING:
+                        status = EnrolmentStatus.PAUSED
+                    elif roll < (PAUSED + WITHDRAWN) / IN_TRAINING:
+                        status = EnrolmentStatus.WITHDRAWN
             else:
                 states = [StageState.COMPLETE] + [StageState.ACCREDITED] * (len(pathway["stages"]) - 2)
                 states.append(StageState.RATIFIED)
@@ -645,8 +912,11 @@ SERVICE = Service.__table__
 USER = User.__table__
 USER_ROLE = UserRole.__table__
 AUDIT = AuditEvent.__table__
+COHORT = Cohort.__table__
 ENROLMENT = Enrolment.__table__
+STATUS_CHANGE = EnrolmentStatusChange.__table__
 STAGE = StageRecord.__table__
+TRANSITION = StageTransition.__table__
 CASE = Case.__table__
 CYCLE = Cycle.__table__
 SESSION = SupervisionSession.__table__
@@ -659,8 +929,11 @@ TABLES = [
     USER,
     USER_ROLE,
     AUDIT,
+    COHORT,
     ENROLMENT,
+    STATUS_CHANGE,
     STAGE,
+    TRANSITION,
     CASE,
     CYCLE,
     SESSION,

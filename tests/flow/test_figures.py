@@ -20,6 +20,7 @@ from vigtrain.flow.figures import (
     Facts,
     StageFacts,
     VersionInfo,
+    by_scope,
     headline,
     scope_figures,
     scopes_of,
@@ -269,6 +270,17 @@ def test_scopes_of():
         "service:20",
     ]
     assert scopes_of([]) == ["all"]
+
+
+def test_by_scope_sorts_everyone_into_each_of_their_scopes_once():
+    parts = by_scope(facts())
+    assert list(parts) == scopes_of([A, B, C, D, E, F])
+    # region:1 holds A, B and F (as in test_a_scope_keeps_only_its_own_people) and their stages 1, 2, 3 and 7.
+    assert parts["region:1"].enrolments == [A, B, F]
+    assert [stage.record_id for stage in parts["region:1"].stages] == [1, 2, 3, 7]
+    assert parts["all"].enrolments == [A, B, C, D, E, F] and len(parts["all"].stages) == 7
+    for scope, part in parts.items():
+        assert scope_figures(part, scope) == scope_figures(facts(), scope)
 
 
 def test_headline():

@@ -240,18 +240,35 @@ def scope_figures(facts: Facts, scope: str) -> dict:
     return {"scope": scope, "as_of": facts.today.isoformat(), "versions": versions}
 
 
+def _memberships(enrolment: EnrolmentFacts) -> list[str]:
+    """The scopes one enrolment is in: all, and its region, service and cohort (those it has)."""
+    found = ["all"]
+    for kind, value in (
+        ("region", enrolment.region_id),
+        ("service", enrolment.service_id),
+        ("cohort", enrolment.cohort_id),
+    ):
+        if value is not None:
+            found.append(f"{kind}:{value}")
+    return found
+
+
 def scopes_of(enrolments: Iterable[EnrolmentFacts]) -> list[str]:
     """Every scope someone is in: all, and each region, service and cohort with an enrolment."""
-    found = {"all"}
-    for enrolment in enrolments:
-        for kind, value in (
-            ("region", enrolment.region_id),
-            ("service", enrolment.service_id),
-            ("cohort", enrolment.cohort_id),
-        ):
-            if value is not None:
-                found.add(f"{kind}:{value}")
-    return sorted(found)
+    return sorted({"all"}.union(*(_memberships(enrolment) for enrolment in enrolments)))
+
+
+def by_scope(facts: Facts) -> dict[str, Facts]:
+    """Each scope's own facts (in `scopes_of` order), sorted out in one pass over everyone: filtering
+    everyone once per scope costs scopes times people, minutes with hundreds of services at scale."""
+    parts = {scope: Facts(facts.today, facts.versions) for scope in scopes_of(facts.enrolments)}
+    for enrolment in facts.enrolments:
+        for scope in _memberships(enrolment):
+            parts[scope].enrolments.append(enrolment)
+    for stage in facts.stages:
+        for scope in _memberships(stage.enrolment):
+            parts[scope].stages.append(stage)
+    return parts
 
 
 def headline(figures: dict) -> list[dict]:

@@ -21,7 +21,7 @@ from vigtrain.dates import utcnow
 from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.flow import queries
-from vigtrain.flow.figures import scope_figures, scopes_of
+from vigtrain.flow.figures import by_scope, scope_figures
 from vigtrain.flow.history import Step, step_of
 from vigtrain.flow.models import CostRate, FlowSnapshot
 from vigtrain.flow.queries import CurrentStage
@@ -43,13 +43,13 @@ def refresh(today: date) -> int:
     facts = queries.load_facts(today)
     now = utcnow()
     db.session.execute(delete(FlowSnapshot))
-    scopes = scopes_of(facts.enrolments)
-    for scope in scopes:
-        db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=scope_figures(facts, scope)))
+    parts = by_scope(facts)
+    for scope, part in parts.items():
+        db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=scope_figures(part, scope)))
     current = [_jsonable(asdict(row)) for row in queries.current_stages(facts)]
     db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
     db.session.flush()
-    return len(scopes)
+    return len(parts)
 
 
 def _jsonable(row: dict) -> dict:
