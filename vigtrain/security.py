@@ -131,6 +131,14 @@ def can_manage_enrolment(user: User | None, enrolment: Enrolment) -> bool:
     return is_administrator(user) or user.id == enrolment.supervisor_id
 
 
+def can_see_forecast(user: User | None, enrolment: Enrolment) -> bool:
+    """The trainee and their personal supervisor, who plan the work together; others who may read
+    the record (administrators, an accrediting supervisor) have no use for a guess at a date."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id in (enrolment.trainee_id, enrolment.supervisor_id)
+
+
 def can_submit_stage(user: User | None, record: StageRecord) -> bool:
     return bool(user is not None and user.is_authenticated and user.id == record.enrolment.trainee_id)
 

@@ -49,6 +49,7 @@ from vigtrain.security import (
     can_enrol,
     can_manage_enrolment,
     can_read_statement,
+    can_see_forecast,
     can_submit_stage,
     can_view_enrolment,
     login_required,
@@ -57,6 +58,7 @@ from vigtrain.security import (
 )
 from vigtrain.training import queries, records, services, signoff, workflow
 from vigtrain.training.capacity import load_hints
+from vigtrain.training.forecast import Voice, forecast_for
 from vigtrain.training.forms import (
     EnrolForm,
     RecordFilterForm,
@@ -143,15 +145,18 @@ def show_enrolment(enrolment_id: int):
     current = enrolment.current_stage
     current_progress = next((p for p in progress if current is not None and p.record.id == current.id), None)
     overall = overall_percent(progress)
+    forecast = forecast_for(enrolment, current_progress, today()) if can_see_forecast(current_user, enrolment) else None
+    is_trainee = current_user.id == enrolment.trainee_id
     return render_template(
         "training/show_enrolment.html",
         enrolment=enrolment,
         progress=progress,
         overall=overall,
         current_progress=current_progress,
+        forecast=forecast.wording(Voice(None if is_trainee else enrolment.trainee.display_name)) if forecast else None,
         growth=_growth(enrolment, services.assessments_for(enrolment)),
         can_manage=can_manage_enrolment(current_user, enrolment) and enrolment.status is not EnrolmentStatus.COMPLETED,
-        is_trainee=current_user.id == enrolment.trainee_id,
+        is_trainee=is_trainee,
     )
 
 
