@@ -199,6 +199,9 @@ TARGETS = [
     ),
     Target("respond.answer", None, "/respond/{respond_token}/GAD-7"),
     Target("reports.research_export", "admin", "/reports/export"),
+    # Training flow: the cost rates, and the refresh button (shown on the overview).
+    Target("flow.edit_rates", "admin", "/training-flow/rates/{pathway_version}"),
+    Target("flow.refresh", "admin", "/training-flow/refresh", page="/training-flow/"),
     # Notifications and scheduled jobs.
     Target("inbox.mark_read", "tr", "/notifications/{notification}/read", page="/notifications"),
     Target("inbox.mark_all_read", "tr", "/notifications/read-all", page="/notifications"),
@@ -388,6 +391,24 @@ def test_digits_that_are_not_a_number_are_refused(benches, world, target, sent):
     more than 4,300 digits."""
     overrides = {name: value.format(**world.ids) if "{" in value else value for name, value in sent.items()}
     assert _send(benches[target], **overrides).status_code < 500
+
+
+def test_the_refresh_reads_a_stage_whose_earlier_move_was_never_recorded(benches):
+    """Was a 500: a signed-off stage with no recorded submission (the world's t_flow) counted sign-off
+    as a completed step with no days, and working out the figures raised KeyError."""
+    response = _send(benches["flow.refresh"])
+    assert response.status_code == 302 and response.headers["Location"].startswith("/training-flow/")
+
+
+@pytest.mark.parametrize("amount", ["1e999999", "9E+999999", "£1e999999"])
+def test_an_amount_beyond_what_decimal_can_multiply_is_refused(benches, amount):
+    """Was a 500: checking the £1,000,000 limit multiplied the amount by 100, and decimal.Overflow
+    escaped for an exponent at the edge of Decimal's range."""
+    before = fingerprint()
+    response = _send(benches["flow.edit_rates"], supervision_hour=amount, course_fee="850", accreditation_fee="120")
+    assert response.status_code == 422
+    assert "Enter an amount of £1,000,000 or less" in response.get_data(as_text=True)
+    assert changes(before, fingerprint()) == {}
 
 
 def _refused(response) -> bool:

@@ -45,7 +45,7 @@ from vigtrain.imports import staging
 from vigtrain.imports.services import check_file
 from vigtrain.notifications import inbox
 from vigtrain.notifications.models import NotificationKind
-from vigtrain.pathways.models import StageState
+from vigtrain.pathways.models import StageState, StageTransition
 from vigtrain.training.services import save_statement_text
 
 GAD7_ANSWERS = dict.fromkeys("1234567", 1)
@@ -158,6 +158,20 @@ def build_world() -> World:
     _trainee_on(world, "t_exemption", sup, admin, "stage-2", StageState.IN_PROGRESS)
     _trainee_on(world, "t_supervisor", sup, admin, "stage-1", StageState.IN_PROGRESS)
     _trainee_on(world, "t_status", sup, admin, "stage-1", StageState.IN_PROGRESS)
+    # Signed off, with the submission before it never recorded: the training-flow refresh reads its history.
+    _, partial = _trainee_on(world, "t_flow", sup, admin, "stage-1", StageState.SIGNED_OFF)
+    signed_off = partial.stage_record("stage-1")
+    signed_off.started_on = on - timedelta(days=60)
+    db.session.add(
+        StageTransition(
+            stage_record_id=signed_off.id,
+            from_state=StageState.SUBMITTED,
+            to_state=StageState.SIGNED_OFF,
+            actor_id=sup.id,
+            occurred_at=utcnow() - timedelta(days=5),
+        )
+    )
+    db.session.commit()
 
     # Sessions awaiting confirmation: one reviewed on its own page, two confirmed from a queue.
     _, reviewed = _trainee_on(world, "t_review", review_sup, admin, "stage-1", StageState.IN_PROGRESS)
@@ -244,6 +258,8 @@ def build_world() -> World:
     cohorts.add_members(admin, shrinking, [member.id])
     db.session.commit()
     world.ids.update(cohort=str(edited.id), cohort_shrinking=str(shrinking.id), member=str(member.id))
+    # The pathway version whose cost rates are set (the training-flow pages read them).
+    world.ids["pathway_version"] = str(details["pathway_version"].id)
 
     # Certificates: records earned but not issued, and one certificate for each change.
     world.ids["earned_record"] = str(make_earned_record().id)
