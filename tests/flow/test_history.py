@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from vigtrain.flow.history import Move, StatusChange, Step, paused_spells, stage_times, withdrawn_on
+from vigtrain.flow.history import Move, Step, stage_times
 from vigtrain.pathways.models import EnrolmentStatus, StageState
+from vigtrain.pathways.spells import StatusChange, paused_spells, withdrawn_on
 
 S = StageState
 

@@ -17,6 +17,7 @@ from tests.factories import count_statements, make_cycles, make_enrolment, make_
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import Requirement, RequirementKind, Stage
 from vigtrain.pathways.models import EnrolmentStatus, EnrolmentStatusChange, StageRecord, StageState
+from vigtrain.pathways.spells import StatusChange
 from vigtrain.training import signoff
 from vigtrain.training.forecast import Forecast, Voice, Work, paused_days, stage_forecast
 from vigtrain.training.progress import RequirementStatus, StageProgress
@@ -234,15 +235,23 @@ def test_unconfirmed_sessions_are_pointed_out_while_hours_are_short():
 def test_paused_days_count_only_the_spells_inside_the_window():
     start, end = date(2026, 3, 1), date(2026, 6, 1)
     paused, active = EnrolmentStatus.PAUSED, EnrolmentStatus.ACTIVE
+    change, withdrawn = StatusChange, EnrolmentStatus.WITHDRAWN
     # 10 to 20 March: 10 days.
-    assert paused_days([(date(2026, 3, 10), paused), (date(2026, 3, 20), active)], start, end) == 10
+    assert paused_days([change(date(2026, 3, 10), paused), change(date(2026, 3, 20), active)], start, end) == 10
     # 20 February to 5 March: only 1 to 5 March, 4 days.
-    assert paused_days([(date(2026, 2, 20), paused), (date(2026, 3, 5), active)], start, end) == 4
+    assert paused_days([change(date(2026, 2, 20), paused), change(date(2026, 3, 5), active)], start, end) == 4
     # Paused on 22 May and not yet resumed: to 1 June, 10 days.
-    assert paused_days([(date(2026, 5, 22), paused)], start, end) == 10
+    assert paused_days([change(date(2026, 5, 22), paused)], start, end) == 10
     # Before the window, or withdrawn rather than paused: none.
-    assert paused_days([(date(2026, 1, 1), paused), (date(2026, 2, 1), active)], start, end) == 0
-    assert paused_days([(date(2026, 4, 1), EnrolmentStatus.WITHDRAWN), (date(2026, 4, 9), active)], start, end) == 0
+    assert paused_days([change(date(2026, 1, 1), paused), change(date(2026, 2, 1), active)], start, end) == 0
+    assert (
+        paused_days(
+            [change(date(2026, 4, 1), withdrawn), change(date(2026, 4, 9), active)],
+            start,
+            end,
+        )
+        == 0
+    )
 
 
 def _stage(*requirements: Requirement) -> Stage:

@@ -16,11 +16,12 @@ Pure functions on plain values, so each rule can be tested on a hand-built histo
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from vigtrain.pathways.models import EnrolmentStatus, StageState
+from vigtrain.pathways.models import StageState
+from vigtrain.pathways.spells import overlap
 
 
 class Step(enum.StrEnum):
@@ -89,54 +90,6 @@ class Move:
     on: date
     from_state: StageState
     to_state: StageState
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    on: date
-    status: EnrolmentStatus
-
-
-def _spells(changes: Sequence[StatusChange], statuses: frozenset[EnrolmentStatus]) -> list[tuple[date, date | None]]:
-    spells: list[tuple[date, date | None]] = []
-    began: date | None = None
-    for change in changes:
-        inside = change.status in statuses
-        if inside and began is None:
-            began = change.on
-        elif not inside and began is not None:
-            spells.append((began, change.on))
-            began = None
-    if began is not None:
-        spells.append((began, None))
-    return spells
-
-
-def paused_spells(changes: Sequence[StatusChange]) -> list[tuple[date, date | None]]:
-    """The enrolment's paused spells, [paused, resumed), the last open (None) if it is paused now."""
-    return _spells(changes, frozenset({EnrolmentStatus.PAUSED}))
-
-
-def away_spells(changes: Sequence[StatusChange]) -> list[tuple[date, date | None]]:
-    """Spells out of training, paused or withdrawn (a withdrawal can be reopened): no step's days."""
-    return _spells(changes, frozenset({EnrolmentStatus.PAUSED, EnrolmentStatus.WITHDRAWN}))
-
-
-def withdrawn_on(status: EnrolmentStatus, changes: Sequence[StatusChange]) -> date | None:
-    """The day a withdrawn enrolment was withdrawn (its clock stops there); None if it is not withdrawn."""
-    if status is not EnrolmentStatus.WITHDRAWN:
-        return None
-    days = [change.on for change in changes if change.status is EnrolmentStatus.WITHDRAWN]
-    return days[-1] if days else None
-
-
-def _overlap(start: date, end: date, spells: Iterable[tuple[date, date | None]]) -> int:
-    total = 0
-    for spell_start, spell_end in spells:
-        low = max(start, spell_start)
-        high = end if spell_end is None else min(end, spell_end)
-        total += max((high - low).days, 0)
-    return total
 
 
 @dataclass(frozen=True)
@@ -212,9 +165,9 @@ def stage_times(
         if step is None:
             continue
         until = events[index + 1][0] if index + 1 < len(events) else max(end, day)
-        overlap = _overlap(day, until, paused)
-        days[step] = days.get(step, 0) + (until - day).days - overlap
-        paused_days += overlap
+        away = overlap(day, until, paused)
+        days[step] = days.get(step, 0) + (until - day).days - away
+        paused_days += away
 
     def last(*targets: StageState, after: frozenset[StageState] | None = None) -> date | None:
         found = [

@@ -17,7 +17,7 @@ from vigtrain.casework.models import Case, Cycle
 from vigtrain.dates import uk_date
 from vigtrain.extensions import db
 from vigtrain.flow.figures import EnrolmentFacts, Facts, StageFacts, VersionInfo
-from vigtrain.flow.history import Move, StageTimes, StatusChange, away_spells, paused_spells, stage_times, withdrawn_on
+from vigtrain.flow.history import Move, StageTimes, stage_times
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import (
     Enrolment,
@@ -28,6 +28,7 @@ from vigtrain.pathways.models import (
     StageState,
     StageTransition,
 )
+from vigtrain.pathways.spells import StatusChange, away_spells, paused_spells, withdrawn_on
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
 

@@ -26,6 +26,7 @@ from vigtrain.dates import format_date, uk_date
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import OPEN_FOR_WORK, Enrolment, EnrolmentStatus
+from vigtrain.pathways.spells import StatusChange, overlap, paused_spells
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 from vigtrain.training.progress import StageProgress
 
@@ -62,18 +63,9 @@ def _month(day: date) -> str:
     return f"{day:%B %Y}"
 
 
-def paused_days(changes: Sequence[tuple[date, EnrolmentStatus]], start: date, end: date) -> int:
-    """Days in [start, end) the enrolment was paused: each spell runs from a pause to the next change
-    of status (or to `end` if it is still paused). `changes` in the order they happened. The training-flow
-    figures split spells the same way (`vigtrain.flow.history.paused_spells`); this sums one window."""
-    total, paused_from = 0, None
-    for day, status in [*changes, (end, None)]:
-        if status is EnrolmentStatus.PAUSED:
-            paused_from = paused_from or day
-        elif paused_from is not None:
-            total += max((min(day, end) - max(paused_from, start)).days, 0)
-            paused_from = None
-    return total
+def paused_days(changes: Sequence[StatusChange], start: date, end: date) -> int:
+    """Days in [start, end) the enrolment was paused (`vigtrain.pathways.spells` holds the rule)."""
+    return overlap(start, end, paused_spells(changes))
 
 
 @dataclass(frozen=True)
@@ -321,5 +313,5 @@ def forecast_for(enrolment: Enrolment, progress: StageProgress | None, on: date)
         .where(SupervisionSession.enrolment_id == enrolment.id, SupervisionSession.status == SessionStatus.LOGGED)
         .where(*in_stage)
     )
-    changes = [(uk_date(change.occurred_at), change.status) for change in enrolment.status_changes]
+    changes = [StatusChange(uk_date(change.occurred_at), change.status) for change in enrolment.status_changes]
     return stage_forecast(progress, on, paused_days(changes, record.started_on, on), waiting or 0)
