@@ -110,3 +110,13 @@ def test_a_training_flow_scope_that_is_not_a_plain_number_is_not_found(client, a
     client.login(admin.email)
     for path in ("/training-flow/", "/training-flow/stuck", "/training-flow/steps.csv"):
         assert client.get(path, query_string={"scope": scope}).status_code == 404, path
+
+
+def test_stuck_trainees_refuse_a_number_of_weeks_that_is_not_one_and_read_any_page(client, admin):
+    client.login(admin.email)
+    for path in ("/training-flow/stuck", "/training-flow/stuck.csv"):
+        for weeks in ("²", "9" * 30, "1e3", "0"):
+            assert client.get(path, query_string={"weeks": weeks}, buffered=True).status_code == 400, (path, weeks)
+        # A page that is not a number, or beyond the last, is read as page 1 (pagination.paginate_list).
+        for page in ("²", "9" * 30, "-1"):
+            assert client.get(path, query_string={"page": page}, buffered=True).status_code == 200, (path, page)
