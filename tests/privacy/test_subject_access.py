@@ -36,9 +36,10 @@ from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.extensions import db
 from vigtrain.notifications.models import EmailState, Notification, NotificationKind
-from vigtrain.pathways.models import StageState, StageTransition
+from vigtrain.pathways.models import EnrolmentStatus, StageState, StageTransition
 from vigtrain.privacy import subject_access
 from vigtrain.supervision.models import SupervisionReview
+from vigtrain.training import services as training
 from vigtrain.uploads import store_bytes
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -476,3 +477,23 @@ def test_the_number_of_queries_does_not_grow_with_the_history(app, world):
         )
     db.session.commit()
     assert statements() == before
+
+
+def test_the_status_history_of_an_enrolment_is_in_it(app, world):
+    """Paused on 2 March 2026 (the clock's day) and resumed: two rows, in order, for her enrolment only."""
+    tara, enrolment = world["tara"], world["enrolment"]
+    training.set_enrolment_status(
+        world["admin"], enrolment, EnrolmentStatus.PAUSED, "Maternity leave", enrolment.version
+    )
+    training.set_enrolment_status(world["admin"], enrolment, EnrolmentStatus.ACTIVE, None, enrolment.version)
+    db.session.commit()
+    archive = _open(_download(_signed_in(app, tara)))
+    rows = _csv(archive, "enrolment_status_history.csv")
+    assert [(row["enrolment_id"], row["status"]) for row in rows] == [
+        (str(enrolment.id), "paused"),
+        (str(enrolment.id), "active"),
+    ]
+    assert rows[0]["occurred_at"].startswith("2026-03-02T10:00:00")
+    assert _everything(archive)["enrolment_status_history"] == [
+        {**row, "enrolment_id": int(row["enrolment_id"])} for row in rows
+    ]

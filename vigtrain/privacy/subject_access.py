@@ -45,7 +45,7 @@ from vigtrain.errors import NotFound, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.notifications.inbox import preferences
 from vigtrain.notifications.models import Notification, OutboxMessage
-from vigtrain.pathways.models import Assessment, Enrolment, StageRecord, StageTransition
+from vigtrain.pathways.models import Assessment, Enrolment, EnrolmentStatusChange, StageRecord, StageTransition
 from vigtrain.security import can_export_personal_data
 from vigtrain.supervision.models import SupervisionSession
 
@@ -68,6 +68,11 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
         "Your training enrolments",
         "Each pathway you were enrolled on: its version, your personal supervisor, your service and cohort, "
         "the start date, status (with any reason) and the day it was completed.",
+    ),
+    "enrolment_status_history": (
+        "The status history of your enrolments",
+        "Each time an enrolment of yours was paused, resumed, withdrawn, reopened or completed, and when "
+        "(the reasons are with the enrolment).",
     ),
     "stages": (
         "Your stages",
@@ -182,6 +187,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "ended_on course_sessions_attended submitted_at signed_off_at accrediting_supervisor meeting_date "
         "meeting_comments accredited_at ratified_at exemption_reason"
     ),
+    "enrolment_status_history": _names("enrolment_id status occurred_at"),
     "stage_history": _names("enrolment_id stage_record_id stage_code from_state to_state occurred_at by comments"),
     "assessments": _names(
         "assessment_id enrolment_id stage_code about kind assessor principles_version updated_at principle "
@@ -334,6 +340,7 @@ def collect_sections(person: User) -> list[Section]:
     return [
         _account(person),
         _enrolments(enrolments),
+        _enrolment_status_history(enrolments),
         _stages(enrolments),
         _stage_history(person),
         _assessments(person),
@@ -414,6 +421,20 @@ def _enrolments(enrolments: list[Enrolment]) -> Section:
         for enrolment in enrolments
     ]
     return Section("enrolments", rows)
+
+
+def _enrolment_status_history(enrolments: list[Enrolment]) -> Section:
+    ids = [enrolment.id for enrolment in enrolments]
+    changes = db.session.scalars(
+        select(EnrolmentStatusChange)
+        .where(EnrolmentStatusChange.enrolment_id.in_(ids))
+        .order_by(EnrolmentStatusChange.enrolment_id, EnrolmentStatusChange.id)
+    )
+    rows = [
+        _row(enrolment_id=change.enrolment_id, status=change.status, occurred_at=change.occurred_at)
+        for change in changes
+    ]
+    return Section("enrolment_status_history", rows)
 
 
 def _stages(enrolments: list[Enrolment]) -> Section:
