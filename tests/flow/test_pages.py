@@ -463,3 +463,18 @@ def test_the_cohort_page_leads_its_course_lead_to_the_cohorts_figures(app, world
     cohort = world["cohort"]
     html = _signed_in(app, "col@example.org").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert f'href="/training-flow/?scope=cohort:{cohort.id}"' in html
+
+
+@pytest.mark.parametrize("refreshed", [False, True])
+def test_everyones_page_compares_the_regions(app, world, refreshed):
+    if refreshed:
+        services.refresh(TODAY)
+        db.session.commit()
+    client = _signed_in(app, "admin@example.org")
+    page = _text(client.get("/training-flow/?scope=all"))
+    regions = page.split("By region")[1]
+    # North West (North Trust: 4 enrolled, median 18.8 months, 1 of 4 withdrawn) and South East (Eve).
+    assert "North West VIG Practitioner (version 2024.1) 4 18.8 months" in regions
+    assert "25%" in regions.split("South East")[0]
+    assert "South East VIG Practitioner (version 2024.1) 1 not reached" in regions
+    assert "By region" not in _text(client.get(f"/training-flow/?scope=service:{world['north'].id}"))

@@ -241,6 +241,11 @@ def test_set_rates_saves_pence_and_audits(app):
         set_rates(admin, version, "95", "1250", "300.50", 1)
     db.session.rollback()
     assert db.session.get(CostRate, rate.id).supervision_hour_pence == 9000
+    # A page opened before any rates were set, sent after someone set them: refused too.
+    with pytest.raises(Conflict):
+        set_rates(admin, version, "95", "1250", "300.50", None)
+    db.session.rollback()
+    assert db.session.get(CostRate, rate.id).supervision_hour_pence == 9000
 
 
 def test_set_rates_refuses_a_non_administrator_and_a_bad_amount(app):

@@ -21,10 +21,11 @@ from vigtrain.dates import utcnow
 from vigtrain.errors import STALE, Conflict, DomainError, PermissionDenied
 from vigtrain.extensions import db
 from vigtrain.flow import queries
-from vigtrain.flow.figures import by_scope, scope_figures
+from vigtrain.flow.figures import by_scope, headline, scope_figures
 from vigtrain.flow.history import Step, step_of
 from vigtrain.flow.models import CostRate, FlowSnapshot
 from vigtrain.flow.queries import CurrentStage
+from vigtrain.locks import hold
 from vigtrain.pathways.models import PathwayVersion, StageState
 from vigtrain.security import can_set_cost_rates
 
@@ -44,12 +45,19 @@ def refresh(today: date) -> int:
     now = utcnow()
     db.session.execute(delete(FlowSnapshot))
     parts = by_scope(facts)
-    for scope, part in parts.items():
-        db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=scope_figures(part, scope)))
+    figures = {scope: scope_figures(part, scope) for scope, part in parts.items()}
+    figures["all"]["regions"] = _regions(figures)
+    for scope, kept in figures.items():
+        db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=kept))
     current = [_jsonable(asdict(row)) for row in queries.current_stages(facts)]
     db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
     db.session.flush()
     return len(parts)
+
+
+def _regions(figures: dict[str, dict]) -> dict[str, list[dict]]:
+    """Each region's headline lines, kept with everyone's figures so that page reads one row."""
+    return {scope.partition(":")[2]: headline(kept) for scope, kept in figures.items() if scope.startswith("region:")}
 
 
 def _jsonable(row: dict) -> dict:
@@ -65,7 +73,16 @@ def snapshot(scope: str, today: date) -> Snapshot:
     if refreshed is not None:
         # A refresh has run and this scope had nobody in it then.
         return Snapshot({"scope": scope, "as_of": today.isoformat(), "versions": []}, refreshed, stored=True)
-    return Snapshot(scope_figures(queries.load_facts(today), scope), utcnow(), stored=False)
+    facts = queries.load_facts(today)
+    if scope != "all":
+        return Snapshot(scope_figures(facts, scope), utcnow(), stored=False)
+    figures = {
+        key: scope_figures(part, key)
+        for key, part in by_scope(facts).items()
+        if key in ("all",) or key.startswith("region:")
+    }
+    figures["all"]["regions"] = _regions(figures)
+    return Snapshot(figures["all"], utcnow(), stored=False)
 
 
 def current_rows(today: date) -> tuple[list[CurrentStage], datetime]:
@@ -180,7 +197,12 @@ def set_rates(
     accreditation_fee: str | None,
     seen_version: int | None,
 ) -> CostRate:
-    """Set what one pathway version's training costs; every figure is checked before anything is saved."""
+    """Set what one pathway version's training costs; every figure is checked before anything is saved.
+
+    `seen_version`: the rate's version the page showed, None if it showed none. Two administrators
+    setting the first rates at once: the second waits for the first (the version row is held), then
+    finds rates it did not see and is refused, as when changing rates someone else changed.
+    """
     if not can_set_cost_rates(actor):
         raise PermissionDenied("Only administrators set cost rates")
     values = {
@@ -188,14 +210,17 @@ def set_rates(
         "course_fee_pence": parse_pounds(course_fee, "course_fee"),
         "accreditation_fee_pence": parse_pounds(accreditation_fee, "accreditation_fee"),
     }
-    rate = db.session.scalar(select(CostRate).where(CostRate.pathway_version_id == version.id))
+    hold(version)
+    rate = db.session.scalar(
+        select(CostRate).where(CostRate.pathway_version_id == version.id).execution_options(populate_existing=True)
+    )
+    if rate is not None and rate.version != seen_version:
+        raise Conflict(STALE)
     before = audit.snapshot(rate, *RATE_FIELDS) if rate is not None else None
     if rate is None:
         rate = CostRate(pathway_version=version, **values, updated_by_id=actor.id, updated_at=utcnow())
         db.session.add(rate)
     else:
-        if seen_version is not None and rate.version != seen_version:
-            raise Conflict(STALE)
         for name, value in values.items():
             setattr(rate, name, value)
         rate.updated_by_id, rate.updated_at = actor.id, utcnow()

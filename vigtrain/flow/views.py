@@ -18,10 +18,8 @@ from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import format_datetime, today, utcnow
 from vigtrain.extensions import db
 from vigtrain.flow import charts, pages, queries, services
-from vigtrain.flow.figures import headline
 from vigtrain.flow.forms import RatesForm, RefreshForm, StuckFilterForm
 from vigtrain.flow.history import STEP_SPANS, Step
-from vigtrain.flow.models import FlowSnapshot
 from vigtrain.forms import form_status
 from vigtrain.organisations.models import Region, Service
 from vigtrain.pagination import paginate_list, query_args
@@ -136,7 +134,7 @@ def overview():
                 "cost_figures": pages.cost_figures(version["cost"], rates.get(version["id"])),
             }
         )
-    regions = _region_lines() if scope.key == "all" else []
+    regions = _region_lines(snapshot.figures.get("regions", {}))
     return render_template(
         "flow/overview.html",
         scope=scope,
@@ -152,14 +150,12 @@ def overview():
     )
 
 
-def _region_lines() -> list[tuple[str, list[dict]]]:
-    """Each region's headline figures, from the kept snapshots (administrators, everyone's page)."""
-    lines = []
-    for region in db.session.scalars(select(Region).order_by(Region.name)):
-        kept = db.session.scalar(select(FlowSnapshot.figures).where(FlowSnapshot.scope == f"region:{region.id}"))
-        if kept:
-            lines.append((region.name, headline(kept)))
-    return lines
+def _region_lines(kept: dict[str, list[dict]]) -> list[tuple[str, list[dict]]]:
+    """Each region's headline lines (kept with everyone's figures), named and in name order."""
+    if not kept:
+        return []
+    regions = db.session.scalars(select(Region).where(Region.id.in_([int(key) for key in kept])).order_by(Region.name))
+    return [(region.name, kept[str(region.id)]) for region in regions]
 
 
 @bp.route("/refresh", methods=["POST"])
