@@ -9,6 +9,7 @@ from vigtrain.audit import AuditEvent
 from vigtrain.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from vigtrain.extensions import db
 from vigtrain.notifications.models import OutboxMessage
+from vigtrain.training.demo_flow import SUPERVISOR_NAMES, TRAINEES
 
 
 def test_create_admin(app):
@@ -43,7 +44,8 @@ def test_demo_is_deterministic_and_prints_sign_ins(app):
     first = sorted((u.email, u.display_name, tuple(sorted(u.roles))) for u in db.session.scalars(select(User)))
     again = runner.invoke(args=["demo"])
     assert "already loaded" in again.output
-    assert len(first) == len(DEMO_PEOPLE) + 1  # plus one person with a pending invitation
+    # Plus one person with a pending invitation, and the generated population for the training-flow figures.
+    assert len(first) == len(DEMO_PEOPLE) + 1 + TRAINEES + len(SUPERVISOR_NAMES)
     invitations = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.subject.contains("invited"))
     assert db.session.scalar(invitations) == 1
     client = app.test_client()

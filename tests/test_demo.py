@@ -1,7 +1,8 @@
 """The demo's history is dated in its story, not on the day it was loaded: each trainee's steps run
 in order (enrolled, work, submitted, signed off, accrediting supervisor asked, accredited, ratified,
 certificate issued), all before today, the same for the same day whatever the hour, and all but
-one trainee's supervision is current."""
+one trainee's supervision is current. Its population gives every shipped pathway version
+accreditations, and the training-flow figures are kept when it loads."""
 
 from __future__ import annotations
 
@@ -20,8 +21,18 @@ from vigtrain.dates import UK, UTCDateTime, format_date, today
 from vigtrain.dcs.models import Administration
 from vigtrain.demo import DEMO_PASSWORD
 from vigtrain.extensions import db
+from vigtrain.flow import services as flow
 from vigtrain.notifications.models import Notification, NotificationKind, OutboxMessage
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord, StageState, StageTransition
+from vigtrain.pathways.models import (
+    FINISHED_STATES,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    PathwayVersion,
+    StageRecord,
+    StageState,
+    StageTransition,
+)
 from vigtrain.supervision.models import SessionStatus, SupervisionSession
 
 # What the demo does today, in its story: the scheduler's reminders this morning, an invitation
@@ -208,3 +219,104 @@ def test_the_history_is_the_same_for_the_same_day_whatever_the_hour(database_url
             _load(app)
             prints.append(_fingerprint())
     assert prints[0] == prints[1]
+
+
+# Every pathway version the project ships (vigtrain/pathways/data/*.toml).
+SHIPPED = {
+    ("vig-practitioner", "2015.1"),
+    ("vig-practitioner", "2024.1"),
+    ("verp-practitioner", "2024.1"),
+    ("vig-supervisor", "2024.1"),
+}
+
+
+def test_every_shipped_version_has_ratified_accreditations_and_finished_stages_have_dated_histories(app, clock):
+    _load(app)
+    on = today()
+    ratified = db.session.execute(
+        select(PathwayVersion.code, PathwayVersion.version, Enrolment.completed_on, StageTransition.occurred_at)
+        .join(Enrolment, Enrolment.pathway_version_id == PathwayVersion.id)
+        .join(StageRecord, StageRecord.enrolment_id == Enrolment.id)
+        .join(StageTransition, StageTransition.stage_record_id == StageRecord.id)
+        .where(
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            StageTransition.from_state == StageState.ACCREDITED,
+            StageTransition.to_state == StageState.RATIFIED,
+        )
+    ).all()
+    assert {(code, version) for code, version, _, _ in ratified} == SHIPPED
+    # Ratification completes the enrolment that day.
+    assert all(completed_on == _day(moment) for *_, completed_on, moment in ratified)
+    # The records entered from before vigtrain have their chain too: before the fix they had none.
+    finished = db.session.scalars(select(StageRecord).where(StageRecord.state.in_(FINISHED_STATES))).all()
+    assert len(finished) > 100
+    for record in finished:
+        moves = sorted(record.transitions, key=lambda move: move.id)
+        stamps = [move.occurred_at for move in moves]
+        assert moves and stamps == sorted(stamps) and _day(stamps[-1]) < on, record.id
+        assert record.started_on <= _day(stamps[0]) and moves[-1].to_state is record.state, record.id
+        if record.state is not StageState.EXEMPT:
+            assert StageState.SUBMITTED in {move.to_state for move in moves}, record.id
+
+
+def _median_days_to_accreditation(code: str, version: str, on: date) -> int | None:
+    """Kaplan-Meier worked out here, apart from vigtrain.flow: each enrolment's days from its start
+    to ratification (an event), or to its withdrawal or today (censored); at each day with events,
+    survival falls by events / at risk; the median is the first day it reaches one half or less."""
+    rows = db.session.execute(
+        select(Enrolment.id, Enrolment.start_date, Enrolment.status, Enrolment.completed_on)
+        .join(PathwayVersion)
+        .where(PathwayVersion.code == code, PathwayVersion.version == version)
+    ).all()
+    withdrawn = dict(
+        db.session.execute(
+            select(EnrolmentStatusChange.enrolment_id, func.max(EnrolmentStatusChange.occurred_at))
+            .where(EnrolmentStatusChange.status == EnrolmentStatus.WITHDRAWN)
+            .group_by(EnrolmentStatusChange.enrolment_id)
+        ).all()
+    )
+    observed = []
+    for enrolment_id, start, status, completed_on in rows:
+        if status is EnrolmentStatus.COMPLETED:
+            observed.append(((completed_on - start).days, True))
+        elif status is EnrolmentStatus.WITHDRAWN:
+            observed.append(((_day(withdrawn[enrolment_id]) - start).days, False))
+        else:
+            observed.append(((on - start).days, False))
+    survival = 1.0
+    for day in sorted({days for days, event in observed if event}):
+        at_risk = sum(1 for days, _ in observed if days >= day)
+        events = sum(1 for days, event in observed if event and days == day)
+        survival *= 1 - events / at_risk
+        if survival <= 0.5 + 1e-12:
+            return day
+    return None
+
+
+def test_the_demo_keeps_training_flow_figures_with_a_median_time_to_accreditation(app, clock):
+    _load(app)
+    on = today()
+    kept = flow.snapshot("all", on)
+    assert kept.stored
+    versions = {figures["label"]: figures for figures in kept.figures["versions"]}
+    current = versions["VIG Practitioner (version 2024.1)"]
+    accredited = db.session.scalar(
+        select(func.count())
+        .select_from(Enrolment)
+        .join(PathwayVersion)
+        .where(
+            PathwayVersion.code == "vig-practitioner",
+            PathwayVersion.version == "2024.1",
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+        )
+    )
+    assert current["survival"]["events"] == accredited >= 12
+    median = _median_days_to_accreditation("vig-practitioner", "2024.1", on)
+    assert median is not None and current["survival"]["median"] == median
+    # Every version shows each figure: accreditations, days in each finished step, and their cost.
+    assert len(versions) == len(SHIPPED)
+    for figures in versions.values():
+        assert figures["survival"]["events"] > 0 and figures["cost"]["supervision_hours"]["median"] > 0
+        assert figures["statuses"]["withdrawn"] > 0
+        for stage in figures["stages"]:
+            assert all(step["done"] is not None for step in stage["steps"]), (figures["label"], stage["code"])

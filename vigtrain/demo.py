@@ -178,6 +178,10 @@ def load_demo() -> None:
         _read_the_history()
         _remind_as_of_today()
         _date_overdue_post_reminders()
+    # The demo runs no scheduler: keep the training-flow figures as its hourly job would.
+    from vigtrain.flow import services as flow
+
+    flow.refresh(today())
 
 
 def _load_history() -> None:
@@ -222,6 +226,10 @@ def _load_history() -> None:
     from vigtrain.dcs.demo import load_outcomes_demo
 
     load_outcomes_demo()
+
+    from vigtrain.training.demo_flow import load_flow_demo
+
+    load_flow_demo(people)
 
 
 @contextmanager

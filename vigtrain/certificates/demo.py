@@ -22,9 +22,17 @@ from vigtrain.accounts.models import User
 from vigtrain.certificates import services
 from vigtrain.certificates.models import NUMBER_PREFIX, Certificate
 from vigtrain.certificates.register import set_register_opt_in
-from vigtrain.dates import UK, add_months, as_of, today
+from vigtrain.dates import UK, add_months, as_of, today, uk_date
 from vigtrain.extensions import db
-from vigtrain.pathways.models import Enrolment, EnrolmentStatus, PathwayVersion, StageRecord, StageState
+from vigtrain.pathways.models import (
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    PathwayVersion,
+    StageRecord,
+    StageState,
+    StageTransition,
+)
 from vigtrain.supervision.demo import demo_continuing_supervision
 
 
@@ -86,6 +94,9 @@ class _Issuer:
         version = self.versions[("vig-practitioner", "2015.1")]
         stages = version.definition.stages
         step = (ratified - started) / len(stages)
+        # Each stage was accredited by whichever of Helen and Daniel was not the personal supervisor.
+        helen, daniel = self.person("helen.price"), self.person("daniel.okafor")
+        accreditor = daniel if supervisor.id == helen.id else helen
         enrolment = Enrolment(
             trainee=trainee,
             pathway_version=version,
@@ -117,11 +128,17 @@ class _Issuer:
             )
             if stage.has_meeting:
                 record.meeting_date, record.accredited_at = meeting, done
+                record.accrediting_supervisor_id = record.accredited_by_id = accreditor.id
             record.state_since = done
             if final:
                 record.ratified_by_id, record.ratified_at = self.admin.id, at(ends, 11, 0)
                 record.state_since = record.ratified_at
+            record.submitted_at = at(uk_date(record.signed_off_at) - timedelta(days=4), 20, 10)
+            record.transitions.extend(self._history(record, trainee, supervisor, accreditor))
             enrolment.stages.append(record)
+        enrolment.status_changes.append(
+            EnrolmentStatusChange(status=EnrolmentStatus.COMPLETED, occurred_at=at(ratified, 11, 0))
+        )
         enrolment.last_activity_at = at(ratified, 11, 0)
         with as_of(at(max(self.live, ratified + timedelta(days=4)), 14, 0)):
             db.session.add(enrolment)
@@ -136,6 +153,31 @@ class _Issuer:
                 services.issue_certificate(self.admin, record, record.ended_on, number=next(self.stage_numbers))
             final = enrolment.stages[-1]
             return enrolment, services.issue_certificate(self.admin, final, final.ended_on, number=number)
+
+    def _history(self, record: StageRecord, trainee: User, supervisor: User, accreditor: User) -> list[StageTransition]:
+        """The sign-off chain as AVIGuk's record dates it: started, submitted, signed off and, for a
+        stage with a meeting, the accrediting supervisor asked, the stage accredited and (the final
+        stage) ratified, so that the training-flow figures read these stages like any other."""
+        # The first stage starts with the enrolment; each later one as the stage before it ends.
+        moves = []
+        if record.position:
+            moves.append((StageState.NOT_STARTED, StageState.IN_PROGRESS, supervisor, at(record.started_on, 16, 0)))
+        moves.append((StageState.IN_PROGRESS, StageState.SUBMITTED, trainee, record.submitted_at))
+        if record.accredited_at is None:
+            moves.append((StageState.SUBMITTED, StageState.COMPLETE, supervisor, record.signed_off_at))
+        else:
+            asked = at(record.meeting_date - timedelta(days=21), 9, 45)
+            moves += [
+                (StageState.SUBMITTED, StageState.SIGNED_OFF, supervisor, record.signed_off_at),
+                (StageState.SIGNED_OFF, StageState.WITH_ACCREDITOR, supervisor, asked),
+                (StageState.WITH_ACCREDITOR, StageState.ACCREDITED, accreditor, record.accredited_at),
+            ]
+        if record.ratified_at is not None:
+            moves.append((StageState.ACCREDITED, StageState.RATIFIED, self.admin, record.ratified_at))
+        return [
+            StageTransition(from_state=before, to_state=after, actor_id=actor.id, occurred_at=moment)
+            for before, after, actor, moment in moves
+        ]
 
     def issue(self, record: StageRecord, earned: datetime, number: str) -> Certificate:
         """Issue the certificate a stage earned in vigtrain, a week after it was earned."""
