@@ -29,6 +29,7 @@ from vigtrain.flow.history import Step
 from vigtrain.flow.models import CostRate
 from vigtrain.flow.queries import CurrentStage
 from vigtrain.flow.services import find_stuck, parse_pounds, set_rates
+from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import EnrolmentStatus, StageState
 from vigtrain.training import services as training
 from vigtrain.training import signoff
@@ -56,6 +57,21 @@ def row(enrolment_id, state, started_on, state_since=None, last_cycle=None, last
 
 
 # --- stuck trainees -------------------------------------------------------------------------------
+
+
+def test_a_stage_that_asks_for_no_cycles_or_supervision_is_not_held_up_for_want_of_them():
+    """Nothing logged since 1 February (8 weeks and more by 31 March): the course asks for neither, a
+    supervisor's stage asks for supervision but no cycles, a practitioner's stage for both."""
+    asks = {
+        (1, "itc"): frozenset({RequirementKind.COURSE_ATTENDANCE}),
+        (1, "supervising"): frozenset({RequirementKind.SUPERVISION_HOURS}),
+        (1, "s1"): frozenset({RequirementKind.CYCLES, RequirementKind.SUPERVISION_HOURS}),
+    }
+    rows = [row(1, S.IN_PROGRESS, date(2026, 2, 1), code=code) for code in ("itc", "supervising", "s1")]
+    found = {stuck.row.stage_code: stuck.reasons for stuck in find_stuck(rows, {}, 8, TODAY, asks)}
+    assert "itc" not in found
+    assert found["supervising"] == ("No confirmed supervision for 8 weeks",)
+    assert found["s1"] == ("No cycle for 8 weeks (none in this stage)", "No confirmed supervision for 8 weeks")
 
 
 def test_time_in_step_comes_from_the_history_when_the_refresh_kept_it():

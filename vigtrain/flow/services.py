@@ -26,6 +26,7 @@ from vigtrain.flow.history import Step, step_of
 from vigtrain.flow.models import CostRate, FlowSnapshot
 from vigtrain.flow.queries import CurrentStage
 from vigtrain.locks import hold
+from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import PathwayVersion, StageState
 from vigtrain.security import can_set_cost_rates
 
@@ -118,21 +119,44 @@ def _weeks(days: int) -> str:
     return f"{weeks} week{'s' if weeks != 1 else ''}"
 
 
+CYCLE_KINDS = frozenset({RequirementKind.CYCLES, RequirementKind.NEW_CLIENTS})
+SUPERVISION_KINDS = frozenset({RequirementKind.SUPERVISION_HOURS, RequirementKind.SUPERVISION_SESSIONS})
+
+
+def stage_asks() -> dict[tuple[int, str], frozenset[RequirementKind]]:
+    """What each stage of each pathway version asks for: (version id, stage code) → requirement kinds."""
+    return {
+        (version.id, stage.code): frozenset(requirement.kind for requirement in stage.active_requirements)
+        for version in db.session.scalars(select(PathwayVersion))
+        for stage in version.definition.stages
+    }
+
+
 def find_stuck(
-    rows: Sequence[CurrentStage], thresholds: dict[int, dict[str, float]], weeks: int, today: date
+    rows: Sequence[CurrentStage],
+    thresholds: dict[int, dict[str, float]],
+    weeks: int,
+    today: date,
+    asks: dict[tuple[int, str], frozenset[RequirementKind]] | None = None,
 ) -> list[Stuck]:
     """Trainees with no cycle (while doing the work) or no confirmed supervision for `weeks` weeks,
     or in their step longer than nine in ten stages took over it (`thresholds`: version id →
-    "stage:step" → the 90th percentile in days), longest held first."""
+    "stage:step" → the 90th percentile in days), longest held first.
+
+    `asks` (see `stage_asks`): a stage that asks for no cycles (the course, a supervisor's pathway)
+    is never held up for want of one, nor one that asks for no supervision for want of that; None
+    treats every stage as asking for both.
+    """
     limit = weeks * 7
     found = []
     for row in rows:
+        kinds = asks.get((row.version_id, row.stage_code), frozenset()) if asks is not None else None
         step = step_of(row.state, is_final=row.state is StageState.ACCREDITED)
         if step is None or row.started_on is None:
             continue
         reasons, longest = [], 0
         started = row.started_on
-        if step is Step.WORK:
+        if step is Step.WORK and (kinds is None or kinds & CYCLE_KINDS):
             since = max(row.last_cycle or started, started)
             if (today - since).days >= limit:
                 none = row.last_cycle is None or row.last_cycle < started
@@ -140,7 +164,7 @@ def find_stuck(
                 reasons.append(f"No cycle for {_weeks((today - since).days)}{note}")
                 longest = max(longest, (today - since).days)
         since = max(row.last_supervision or started, started)
-        if (today - since).days >= limit:
+        if (kinds is None or kinds & SUPERVISION_KINDS) and (today - since).days >= limit:
             reasons.append(f"No confirmed supervision for {_weeks((today - since).days)}")
             longest = max(longest, (today - since).days)
         if row.step_days is not None and row.as_of is not None:

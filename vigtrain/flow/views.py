@@ -190,7 +190,7 @@ def _stuck(scope: Scope, weeks: int) -> list[services.Stuck]:
     kind, _, key = scope.key.partition(":")
     if kind != "all":
         rows = [row for row in rows if str(getattr(row, f"{kind}_id")) == key]
-    return services.find_stuck(rows, thresholds, weeks, today())
+    return services.find_stuck(rows, thresholds, weeks, today(), services.stage_asks())
 
 
 def _lines(user: User, found: list[services.Stuck]) -> list[StuckLine]:
