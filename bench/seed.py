@@ -62,7 +62,7 @@ from vigtrain.supervision.models import (
     SupervisionSession,
 )
 
-SEED_VERSION = 5
+SEED_VERSION = 6
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 

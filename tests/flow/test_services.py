@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -78,11 +77,11 @@ def test_time_in_step_comes_from_the_history_when_the_refresh_kept_it():
     """A returned stage back at work since 21 March, with 30 days of work before its return: from the
     history it has done 30 days on 29 March (when kept) + 2 = 32 of work, under the 40-day threshold;
     counted from the stage start (1 February, 58 days) it would have looked held up."""
-    returned = replace(
-        row(1, S.RETURNED, date(2026, 2, 1), date(2026, 3, 21), TODAY, TODAY), step_days=30, as_of=date(2026, 3, 29)
+    returned = row(1, S.RETURNED, date(2026, 2, 1), date(2026, 3, 21), TODAY, TODAY)._replace(
+        step_days=30, as_of=date(2026, 3, 29)
     )
     assert find_stuck([returned], THRESHOLDS, 8, TODAY) == []
-    longer = replace(returned, step_days=39)  # 39 + 2 = 41 days of work: longer than 90% took
+    longer = returned._replace(step_days=39)  # 39 + 2 = 41 days of work: longer than 90% took
     (stuck,) = find_stuck([longer], THRESHOLDS, 8, TODAY)
     assert stuck.reasons == ("Doing the work: 41 days, longer than 90% took (40 days)",)
 
@@ -459,3 +458,24 @@ def test_refresh_then_snapshot_gives_the_hand_worked_figures(history):
     # Nobody is active, so nobody has a current stage to be stuck in.
     rows, _ = services.current_rows(FACTS_DAY)
     assert rows == []
+
+
+def test_a_current_stage_is_kept_as_a_list_and_read_back_the_same():
+    """The refresh keeps each current stage as a list of values (dates as day numbers) and the stuck
+    page reads them back by position: every field must come back as it was, dates and None alike."""
+    from vigtrain.flow.services import _compact, _expand
+
+    kept = row(7, S.RETURNED, date(2026, 1, 5), date(2026, 3, 2), date(2026, 2, 9), None)._replace(
+        service_id=3,
+        region_id=4,
+        cohort_id=None,
+        step_days=41,
+        as_of=date(2026, 3, 30),
+    )
+    assert _expand(_compact(kept), date(2026, 3, 30)) == kept
+    assert _compact(kept)[5:9] == [
+        date(2026, 3, 2).toordinal(),
+        date(2026, 1, 5).toordinal(),
+        date(2026, 2, 9).toordinal(),
+        None,
+    ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 
@@ -155,10 +155,10 @@ def load_facts(today: date) -> Facts:
     return facts
 
 
-@dataclass(frozen=True)
-class CurrentStage:
+class CurrentStage(NamedTuple):
     """An active enrolment's current stage, with when its trainee last logged a cycle and had
-    supervision confirmed: what the stuck-trainee list asks about."""
+    supervision confirmed: what the stuck-trainee list asks about (a tuple: the page reads
+    thousands, and a tuple is quick to make)."""
 
     enrolment_id: int
     record_id: int

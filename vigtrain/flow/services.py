@@ -9,9 +9,10 @@ scope out as it is asked (the figures are then as of that moment).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 
@@ -50,7 +51,7 @@ def refresh(today: date) -> int:
     figures["all"]["regions"] = _regions(figures)
     for scope, kept in figures.items():
         db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=kept))
-    current = [_jsonable(asdict(row)) for row in queries.current_stages(facts)]
+    current = [_compact(row) for row in queries.current_stages(facts)]
     db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
     db.session.flush()
     return len(parts)
@@ -61,8 +62,38 @@ def _regions(figures: dict[str, dict]) -> dict[str, list[dict]]:
     return {scope.partition(":")[2]: headline(kept) for scope, kept in figures.items() if scope.startswith("region:")}
 
 
-def _jsonable(row: dict) -> dict:
-    return {key: value.isoformat() if isinstance(value, date) else value for key, value in row.items()}
+# A current stage kept as a list (dates as day numbers): the stuck page reads thousands at once.
+# `_expand` reads them back by position, in this order.
+DATE_FIELDS = frozenset({"state_since", "started_on", "last_cycle", "last_supervision"})
+KEPT_FIELDS = tuple(name for name in CurrentStage._fields if name != "as_of")
+SCOPE_INDEX = {kind: KEPT_FIELDS.index(f"{kind}_id") for kind in ("service", "region", "cohort")}
+
+
+def _compact(row: CurrentStage) -> list:
+    values = []
+    for name in KEPT_FIELDS:
+        value = getattr(row, name)
+        values.append(value.toordinal() if name in DATE_FIELDS and value is not None else value)
+    return values
+
+
+def _expand(values: list, as_of: date) -> CurrentStage:
+    """A kept list back to a current stage (positionally: the stuck page expands thousands)."""
+    day = date.fromordinal
+    (enrolment, record, version, code, state, since, started, cycle, supervision, *rest) = values
+    return CurrentStage(
+        enrolment,
+        record,
+        version,
+        code,
+        StageState(state),
+        day(since),
+        started and day(started),
+        cycle and day(cycle),
+        supervision and day(supervision),
+        *rest,
+        as_of=as_of,
+    )
 
 
 def snapshot(scope: str, today: date) -> Snapshot:
@@ -86,32 +117,54 @@ def snapshot(scope: str, today: date) -> Snapshot:
     return Snapshot(figures["all"], utcnow(), stored=False)
 
 
-def current_rows(today: date) -> tuple[list[CurrentStage], datetime]:
-    """Every active enrolment's current stage, as kept by the last refresh (or read now)."""
+def current_rows(today: date, scope: str = "all") -> tuple[list[CurrentStage], datetime]:
+    """Every active enrolment's current stage in `scope`, as kept by the last refresh (or read now)."""
+    kind, _, key = scope.partition(":")
     kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == CURRENT))
     if kept is None:
-        return list(queries.current_stages(queries.load_facts(today))), utcnow()
-    rows = []
-    for row in kept.figures["rows"]:
-        values = dict(row)
-        values["state"] = StageState(values["state"])
-        for key in ("state_since", "started_on", "last_cycle", "last_supervision", "as_of"):
-            values[key] = date.fromisoformat(values[key]) if values.get(key) else None
-        rows.append(CurrentStage(**values))
-    return rows, kept.computed_at
+        rows = list(queries.current_stages(queries.load_facts(today)))
+        if kind != "all":
+            rows = [row for row in rows if str(getattr(row, f"{kind}_id")) == key]
+        return rows, utcnow()
+    kept_rows = kept.figures["rows"]
+    if kind != "all":
+        index, number = SCOPE_INDEX[kind], int(key)
+        kept_rows = [values for values in kept_rows if values[index] == number]
+    return [_expand(values, kept.as_of) for values in kept_rows], kept.computed_at
 
 
 # --- stuck trainees -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Stuck:
-    """A trainee held up, and why: each reason in words, and the days of the longest."""
+class Stuck(NamedTuple):
+    """A trainee held up, and why: each measure that holds them, and the days of the longest.
+
+    `measures`: ("cycle", days, none in this stage), ("supervision", days), ("step", days, threshold);
+    put into words only for the lines a page shows.
+    """
 
     row: CurrentStage
     step: Step
-    reasons: tuple[str, ...]
+    measures: tuple[tuple, ...]
     days: int
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        words = []
+        for kind, days, *extra in self.measures:
+            if kind == "cycle":
+                words.append(f"No cycle for {_weeks(days)}" + (" (none in this stage)" if extra[0] else ""))
+            elif kind == "supervision":
+                words.append(f"No confirmed supervision for {_weeks(days)}")
+            else:
+                words.append(f"{self.step.label}: {days} days, longer than 90% took ({extra[0]:g} days)")
+        return tuple(words)
+
+
+def _since(last: date | None, started: int) -> int:
+    """Counting from the last time, or the stage's start if that was later (or there was none); as
+    day numbers."""
+    return max(last.toordinal(), started) if last is not None else started
 
 
 def _weeks(days: int) -> str:
@@ -119,6 +172,8 @@ def _weeks(days: int) -> str:
     return f"{weeks} week{'s' if weeks != 1 else ''}"
 
 
+# The step a current stage is in (an accredited current stage is a final one, waiting to be ratified).
+_STEP_NOW = {state: step_of(state, is_final=True) for state in StageState}
 CYCLE_KINDS = frozenset({RequirementKind.CYCLES, RequirementKind.NEW_CLIENTS})
 SUPERVISION_KINDS = frozenset({RequirementKind.SUPERVISION_HOURS, RequirementKind.SUPERVISION_SESSIONS})
 
@@ -149,34 +204,47 @@ def find_stuck(
     """
     limit = weeks * 7
     found = []
+    # What each (version, stage, step) asks and its threshold, looked up once for the many rows.
+    asked: dict[tuple[int, str], tuple[bool, bool]] = {}
+    limits: dict[tuple[int, str, Step], float | None] = {}
+    day = today.toordinal()
     for row in rows:
-        kinds = asks.get((row.version_id, row.stage_code), frozenset()) if asks is not None else None
-        step = step_of(row.state, is_final=row.state is StageState.ACCREDITED)
+        step = _STEP_NOW.get(row.state)
         if step is None or row.started_on is None:
             continue
-        reasons, longest = [], 0
-        started = row.started_on
-        if step is Step.WORK and (kinds is None or kinds & CYCLE_KINDS):
-            since = max(row.last_cycle or started, started)
-            if (today - since).days >= limit:
-                none = row.last_cycle is None or row.last_cycle < started
-                note = " (none in this stage)" if none else ""
-                reasons.append(f"No cycle for {_weeks((today - since).days)}{note}")
-                longest = max(longest, (today - since).days)
-        since = max(row.last_supervision or started, started)
-        if (kinds is None or kinds & SUPERVISION_KINDS) and (today - since).days >= limit:
-            reasons.append(f"No confirmed supervision for {_weeks((today - since).days)}")
-            longest = max(longest, (today - since).days)
+        stage = (row.version_id, row.stage_code)
+        if stage not in asked:
+            kinds = asks.get(stage, frozenset()) if asks is not None else None
+            asked[stage] = (
+                kinds is None or bool(kinds & CYCLE_KINDS),
+                kinds is None or bool(kinds & SUPERVISION_KINDS),
+            )
+        wants_cycles, wants_supervision = asked[stage]
+        measures, longest = [], 0
+        started = row.started_on.toordinal()
+        if step is Step.WORK and wants_cycles:
+            days = day - _since(row.last_cycle, started)
+            if days >= limit:
+                measures.append(("cycle", days, row.last_cycle is None or row.last_cycle.toordinal() < started))
+                longest = days
+        if wants_supervision:
+            days = day - _since(row.last_supervision, started)
+            if days >= limit:
+                measures.append(("supervision", days))
+                longest = max(longest, days)
         if row.step_days is not None and row.as_of is not None:
-            in_step = row.step_days + max((today - row.as_of).days, 0)
+            in_step = row.step_days + max(day - row.as_of.toordinal(), 0)
         else:
-            in_step = (today - (started if step is Step.WORK else row.state_since)).days
-        threshold = thresholds.get(row.version_id, {}).get(f"{row.stage_code}:{step.value}")
+            in_step = day - (started if step is Step.WORK else row.state_since.toordinal())
+        key = (row.version_id, row.stage_code, step)
+        if key not in limits:
+            limits[key] = thresholds.get(row.version_id, {}).get(f"{row.stage_code}:{step.value}")
+        threshold = limits[key]
         if threshold is not None and in_step > threshold:
-            reasons.append(f"{step.label}: {in_step} days, longer than 90% took ({threshold:g} days)")
+            measures.append(("step", in_step, threshold))
             longest = max(longest, in_step)
-        if reasons:
-            found.append(Stuck(row, step, tuple(reasons), longest))
+        if measures:
+            found.append(Stuck(row, step, tuple(measures), longest))
     found.sort(key=lambda stuck: (-stuck.days, stuck.row.enrolment_id))
     return found
 

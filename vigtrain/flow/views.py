@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from vigtrain import transactions
 from vigtrain.accounts.models import Role, User
@@ -184,19 +185,22 @@ class StuckLine:
 
 
 def _stuck(scope: Scope, weeks: int) -> list[services.Stuck]:
-    rows, _ = services.current_rows(today())
+    rows, _ = services.current_rows(today(), scope.key)
     snapshot = services.snapshot("all", today())
     thresholds = {version["id"]: version["thresholds"] for version in snapshot.figures["versions"]}
-    kind, _, key = scope.key.partition(":")
-    if kind != "all":
-        rows = [row for row in rows if str(getattr(row, f"{kind}_id")) == key]
     return services.find_stuck(rows, thresholds, weeks, today(), services.stage_asks())
 
 
 def _lines(user: User, found: list[services.Stuck]) -> list[StuckLine]:
     """The page's lines, with each record loaded (one query) and whom it waits for."""
     ids = [stuck.row.record_id for stuck in found]
-    records = {record.id: record for record in db.session.scalars(select(StageRecord).where(StageRecord.id.in_(ids)))}
+    loaded = select(StageRecord).where(StageRecord.id.in_(ids))
+    # Inner: a stage always has its enrolment, and an outer join around its own inner joins makes
+    # SQLite read every enrolment first.
+    loaded = loaded.options(
+        joinedload(StageRecord.enrolment, innerjoin=True), joinedload(StageRecord.accrediting_supervisor)
+    )
+    records = {record.id: record for record in db.session.scalars(loaded).unique()}
     administrators = list(db.session.scalars(role_holders(Role.ADMINISTRATOR)))
     lines = []
     for stuck in found:
