@@ -210,14 +210,14 @@ def _administrator_journey(browse: Browse, flow: dict) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Cost rates")
     label = flow["version"].label
     browse.act(lambda: page.get_by_role("link", name=f"Set the rates for {label}").click())
-    page.get_by_label("Supervision, per hour (£)").fill("sixty")
-    page.get_by_label("Initial Training Course fee (£)").fill("500")
-    page.get_by_label("Accreditation fee (£)").fill("150")
+    page.get_by_label("Supervision, per hour").fill("sixty")
+    page.get_by_label("Initial Training Course fee").fill("500")
+    page.get_by_label("Accreditation fee").fill("150")
     browse.act(lambda: page.get_by_role("button", name="Save rates").click(), status=422)
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter an amount in pounds, for example 85 or 85.50")
     expect(page.locator("#supervision_hour-error")).to_contain_text("Enter an amount in pounds")
     assert services.rates() == {}
-    page.get_by_label("Supervision, per hour (£)").fill("60")
+    page.get_by_label("Supervision, per hour").fill("60")
     browse.act(lambda: page.get_by_role("button", name="Save rates").click())
     assert browse.path() == "/training-flow/rates"
     expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Cost rates saved for {label}")
