@@ -168,8 +168,12 @@ def refresh():
     if not form.validate_on_submit():
         flash("The form had expired: try again.", "error")
         return redirect(back)
-    count = transactions.run(lambda: services.refresh(today()))
-    flash(f"Figures worked out again for {count} scopes.", "success")
+    # Two refreshes at once (this and the hourly job): the one that loses keeps the other's figures.
+    count = transactions.run_unless_taken(lambda: services.refresh(today()))
+    if count is None:
+        flash("The figures were being worked out at the same moment; these are the latest.", "info")
+    else:
+        flash(f"Figures worked out again for {count} scopes.", "success")
     return redirect(back)
 
 
