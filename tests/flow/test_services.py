@@ -457,25 +457,22 @@ def test_refresh_then_snapshot_gives_the_hand_worked_figures(history):
     assert empty.stored and empty.figures["versions"] == []
     # Nobody is active, so nobody has a current stage to be stuck in.
     rows, _ = services.current_rows(FACTS_DAY)
-    assert rows == []
+    assert len(rows) == 0
 
 
-def test_a_current_stage_is_kept_as_a_list_and_read_back_the_same():
-    """The refresh keeps each current stage as a list of values (dates as day numbers) and the stuck
-    page reads them back by position: every field must come back as it was, dates and None alike."""
-    from vigtrain.flow.services import _compact, _expand
+def test_current_stages_are_kept_as_columns_and_read_back_the_same():
+    """The refresh keeps the current stages as one list per field (dates as day numbers) and the stuck
+    page reads each back by its place: every field must come back as it was, dates and None alike."""
+    from vigtrain.flow.services import Columns
 
     kept = row(7, S.RETURNED, date(2026, 1, 5), date(2026, 3, 2), date(2026, 2, 9), None)._replace(
-        service_id=3,
-        region_id=4,
-        cohort_id=None,
-        step_days=41,
-        as_of=date(2026, 3, 30),
+        service_id=3, region_id=4, cohort_id=None, step_days=41, as_of=date(2026, 3, 30)
     )
-    assert _expand(_compact(kept), date(2026, 3, 30)) == kept
-    assert _compact(kept)[5:9] == [
-        date(2026, 3, 2).toordinal(),
-        date(2026, 1, 5).toordinal(),
-        date(2026, 2, 9).toordinal(),
-        None,
-    ]
+    other = row(8, S.SUBMITTED, date(2026, 2, 1))._replace(service_id=5, region_id=4)
+    columns = Columns.of([kept, other])
+    assert columns.row(0) == kept and columns.row(1) == other
+    assert columns.columns["started_on"] == [date(2026, 1, 5).toordinal(), date(2026, 2, 1).toordinal()]
+    assert columns.columns["last_supervision"] == [None, None]
+    assert columns.within("service:5").indices == [1]
+    assert columns.within("region:4").indices == [0, 1]
+    assert columns.within("cohort:1").indices == []

@@ -51,8 +51,8 @@ def refresh(today: date) -> int:
     figures["all"]["regions"] = _regions(figures)
     for scope, kept in figures.items():
         db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=kept))
-    current = [_compact(row) for row in queries.current_stages(facts)]
-    db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"rows": current}))
+    current = Columns.of(list(queries.current_stages(facts)))
+    db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"columns": current.columns}))
     db.session.flush()
     return len(parts)
 
@@ -62,38 +62,49 @@ def _regions(figures: dict[str, dict]) -> dict[str, list[dict]]:
     return {scope.partition(":")[2]: headline(kept) for scope, kept in figures.items() if scope.startswith("region:")}
 
 
-# A current stage kept as a list (dates as day numbers): the stuck page reads thousands at once.
-# `_expand` reads them back by position, in this order.
-DATE_FIELDS = frozenset({"state_since", "started_on", "last_cycle", "last_supervision"})
-KEPT_FIELDS = tuple(name for name in CurrentStage._fields if name != "as_of")
-SCOPE_INDEX = {kind: KEPT_FIELDS.index(f"{kind}_id") for kind in ("service", "region", "cohort")}
+DATE_FIELDS = frozenset({"state_since", "started_on", "last_cycle", "last_supervision", "as_of"})
 
 
-def _compact(row: CurrentStage) -> list:
-    values = []
-    for name in KEPT_FIELDS:
-        value = getattr(row, name)
-        values.append(value.toordinal() if name in DATE_FIELDS and value is not None else value)
-    return values
+@dataclass(frozen=True)
+class Columns:
+    """Current stages kept as one list per field (dates as day numbers), not one object per stage.
 
+    The stuck page reads every active trainee's current stage at once (ten thousand at 10x): as
+    columns that is a dozen lists, where one object each made the garbage collector's full passes
+    the slowest part of the page.
+    """
 
-def _expand(values: list, as_of: date) -> CurrentStage:
-    """A kept list back to a current stage (positionally: the stuck page expands thousands)."""
-    day = date.fromordinal
-    (enrolment, record, version, code, state, since, started, cycle, supervision, *rest) = values
-    return CurrentStage(
-        enrolment,
-        record,
-        version,
-        code,
-        StageState(state),
-        day(since),
-        started and day(started),
-        cycle and day(cycle),
-        supervision and day(supervision),
-        *rest,
-        as_of=as_of,
-    )
+    columns: dict[str, list]
+    indices: list[int]  # the stages in the scope asked for
+
+    @classmethod
+    def of(cls, rows: Sequence[CurrentStage]) -> Columns:
+        columns: dict[str, list] = {name: [] for name in CurrentStage._fields}
+        for row in rows:
+            for name, value in zip(CurrentStage._fields, row, strict=True):
+                columns[name].append(value.toordinal() if name in DATE_FIELDS and value is not None else value)
+        return cls(columns, list(range(len(rows))))
+
+    def within(self, scope: str) -> Columns:
+        kind, _, key = scope.partition(":")
+        if kind == "all":
+            return self
+        values, number = self.columns[f"{kind}_id"], int(key)
+        return Columns(self.columns, [index for index in self.indices if values[index] == number])
+
+    def row(self, index: int) -> CurrentStage:
+        values = []
+        for name in CurrentStage._fields:
+            value = self.columns[name][index]
+            if name in DATE_FIELDS and value is not None:
+                value = date.fromordinal(value)
+            elif name == "state":
+                value = StageState(value)
+            values.append(value)
+        return CurrentStage(*values)
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
 
 def snapshot(scope: str, today: date) -> Snapshot:
@@ -117,20 +128,14 @@ def snapshot(scope: str, today: date) -> Snapshot:
     return Snapshot(figures["all"], utcnow(), stored=False)
 
 
-def current_rows(today: date, scope: str = "all") -> tuple[list[CurrentStage], datetime]:
+def current_rows(today: date, scope: str = "all") -> tuple[Columns, datetime]:
     """Every active enrolment's current stage in `scope`, as kept by the last refresh (or read now)."""
-    kind, _, key = scope.partition(":")
     kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == CURRENT))
     if kept is None:
-        rows = list(queries.current_stages(queries.load_facts(today)))
-        if kind != "all":
-            rows = [row for row in rows if str(getattr(row, f"{kind}_id")) == key]
-        return rows, utcnow()
-    kept_rows = kept.figures["rows"]
-    if kind != "all":
-        index, number = SCOPE_INDEX[kind], int(key)
-        kept_rows = [values for values in kept_rows if values[index] == number]
-    return [_expand(values, kept.as_of) for values in kept_rows], kept.computed_at
+        rows = Columns.of(list(queries.current_stages(queries.load_facts(today))))
+        return rows.within(scope), utcnow()
+    columns = kept.figures["columns"]
+    return Columns(columns, list(range(len(columns["record_id"])))).within(scope), kept.computed_at
 
 
 # --- stuck trainees -------------------------------------------------------------------------------
@@ -161,12 +166,6 @@ class Stuck(NamedTuple):
         return tuple(words)
 
 
-def _since(last: date | None, started: int) -> int:
-    """Counting from the last time, or the stage's start if that was later (or there was none); as
-    day numbers."""
-    return max(last.toordinal(), started) if last is not None else started
-
-
 def _weeks(days: int) -> str:
     weeks = days // 7
     return f"{weeks} week{'s' if weeks != 1 else ''}"
@@ -187,13 +186,96 @@ def stage_asks() -> dict[tuple[int, str], frozenset[RequirementKind]]:
     }
 
 
-def find_stuck(
-    rows: Sequence[CurrentStage],
+@dataclass(frozen=True)
+class _Rule:
+    """What the held-up test needs, fixed for one request."""
+
+    today: int  # day number
+    limit: int  # days
+    thresholds: dict[int, dict[str, float]]
+    asks: dict[tuple[int, str], frozenset[RequirementKind]] | None
+
+    def wants(self, version_id: int, stage_code: str) -> tuple[bool, bool]:
+        if self.asks is None:
+            return True, True
+        kinds = self.asks.get((version_id, stage_code), frozenset())
+        return bool(kinds & CYCLE_KINDS), bool(kinds & SUPERVISION_KINDS)
+
+    def threshold(self, version_id: int, stage_code: str, step: Step) -> float | None:
+        return self.thresholds.get(version_id, {}).get(f"{stage_code}:{step.value}")
+
+
+_STEP_OF_VALUE = {state.value: step for state, step in _STEP_NOW.items()}
+
+
+def _measures(rule: _Rule, columns: dict[str, list], index: int, memo: dict) -> tuple[Step | None, list[tuple]]:
+    """Why the stage at `index` is held (an empty list if it is not); numbers only, no words."""
+    step = _STEP_OF_VALUE.get(columns["state"][index])
+    started = columns["started_on"][index]
+    if step is None or started is None:
+        return None, []
+    version, code = columns["version_id"][index], columns["stage_code"][index]
+    key = (version, code, step)
+    if key not in memo:
+        memo[key] = (*rule.wants(version, code), rule.threshold(version, code, step))
+    wants_cycles, wants_supervision, threshold = memo[key]
+    measures = []
+    if step is Step.WORK and wants_cycles:
+        last = columns["last_cycle"][index]
+        days = rule.today - (max(last, started) if last is not None else started)
+        if days >= rule.limit:
+            measures.append(("cycle", days, last is None or last < started))
+    if wants_supervision:
+        last = columns["last_supervision"][index]
+        days = rule.today - (max(last, started) if last is not None else started)
+        if days >= rule.limit:
+            measures.append(("supervision", days))
+    step_days, as_of = columns["step_days"][index], columns["as_of"][index]
+    if step_days is not None and as_of is not None:
+        in_step = step_days + max(rule.today - as_of, 0)
+    else:
+        in_step = rule.today - (started if step is Step.WORK else columns["state_since"][index])
+    if threshold is not None and in_step > threshold:
+        measures.append(("step", in_step, threshold))
+    return step, measures
+
+
+class HeldUp(Sequence):
+    """The held-up trainees in a scope, longest held first; each line put together when read."""
+
+    def __init__(self, kept: Columns, rule: _Rule) -> None:
+        self.kept, self.rule, self.memo = kept, rule, {}
+        columns, keys = kept.columns, []
+        enrolments = columns["enrolment_id"]
+        for index in kept.indices:
+            _step, measures = _measures(rule, columns, index, self.memo)
+            if measures:
+                # One integer per line, to sort by with nothing else made: longest held first, then
+                # by enrolment, and the line's place in the columns in the low bits.
+                days = max(measure[1] for measure in measures)
+                keys.append((-days << 64) + (enrolments[index] << 32) + index)
+        self.order = [key & 0xFFFFFFFF for key in sorted(keys)]
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return [self._line(index) for index in self.order[item]]
+        return self._line(self.order[item])
+
+    def _line(self, index: int) -> Stuck:
+        step, measures = _measures(self.rule, self.kept.columns, index, self.memo)
+        return Stuck(self.kept.row(index), step, tuple(measures), max(measure[1] for measure in measures))
+
+
+def held_up(
+    kept: Columns,
     thresholds: dict[int, dict[str, float]],
     weeks: int,
     today: date,
     asks: dict[tuple[int, str], frozenset[RequirementKind]] | None = None,
-) -> list[Stuck]:
+) -> HeldUp:
     """Trainees with no cycle (while doing the work) or no confirmed supervision for `weeks` weeks,
     or in their step longer than nine in ten stages took over it (`thresholds`: version id →
     "stage:step" → the 90th percentile in days), longest held first.
@@ -202,51 +284,18 @@ def find_stuck(
     is never held up for want of one, nor one that asks for no supervision for want of that; None
     treats every stage as asking for both.
     """
-    limit = weeks * 7
-    found = []
-    # What each (version, stage, step) asks and its threshold, looked up once for the many rows.
-    asked: dict[tuple[int, str], tuple[bool, bool]] = {}
-    limits: dict[tuple[int, str, Step], float | None] = {}
-    day = today.toordinal()
-    for row in rows:
-        step = _STEP_NOW.get(row.state)
-        if step is None or row.started_on is None:
-            continue
-        stage = (row.version_id, row.stage_code)
-        if stage not in asked:
-            kinds = asks.get(stage, frozenset()) if asks is not None else None
-            asked[stage] = (
-                kinds is None or bool(kinds & CYCLE_KINDS),
-                kinds is None or bool(kinds & SUPERVISION_KINDS),
-            )
-        wants_cycles, wants_supervision = asked[stage]
-        measures, longest = [], 0
-        started = row.started_on.toordinal()
-        if step is Step.WORK and wants_cycles:
-            days = day - _since(row.last_cycle, started)
-            if days >= limit:
-                measures.append(("cycle", days, row.last_cycle is None or row.last_cycle.toordinal() < started))
-                longest = days
-        if wants_supervision:
-            days = day - _since(row.last_supervision, started)
-            if days >= limit:
-                measures.append(("supervision", days))
-                longest = max(longest, days)
-        if row.step_days is not None and row.as_of is not None:
-            in_step = row.step_days + max(day - row.as_of.toordinal(), 0)
-        else:
-            in_step = day - (started if step is Step.WORK else row.state_since.toordinal())
-        key = (row.version_id, row.stage_code, step)
-        if key not in limits:
-            limits[key] = thresholds.get(row.version_id, {}).get(f"{row.stage_code}:{step.value}")
-        threshold = limits[key]
-        if threshold is not None and in_step > threshold:
-            measures.append(("step", in_step, threshold))
-            longest = max(longest, in_step)
-        if measures:
-            found.append(Stuck(row, step, tuple(measures), longest))
-    found.sort(key=lambda stuck: (-stuck.days, stuck.row.enrolment_id))
-    return found
+    return HeldUp(kept, _Rule(today.toordinal(), weeks * 7, thresholds, asks))
+
+
+def find_stuck(
+    rows: Sequence[CurrentStage],
+    thresholds: dict[int, dict[str, float]],
+    weeks: int,
+    today: date,
+    asks: dict[tuple[int, str], frozenset[RequirementKind]] | None = None,
+) -> list[Stuck]:
+    """`held_up` for current stages in hand, every line put together."""
+    return list(held_up(Columns.of(rows), thresholds, weeks, today, asks))
 
 
 # --- cost rates -----------------------------------------------------------------------------------

@@ -188,11 +188,11 @@ class StuckLine:
     link: str | None
 
 
-def _stuck(scope: Scope, weeks: int) -> list[services.Stuck]:
+def _stuck(scope: Scope, weeks: int) -> services.HeldUp:
     rows, _ = services.current_rows(today(), scope.key)
     snapshot = services.snapshot("all", today())
     thresholds = {version["id"]: version["thresholds"] for version in snapshot.figures["versions"]}
-    return services.find_stuck(rows, thresholds, weeks, today(), services.stage_asks())
+    return services.held_up(rows, thresholds, weeks, today(), services.stage_asks())
 
 
 def _lines(user: User, found: list[services.Stuck]) -> list[StuckLine]:
