@@ -178,9 +178,9 @@ class CurrentStage(NamedTuple):
     as_of: date | None = None
 
 
-def current_stages(facts: Facts | None = None) -> Iterator[CurrentStage]:
-    """Every active enrolment's current stage; with `facts`, each with its days in its step."""
-    times = {stage.record_id: stage.times for stage in facts.stages} if facts is not None else {}
+def current_stages(facts: Facts) -> Iterator[CurrentStage]:
+    """Every active enrolment's current stage, each with its days in its step from `facts`."""
+    times = {stage.record_id: stage.times for stage in facts.stages}
     last_cycle = (
         select(Case.practitioner_id.label("trainee_id"), func.max(Cycle.shared_review_on).label("day"))
         .join(Cycle, Cycle.case_id == Case.id)
@@ -231,5 +231,5 @@ def current_stages(facts: Facts | None = None) -> Iterator[CurrentStage]:
             supervision,
             *rest,
             step_days=step_days,
-            as_of=facts.today if facts is not None else None,
+            as_of=facts.today,
         )

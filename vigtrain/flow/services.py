@@ -171,8 +171,6 @@ def _weeks(days: int) -> str:
     return f"{weeks} week{'s' if weeks != 1 else ''}"
 
 
-# The step a current stage is in (an accredited current stage is a final one, waiting to be ratified).
-_STEP_NOW = {state: step_of(state, is_final=True) for state in StageState}
 CYCLE_KINDS = frozenset({RequirementKind.CYCLES, RequirementKind.NEW_CLIENTS})
 SUPERVISION_KINDS = frozenset({RequirementKind.SUPERVISION_HOURS, RequirementKind.SUPERVISION_SESSIONS})
 
@@ -205,7 +203,9 @@ class _Rule:
         return self.thresholds.get(version_id, {}).get(f"{stage_code}:{step.value}")
 
 
-_STEP_OF_VALUE = {state.value: step for state, step in _STEP_NOW.items()}
+# The step a current stage is in, by its state's stored value (an accredited current stage is a
+# final one, waiting to be ratified).
+_STEP_OF_VALUE = {state.value: step_of(state, is_final=True) for state in StageState}
 
 
 def _measures(rule: _Rule, columns: dict[str, list], index: int, memo: dict) -> tuple[Step | None, list[tuple]]:
