@@ -31,6 +31,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(certificates)
+    app.cli.add_command(keys)
     app.cli.add_command(scheduler)
     app.cli.add_command(tokens)
     app.cli.add_command(data_keys)
@@ -209,6 +210,44 @@ def expire() -> None:
     from vigtrain.certificates.services import expire_certificates
 
     click.echo(f"{transactions.run(lambda: expire_certificates(today()))} certificates expired.")
+
+
+@click.group("keys")
+def keys() -> None:
+    """AVIGuk's signing keys: list, rotate, revoke."""
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """Every signing key, oldest first, with its state."""
+    from vigtrain.certificates.keys import known_keys
+
+    for key in known_keys():
+        line = f"{key.kid}  {key.state.value}"
+        if key.revoked:
+            line += f"  (revoked: {key.revoked_reason})"
+        click.echo(line)
+
+
+@keys.command("rotate")
+def rotate_keys() -> None:
+    """Make a new signing key for new credentials; earlier keys keep verifying what they signed."""
+    from vigtrain.certificates.keys import rotate_keys as rotate
+
+    key = transactions.command(rotate, retries=1)
+    click.echo(f"New signing key {key.kid}: new credentials are signed with it.")
+
+
+@keys.command("revoke")
+@click.argument("kid")
+@click.option("--reason", required=True, help="Why the key is no longer trusted; verifiers are told.")
+def revoke_key(kid: str, reason: str) -> None:
+    """Stop trusting key KID (it may have been compromised): what it signed no longer verifies."""
+    from vigtrain.certificates.keys import revoke_key as revoke
+    from vigtrain.certificates.keys import signing_key
+
+    transactions.command(lambda: revoke(kid, reason))
+    click.echo(f"Key {kid} is revoked. New credentials are signed with {signing_key().kid}.")
 
 
 @click.group("scheduler")

@@ -9,7 +9,7 @@ import json
 import stat
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import jwt
@@ -116,7 +116,7 @@ def test_an_accreditation_is_an_open_badge_credential(app):
     assert data["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert data["id"] == f"https://verify.example/verify/{certificate.number}"
     assert data["issuer"] == {
-        "id": "https://verify.example/issuer",
+        "id": "did:web:verify.example",
         "type": ["Profile"],
         "name": "Association for Video Interaction Guidance UK (AVIGuk)",
         "url": app.config["CERTIFICATE_ISSUER_URL"],
@@ -126,6 +126,12 @@ def test_an_accreditation_is_an_open_badge_credential(app):
     assert data["validUntil"] == "2029-03-01T23:59:59Z"
     subject = data["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]
+    # One id per certificate, the same at every download, that says nothing about the holder.
+    assert subject["id"] == badges.holder_id(certificate, "https://verify.example")
+    assert subject["id"].startswith("urn:uuid:")
+    other = insert_certificate(holder, kind=CertificateKind.STAGE, enrolment=certificate.enrolment)
+    assert badges.credential_json(other, "https://verify.example")["credentialSubject"]["id"] != subject["id"]
+    assert badges.credential_json(certificate, "https://verify.example")["credentialSubject"]["id"] == subject["id"]
     assert subject["name"] == "Olu Badge"
     assert subject["identifier"][0]["identityHash"] == "Olu Badge"
     achievement = subject["achievement"]
@@ -181,8 +187,17 @@ def test_the_signed_credential_is_a_vc_jose_cose_jwt(app):
         token = badges.credential_jwt(certificate)
         header, payload = segments(token)
         assert header == {"alg": "EdDSA", "kid": signing_key().kid, "typ": "vc+jwt", "cty": "vc"}
-        # The payload is the credential itself: no "vc" claim (VC-JOSE-COSE section 3.1.1).
-        assert payload == badges.credential_json(certificate, "http://localhost")
+        # The payload is the credential itself (no "vc" claim, VC-JOSE-COSE section 3.1.1) with the
+        # registered claims Open Badges 3.0 requires, each equal to the property it stands for.
+        credential = badges.credential_json(certificate, "http://localhost")
+        assert {key: value for key, value in payload.items() if key not in ("iss", "jti", "sub", "nbf", "exp")} == (
+            credential
+        )
+        assert payload["iss"] == credential["issuer"]["id"] == "did:web:localhost"
+        assert payload["jti"] == credential["id"]
+        assert payload["sub"] == credential["credentialSubject"]["id"]
+        assert payload["nbf"] == int(datetime.fromisoformat(credential["validFrom"]).timestamp())
+        assert payload["exp"] == int(datetime.fromisoformat(credential["validUntil"]).timestamp())
         assert verify_independently(token) == payload
 
 

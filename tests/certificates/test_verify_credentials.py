@@ -82,8 +82,15 @@ def test_an_exported_credential_verifies_with_the_published_keys(app, client):
     assert credential["credentialSubject"]["name"] == certificate.holder_name
     # The credential's links resolve on this site.
     assert client.get(credential["id"]).status_code == 200
-    issuer = client.get(credential["issuer"]["id"])
+    # The issuer is a did:web DID: its document lists the key that signed the credential.
+    assert credential["issuer"]["id"] == "did:web:localhost"
+    document = client.get("/.well-known/did.json").get_json()
+    assert document["id"] == "did:web:localhost"
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert f"did:web:localhost#{header['kid']}" in document["assertionMethod"]
+    issuer = client.get("/issuer")
     assert issuer.status_code == 200
+    assert issuer.get_json()["id"] == "did:web:localhost"
     assert issuer.get_json()["type"] == ["Profile"]
     assert issuer.get_json()["name"] == "Association for Video Interaction Guidance UK (AVIGuk)"
     assert issuer.get_json()["jwks_uri"] == "http://localhost/.well-known/jwks.json"

@@ -1,12 +1,17 @@
 """What vigtrain publishes about a certificate: Open Badges 3.0 credentials, signed, and their status.
 
 A credential is an Open Badges 3.0 `OpenBadgeCredential` (Verifiable Credentials Data Model 2.0)
-secured as a VC-JWT the way W3C "Securing Verifiable Credentials using JOSE and COSE"
-(Recommendation, May 2025, section 3.1.1) says: the JWS payload is the credential itself, with
-the header {alg: "EdDSA", kid, typ: "vc+jwt", cty: "vc"}; there is no "vc" claim and no JWT
-claims that could disagree with the credential. Anyone can check the signature offline with the
-key set at /.well-known/jwks.json; whether it has since been revoked is a bit in the W3C Bitstring
-Status List v1.0 credential at /status/revocation, itself a VC-JWT signed with the same key.
+secured as a VC-JWT: the JWS payload is the credential itself (W3C "Securing Verifiable
+Credentials using JOSE and COSE", section 3.1.1) together with the registered JWT claims Open
+Badges 3.0 requires of it ("JWT Payload Format"): `iss` (issuer.id), `jti` (id), `sub`
+(credentialSubject.id), `nbf` (validFrom) and `exp` (validUntil, when it has one). The header is
+{alg: "EdDSA", kid, typ: "vc+jwt", cty: "vc"}. Anyone can check the signature offline with the
+key set at /.well-known/jwks.json (or the issuer's did:web document); whether it has since been
+revoked is a bit in the W3C Bitstring Status List v1.0 credential at /status/revocation, itself
+signed the same way.
+
+EdDSA rather than RS256: every maintained JOSE library verifiers use has Ed25519, the same key
+signs the Data Integrity proof (eddsa-rdfc-2022), and one key type keeps rotation simple.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import binascii
 import gzip
 import json
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -27,8 +33,8 @@ from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmErr
 from joserfc.jwk import OKPKey
 from sqlalchemy import func, select
 
-from vigtrain.certificates.keys import ALGORITHM, jwk_set, signing_key
-from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus
+from vigtrain.certificates.keys import ALGORITHM, SigningKey, find_key, issuer_did, signing_key
+from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus, KeyState
 from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, find_certificate
 from vigtrain.dates import UK, format_date, utcnow
 from vigtrain.extensions import db
@@ -75,11 +81,11 @@ def _instant(day: date, at: time) -> str:
 
 
 def issuer_profile(base_url: str) -> dict[str, Any]:
-    """AVIGuk as an Open Badges `Profile`: what a credential's issuer.id resolves to."""
+    """AVIGuk as an Open Badges `Profile`, published at /issuer; its id is the issuer's did:web DID."""
     config = current_app.config
     return {
         "@context": CONTEXTS,
-        "id": f"{base_url}/issuer",
+        "id": issuer_did(base_url),
         "type": ["Profile"],
         "name": config["CERTIFICATE_ISSUER_NAME"],
         "url": config["CERTIFICATE_ISSUER_URL"],
@@ -169,8 +175,21 @@ def achievement_json(pathway: Pathway, stage: Stage | None, base_url: str) -> di
     }
 
 
-def credential_json(cert: Certificate, base_url: str) -> dict[str, Any]:
-    """The certificate as an Open Badges 3.0 `OpenBadgeCredential` (unsigned)."""
+def holder_id(cert: Certificate, base_url: str) -> str:
+    """The holder's id in a credential (credentialSubject.id, the JWT `sub`): one per certificate.
+
+    Derived from the certificate's public address, so it is the same every time the credential is
+    downloaded, reveals nothing the credential does not, and links none of a holder's certificates
+    to another. A wallet that proves its own key gets its own DID instead (see `credential_json`).
+    """
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base_url}/verify/{cert.number}#holder')}"
+
+
+def credential_json(cert: Certificate, base_url: str, subject_id: str | None = None) -> dict[str, Any]:
+    """The certificate as an Open Badges 3.0 `OpenBadgeCredential` (unsigned).
+
+    `subject_id` names the holder (a wallet's DID); by default it is `holder_id`.
+    """
     pathway = cert.enrolment.pathway
     credential: dict[str, Any] = {
         "@context": CONTEXTS,
@@ -180,6 +199,7 @@ def credential_json(cert: Certificate, base_url: str) -> dict[str, Any]:
         "validFrom": _instant(cert.issued_on, time.min),
         "name": cert.credential,
         "credentialSubject": {
+            "id": subject_id or holder_id(cert, base_url),
             "type": ["AchievementSubject"],
             "name": cert.holder_name,
             "identifier": [
@@ -200,16 +220,65 @@ def credential_json(cert: Certificate, base_url: str) -> dict[str, Any]:
     return credential
 
 
-def _sign(payload: dict[str, Any]) -> str:
-    key = signing_key()
+def _numeric_date(instant: Any) -> int | None:
+    """An ISO 8601 UTC timestamp ("2026-01-02T00:00:00Z") as a JWT NumericDate; None if it is not one."""
+    if not isinstance(instant, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(moment.timestamp()) if moment.tzinfo is not None else None
+
+
+def _issuer_id(credential: dict[str, Any]) -> Any:
+    issuer = credential.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+def _subject_id(credential: dict[str, Any]) -> Any:
+    subject = credential.get("credentialSubject")
+    return subject.get("id") if isinstance(subject, dict) else None
+
+
+def registered_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT claims Open Badges 3.0 requires beside the credential, each equal to its property."""
+    claims = {
+        "iss": _issuer_id(credential),
+        "jti": credential.get("id"),
+        "sub": _subject_id(credential),
+        "nbf": _numeric_date(credential.get("validFrom")),
+    }
+    if "validUntil" in credential:
+        claims["exp"] = _numeric_date(credential["validUntil"])
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def claim_mismatches(payload: dict[str, Any]) -> list[str]:
+    """The registered claims in a signed credential that disagree with its properties.
+
+    Credentials issued before vigtrain added the claims have none, and still verify.
+    """
+    expected = registered_claims(payload)
+    problems = [name for name, value in expected.items() if name in payload and payload[name] != value]
+    if "exp" in payload and "validUntil" not in payload:
+        problems.append("exp")
+    return problems
+
+
+def sign_credential(credential: dict[str, Any], key: SigningKey | None = None) -> str:
+    """A credential as a VC-JWT: the credential and its registered claims, signed with `key`
+    (by default the key that signs now)."""
+    key = key or signing_key()
     header = {"alg": ALGORITHM, "kid": key.kid, "typ": JWT_TYPE, "cty": "vc"}
+    payload = {**credential, **registered_claims(credential)}
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return jws.serialize_compact(header, body, key.private, registry=_REGISTRY)
 
 
-def credential_jwt(cert: Certificate) -> str:
+def credential_jwt(cert: Certificate, subject_id: str | None = None) -> str:
     """The certificate's credential, signed: what the holder downloads and shares."""
-    return _sign(credential_json(cert, current_app.config["BASE_URL"]))
+    return sign_credential(credential_json(cert, current_app.config["BASE_URL"], subject_id))
 
 
 # --- the revocation list ------------------------------------------------------------------------
@@ -275,7 +344,7 @@ def status_list_credential(base_url: str, revoked: Iterable[int], highest_index:
 def status_list_jwt() -> str:
     """The current revocation list, signed."""
     base_url = current_app.config["BASE_URL"]
-    return _sign(status_list_credential(base_url, revoked_indexes(), highest_status_index()))
+    return sign_credential(status_list_credential(base_url, revoked_indexes(), highest_status_index()))
 
 
 # --- public facts -------------------------------------------------------------------------------
@@ -338,6 +407,7 @@ class CredentialCheck:
     certificate: Certificate | None = None
     holder: str | None = None
     credential_name: str | None = None
+    key_revoked: bool = False
 
     @property
     def genuine(self) -> bool:
@@ -349,13 +419,6 @@ def _b64_json(segment: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (binascii.Error, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
-
-
-def _public_key(kid: Any) -> OKPKey | None:
-    for jwk in jwk_set()["keys"]:
-        if jwk["kid"] == kid:
-            return OKPKey.import_key(jwk)
-    return None
 
 
 def _number_from(payload: dict, base_url: str) -> str | None:
@@ -396,16 +459,32 @@ def check_credential(text: str) -> CredentialCheck:
 
     if header.get("alg") != ALGORITHM:
         return CredentialCheck(True, False, "The credential is not signed the way AVIGuk signs credentials.", **found)
-    key = _public_key(header.get("kid"))
+    key = find_key(header.get("kid"))
     if key is None:
         return CredentialCheck(True, False, "The credential was not signed with AVIGuk's key.", **found)
+    public = OKPKey.import_key(key.public_jwk())
     try:
-        jws.deserialize_compact(token, key, registry=_REGISTRY)
+        jws.deserialize_compact(token, public, registry=_REGISTRY)
     except BadSignatureError:
         changed = "The signature does not match: the credential has been changed since AVIGuk signed it."
         return CredentialCheck(True, False, changed, **found)
     except JoseError:
         return CredentialCheck(False, False, f"{not_ours} Its signature could not be read.", **found)
+    if key.state is KeyState.REVOKED:
+        revoked_on = format_date(key.revoked_at.astimezone(UK)) if key.revoked_at else "an earlier date"
+        problem = (
+            f"AVIGuk revoked the key this credential was signed with on {revoked_on}, so it can no longer be "
+            f"trusted: {key.revoked_reason}. Ask the holder for a new copy of the credential."
+        )
+        return CredentialCheck(True, False, problem, key_revoked=True, **found)
+    mismatched = claim_mismatches(payload)
+    if mismatched:
+        problem = (
+            "The signature is good, but the credential's JWT claims ("
+            + ", ".join(mismatched)
+            + ") do not match what it says, so it cannot be trusted."
+        )
+        return CredentialCheck(True, False, problem, **found)
     if certificate is None:
         # Signed by us but naming nothing on record: another installation, or a deleted test record.
         return CredentialCheck(True, True, "The signature is good, but no certificate on record matches it.", **found)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.accounts.models import User
 from vigtrain.dates import UTCDateTime, utcnow
+from vigtrain.encryption import EncryptedString
 from vigtrain.extensions import db, str_enum
 from vigtrain.pathways.models import Enrolment, StageRecord
 
@@ -207,3 +208,40 @@ class BulkIssueItem(db.Model):
     bulk_issue: Mapped[BulkIssue] = relationship(back_populates="items")
     stage_record: Mapped[StageRecord] = relationship()
     certificate: Mapped[Certificate | None] = relationship()
+
+
+class KeyState(enum.StrEnum):
+    """A signing key's life: it signs while active; retired, it still verifies what it signed;
+    revoked (compromised), nothing it signed is trusted any more."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class IssuerKey(db.Model):
+    """One of AVIGuk's Ed25519 signing keys, once keys have been rotated (see certificates/keys.py).
+
+    The private key is kept encrypted with the data keys, so every host reads the same keys from
+    the database and a copy of the database alone cannot sign. `generation` orders the keys and is
+    unique, so two rotations at once cannot both make the next key.
+    """
+
+    __tablename__ = "issuer_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, unique=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(EncryptedString())
+    state: Mapped[KeyState] = mapped_column(str_enum(KeyState, 20), default=KeyState.ACTIVE, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<IssuerKey {self.generation} {self.kid} {self.state}>"

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from vigtrain import transactions
 from vigtrain.certificates import badges, register
-from vigtrain.certificates.keys import jwk_set
+from vigtrain.certificates.keys import did_document, jwk_set
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.public_forms import CredentialForm, ListingForm, NumberForm, RegisterSearchForm
 from vigtrain.certificates.services import canonical_number, find_certificate
@@ -115,6 +115,14 @@ def check_credential():
 @_documents
 def key_set():
     return _json(jwk_set(), mimetype="application/jwk-set+json")
+
+
+@bp.route("/.well-known/did.json")
+@bp.route("/did.json")  # did:web's place for the document when BASE_URL has a path (the app sees it from there)
+@_documents
+def did_web():
+    """The issuer's did:web DID document: every key a credential may be signed with, as a Multikey."""
+    return _json(did_document(_base_url()), mimetype="application/did+json")
 
 
 @bp.route("/issuer")
