@@ -728,6 +728,10 @@ POST /verify/credential
         422   422   422   422   422   422   422   422   422   422   422   422   422
 GET /.well-known/jwks.json
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /.well-known/did.json
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /did.json
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /issuer
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /status/revocation
