@@ -31,6 +31,8 @@ class CertificateStatus(enum.StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    # Held back for a while (an investigation, a complaint): not valid until reinstated or its end date.
+    SUSPENDED = "suspended"
 
     @property
     def label(self) -> str:
@@ -47,6 +49,7 @@ STATUS_LABELS = {
     CertificateStatus.EXPIRED: "Expired",
     CertificateStatus.REVOKED: "Revoked",
     CertificateStatus.SUPERSEDED: "Superseded",
+    CertificateStatus.SUSPENDED: "Suspended",
 }
 
 STATUS_TAG_CLASSES = {
@@ -54,6 +57,7 @@ STATUS_TAG_CLASSES = {
     CertificateStatus.EXPIRED: "govuk-tag--grey",
     CertificateStatus.REVOKED: "govuk-tag--red",
     CertificateStatus.SUPERSEDED: "govuk-tag--blue",
+    CertificateStatus.SUSPENDED: "govuk-tag--orange",
 }
 
 
@@ -104,9 +108,16 @@ class Certificate(db.Model):
     # When the holder asked AVIGuk to renew it (cleared by nothing: a renewal supersedes the certificate).
     renewal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # While suspended: why (verifiers see it), the day it ends (valid again from that day; None: until
+    # an administrator reinstates it), when and by whom. Cleared when the suspension ends.
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_until: Mapped[date | None] = mapped_column(Date)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     holder: Mapped[User] = relationship(foreign_keys=[holder_id], lazy="joined", innerjoin=True)
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    suspended_by: Mapped[User | None] = relationship(foreign_keys=[suspended_by_id])
     enrolment: Mapped[Enrolment] = relationship()
     stage_record: Mapped[StageRecord | None] = relationship()
     replaces: Mapped[Certificate | None] = relationship(
@@ -136,11 +147,24 @@ class Certificate(db.Model):
     def expires(self) -> bool:
         return self.valid_until is not None
 
+    def suspension_ended(self, today: date) -> bool:
+        """Suspended with an end date that has come: lifted today, whether or not the daily job has run."""
+        return (
+            self.status is CertificateStatus.SUSPENDED
+            and self.suspended_until is not None
+            and self.suspended_until <= today
+        )
+
     def effective_status(self, today: date) -> CertificateStatus:
-        """The status a verifier must see today, even before the nightly expiry job has run."""
-        if self.status is CertificateStatus.VALID and self.valid_until is not None and self.valid_until < today:
+        """The status a verifier must see today, even before the nightly jobs have run.
+
+        A suspension still in force outranks expiry, so an expired certificate cannot be renewed
+        while suspended; once its end date comes it reads as valid again (or expired).
+        """
+        status = CertificateStatus.VALID if self.suspension_ended(today) else self.status
+        if status is CertificateStatus.VALID and self.valid_until is not None and self.valid_until < today:
             return CertificateStatus.EXPIRED
-        return self.status
+        return status
 
 
 class BulkIssueState(enum.StrEnum):
@@ -245,3 +269,30 @@ class IssuerKey(db.Model):
 
     def __repr__(self) -> str:
         return f"<IssuerKey {self.generation} {self.kid} {self.state}>"
+
+
+TRANSCRIPT_PREFIX = "TR"
+
+
+class TrainingTranscript(db.Model):
+    """A signed record of a holder's whole training, fixed when it is made.
+
+    `credential_json` is the credential exactly as signed (without the JWT claims), so checking a
+    pasted copy compares it with what AVIGuk issued, not with the record as it stands today.
+    """
+
+    __tablename__ = "training_transcript"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    credential_json: Mapped[str] = mapped_column(Text)
+
+    holder: Mapped[User] = relationship(foreign_keys=[holder_id], lazy="joined", innerjoin=True)
+    issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
+
+    def __repr__(self) -> str:
+        return f"<TrainingTranscript {self.number}>"
