@@ -7,8 +7,10 @@ import re
 import pytest
 
 from tests.certificate_factories import insert_certificate, make_certificate, make_holder
-from tests.factories import make_admin, make_service, make_user
+from tests.factories import make_admin, make_enrolment, make_service, make_user
 from vigtrain.accounts.models import Role
+from vigtrain.certificates.transcripts import create_transcript
+from vigtrain.dates import today
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region
 
@@ -120,3 +122,32 @@ def test_stuck_trainees_refuse_a_number_of_weeks_that_is_not_one_and_read_any_pa
         # A page that is not a number, or beyond the last, is read as page 1 (pagination.paginate_list).
         for page in ("²", "9" * 30, "-1"):
             assert client.get(path, query_string={"page": page}, buffered=True).status_code == 200, (path, page)
+
+
+def test_crafted_transcript_addresses_are_not_found_and_downloads_are_named_from_the_stored_number(client, admin):
+    holder = make_user("tess@example.org", name="Tess Holder")
+    make_enrolment(holder, actor=admin)
+    transcript = create_transcript(holder, holder, today())
+    db.session.commit()
+    client.login(admin.email)
+    assert (
+        client.submit("/admin/certificates/people/99999999999999999999/transcripts", page="/certificates").status_code
+        == 404
+    )
+    for path in (
+        "/verify/TR%00",
+        "/verify/TR-%00",
+        "/certificates/transcripts/TR%00",
+        "/certificates/transcripts/TR-0000-00001",
+    ):
+        assert client.get(path).status_code == 404, path
+    mangled = transcript.number.replace("-", "-%0A", 1)
+    for suffix in (".pdf", "/credential.jwt"):
+        response = client.get(f"/certificates/transcripts/{mangled}{suffix}")
+        assert response.status_code == 200, suffix
+        extension = suffix.rsplit(".", 1)[-1]
+        assert (
+            response.headers["Content-Disposition"]
+            == f'attachment; filename="transcript-{transcript.number}.{extension}"'
+        )
+    assert client.get("/verify", query_string={"number": "TR-\x00"}).status_code == 422

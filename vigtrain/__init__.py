@@ -241,6 +241,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.api import bp as api_bp
     from vigtrain.api_tokens.views import bp as api_tokens_bp
     from vigtrain.casework.views import bp as casework_bp
+    from vigtrain.certificates import transcript_views  # noqa: F401  (its routes join the certificate blueprints)
     from vigtrain.certificates.public_views import bp as verify_bp
     from vigtrain.certificates.views import admin_bp as certificate_admin_bp
     from vigtrain.certificates.views import bp as certificates_bp

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from vigtrain.accounts.models import Role, User
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.casework.models import Case
-from vigtrain.certificates.models import Certificate
+from vigtrain.certificates.models import Certificate, TrainingTranscript
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import AssessmentKind, Enrolment, EnrolmentStatus, StageRecord, StageState
@@ -322,6 +322,20 @@ def can_request_renewal(user: User | None, certificate: Certificate) -> bool:
 def can_manage_certificates(user: User | None) -> bool:
     """See every certificate, the issue queue and bulk issues."""
     return is_administrator(user)
+
+
+def can_create_transcript(user: User | None, holder: User) -> bool:
+    """A training transcript is made by its holder, or by an administrator for anyone."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == holder.id or can_manage_certificates(user)
+
+
+def can_view_transcript(user: User | None, transcript: TrainingTranscript) -> bool:
+    """Its holder and administrators see and download a transcript (anyone may verify it by number)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == transcript.holder_id or can_manage_certificates(user)
 
 
 def can_issue_certificate(user: User | None, record: StageRecord) -> bool:

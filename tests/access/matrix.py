@@ -46,7 +46,8 @@ Requests
     her Stage 1 (with Alma), {record} its id, {earned} her finished introductory course, {case} her
     case with {cycle}, {administration} (a GAD-7) and {invitation} (a link for her client, whose
     token is {respond_token}), {session} a session awaiting Sian's confirmation, {confirmed_session}
-    a confirmed one, {certificate} and {revoked_certificate} Nina's, {trainee} Tara's account,
+    a confirmed one, {certificate} and {revoked_certificate} Nina's, {transcript} her training transcript,
+    {trainee} Tara's account,
     {supervisor} Sian's, {service} Tara's service, {lead} its lead, {region} its region, {cohort} her
     cohort, {token} her API token, {job} a bulk issue, {message} an email in the outbox, {wording}
     her service's licensed wording, {notification} an unread notification of Tara's, {scheduled_job}
@@ -664,6 +665,20 @@ GET /certificates/{revoked_certificate}/credential.jwt
 # administrator sees the certificate but does not ask for someone else.
 POST /certificates/{certificate}/renewal-request
         in    404   404   404   404   404   404   404   422   404   404   404   403
+# Training transcripts: everyone may make their own (refused on its merits with no training to record);
+# {transcript} is prac's, seen only by her and administrators; an administrator makes one for Tara.
+GET /certificates/transcripts
+        in    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+POST /certificates/transcripts
+        in    go    go    422   422   422   422   422   go    422   422   422   422
+GET /certificates/transcripts/{transcript}
+        in    404   404   404   404   404   404   404   ok    404   404   404   ok
+GET /certificates/transcripts/{transcript}.pdf
+        in    404   404   404   404   404   404   404   ok    404   404   404   ok
+GET /certificates/transcripts/{transcript}/credential.jwt
+        in    404   404   404   404   404   404   404   ok    404   404   404   ok
+POST /admin/certificates/people/{trainee}/transcripts
+        in    403   403   403   403   403   403   403   403   403   403   403   go
 GET /admin/certificates
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 GET /admin/certificates/{certificate}
@@ -719,6 +734,8 @@ GET /admin/import/{import}/progress.json
 GET /verify
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /verify/{certificate}
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /verify/{transcript}
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /verify/{certificate}.json
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok

@@ -38,6 +38,7 @@ from vigtrain.accounts.models import Role
 from vigtrain.api_tokens.models import SCOPES, PersonalAccessToken
 from vigtrain.casework.services import Consents
 from vigtrain.certificates.models import BulkIssue, CertificateKind, CertificateStatus
+from vigtrain.certificates.transcripts import create_transcript
 from vigtrain.cohorts import services as cohorts
 from vigtrain.dates import today, utcnow
 from vigtrain.dcs import wording
@@ -144,6 +145,10 @@ def build_world() -> World:
         reason="Issued in error",
     )
 
+    # Nina's training transcript.
+    transcript = create_transcript(nina, nina, ISSUE_DAY)
+    db.session.commit()
+
     # Tara's cohort, led by Cora; the wording Tara's service holds; a finished bulk issue.
     cohort = cohorts.create_cohort(
         admin,
@@ -238,6 +243,7 @@ def build_world() -> World:
         "confirmed_session": confirmed.id,
         "certificate": certificate.number,
         "revoked_certificate": revoked.number,
+        "transcript": transcript.number,
         "trainee": tara.id,
         "supervisor": people["sup"].id,
         "service": home.id,

@@ -223,6 +223,14 @@ TARGETS = [
         "/certificates/{certificate_ask}/renewal-request",
         page="/certificates",
     ),
+    # Training transcripts: the holder's button, and the administrator's on the trainee's record.
+    Target("certificates.create_transcript", "tr", "/certificates/transcripts"),
+    Target(
+        "certificate_admin.create_transcript_for",
+        "admin",
+        "/admin/certificates/people/{tr_user}/transcripts",
+        page="/enrolments/{tr_enrolment}",
+    ),
 ]
 
 

@@ -127,7 +127,8 @@ def build_world() -> World:
     prac = _person(world, "prac", (Role.PRACTITIONER,), **here)
 
     # The trainee's own record: assessments, statement, supervision log.
-    _, enrolment = _trainee_on(world, "tr", sup, admin, "stage-1", StageState.IN_PROGRESS)
+    tara, enrolment = _trainee_on(world, "tr", sup, admin, "stage-1", StageState.IN_PROGRESS)
+    world.ids["tr_user"] = str(tara.id)  # the administrator makes her a training transcript
     logged = make_supervision(enrolment, sup, 1, on - timedelta(days=20), confirmed=False)
     confirmed = make_supervision(enrolment, sup, 1, on - timedelta(days=40), confirmed=True)
     world.ids.update(logged_session=str(logged.id), confirmed_session=str(confirmed.id))

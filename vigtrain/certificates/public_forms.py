@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from vigtrain.certificates.services import NUMBER_EXAMPLE, number_problem
+from vigtrain.certificates.transcripts import canonical_transcript_number
 from vigtrain.forms import Form, RequiredRadioField, strip
 
 
@@ -26,6 +27,8 @@ class NumberForm(_Lookup):
     )
 
     def validate_number(self, field: StringField) -> None:
+        if canonical_transcript_number(field.data) is not None:
+            return  # a training transcript's number: it is checked on the same page
         problem = number_problem(field.data)
         if problem:
             raise ValidationError(problem)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from vigtrain import transactions
-from vigtrain.certificates import badges, register
+from vigtrain.certificates import badges, register, transcripts
 from vigtrain.certificates.keys import did_document, jwk_set
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.public_forms import CredentialForm, ListingForm, NumberForm, RegisterSearchForm
@@ -57,13 +57,16 @@ def verify_number():
     asked = "number" in request.args
     form = NumberForm(request.args if asked else None)
     if asked and form.validate():
-        return redirect(url_for("verify.show_certificate", number=canonical_number(form.number.data)))
+        number = canonical_number(form.number.data) or transcripts.canonical_transcript_number(form.number.data)
+        return redirect(url_for("verify.show_certificate", number=number))
     return render_template("certificates/public/verify.html", form=form), form_status(form)
 
 
 @bp.route("/verify/<number>")
 @_pages
 def show_certificate(number: str):
+    if transcripts.canonical_transcript_number(number) is not None:
+        return _show_transcript(number)
     canonical = canonical_number(number)
     if canonical is None:
         # A mistyped address (a hand-typed link): explain the number as the form would.
@@ -79,6 +82,18 @@ def show_certificate(number: str):
     return render_template("certificates/public/show.html", certificate=certificate, facts=facts)
 
 
+def _show_transcript(number: str):
+    """A training transcript's public page: what it records and whether a newer one exists."""
+    canonical = transcripts.canonical_transcript_number(number)
+    if canonical != number:
+        return redirect(url_for("verify.show_certificate", number=canonical))
+    transcript = transcripts.find_transcript(canonical)
+    if transcript is None:
+        return render_template("certificates/public/transcript_not_found.html", number=canonical), 404
+    facts = transcripts.public_facts(transcript)
+    return render_template("certificates/public/transcript.html", transcript=transcript, facts=facts)
+
+
 @bp.route("/verify/<number>.json")
 @_pages
 def certificate_json(number: str):
@@ -91,6 +106,13 @@ def certificate_json(number: str):
     return _json(badges.certificate_facts(certificate, today(), _base_url()))
 
 
+def _transcript_check(form: CredentialForm):
+    """A pasted training transcript: genuine only if AVIGuk signed it and it matches the one on record."""
+    check = transcripts.check_transcript(form.credential.data)
+    facts = transcripts.public_facts(check.transcript) if check.genuine else None
+    return render_template("certificates/public/transcript_credential.html", form=form, check=check, facts=facts)
+
+
 @bp.route("/verify/credential", methods=["GET", "POST"])
 @_pages
 def check_credential():
@@ -98,6 +120,8 @@ def check_credential():
     form = CredentialForm()
     result, facts = None, None
     if form.validate_on_submit():
+        if transcripts.is_transcript_token(form.credential.data):
+            return _transcript_check(form)
         result = badges.check_credential(form.credential.data)
         if not result.well_formed:
             add_error(form, result.problem, "credential")

@@ -1,0 +1,321 @@
+"""Training transcripts: what one records from a small, realistic training record, who may make and
+download one, how it verifies by number and as a pasted credential, and how a tampered copy fails.
+
+Signatures are checked with PyJWT against the published key set, as an outside verifier would.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from datetime import UTC, date, datetime
+from html import unescape
+
+import jwt
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from tests.certificate_factories import insert_certificate
+from tests.factories import make_admin, make_enrolment, make_supervision, make_user
+from vigtrain.accounts.models import Role
+from vigtrain.certificates import transcripts
+from vigtrain.certificates.models import CertificateKind, TrainingTranscript
+from vigtrain.extensions import db
+from vigtrain.pathways.definitions import principles
+from vigtrain.pathways.models import Assessment, AssessmentKind, StageState, StageTransition
+from vigtrain.privacy.erasure import erase_person
+
+ISSUED = date(2026, 3, 10)
+
+
+def text(response) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def record(app):
+    """Tara: the course done, Stage 1 accredited (dated steps, confirmed and unconfirmed supervision,
+    both assessments), Stage 2 under way with a self-assessment still open, a stage certificate."""
+    admin = make_admin()
+    supervisor = make_user(roles=(Role.SUPERVISOR, Role.PRACTITIONER), name="Sian Supervisor")
+    tara = make_user("tara@example.org", name="Tara Trainee")
+    enrolment = make_enrolment(tara, supervisor, start=date(2025, 9, 1), actor=admin)
+    itc, stage_1, stage_2 = (enrolment.stage_record(code) for code in ("itc", "stage-1", "stage-2"))
+    itc.state, itc.started_on, itc.ended_on = StageState.COMPLETE, date(2025, 9, 1), date(2025, 10, 1)
+    stage_1.state, stage_1.started_on, stage_1.ended_on = StageState.ACCREDITED, date(2025, 10, 1), date(2026, 3, 1)
+    stage_1.submitted_at, stage_1.signed_off_at = at(date(2026, 2, 2)), at(date(2026, 2, 9))
+    stage_1.accredited_at = at(date(2026, 2, 27))
+    stage_2.state, stage_2.started_on = StageState.IN_PROGRESS, date(2026, 3, 1)
+    # The course's end is recorded only in its history.
+    db.session.add(
+        StageTransition(
+            stage_record=itc,
+            from_state=StageState.IN_PROGRESS,
+            to_state=StageState.COMPLETE,
+            actor_id=admin.id,
+            occurred_at=at(date(2025, 9, 30)),
+        )
+    )
+    codes = principles().codes
+    db.session.add_all(
+        [
+            Assessment(
+                stage_record_id=stage_1.id,
+                kind=AssessmentKind.SUPERVISOR,
+                assessor_id=supervisor.id,
+                ratings={code: {"rating": 4, "evidence": "Case ABC-123 went well"} for code in codes},
+                principles_version=1,
+            ),
+            Assessment(
+                stage_record_id=stage_1.id,
+                kind=AssessmentKind.SELF,
+                assessor_id=tara.id,
+                ratings={code: {"rating": 3, "evidence": ""} for code in codes},
+                principles_version=1,
+            ),
+            Assessment(
+                stage_record_id=stage_2.id,
+                kind=AssessmentKind.SELF,
+                assessor_id=tara.id,
+                ratings={code: {"rating": 2, "evidence": ""} for code in codes},
+                principles_version=1,
+            ),
+        ]
+    )
+    db.session.commit()
+    for day, hours in ((date(2025, 10, 13), 1), (date(2025, 11, 10), 1.5), (date(2026, 1, 12), 1)):
+        make_supervision(enrolment, supervisor, hours, day)
+    make_supervision(enrolment, supervisor, 2, date(2026, 2, 16), confirmed=False)  # not confirmed: not counted
+    make_supervision(enrolment, supervisor, 1, date(2026, 3, 5))
+    certificate = insert_certificate(
+        tara, kind=CertificateKind.STAGE, stage_number=2, enrolment=enrolment, issued_on=date(2026, 3, 6)
+    )
+    return {"admin": admin, "tara": tara, "supervisor": supervisor, "certificate": certificate}
+
+
+def make_transcript(record, actor=None) -> TrainingTranscript:
+    transcript = transcripts.create_transcript(actor or record["tara"], record["tara"], ISSUED)
+    db.session.commit()
+    return transcript
+
+
+def jwt_of(app, transcript) -> str:
+    with app.test_request_context():
+        return transcripts.transcript_jwt(transcript)
+
+
+def published_key(client, token: str):
+    key_set = jwt.PyJWKSet.from_dict(client.get("/.well-known/jwks.json").get_json())
+    kid = jwt.get_unverified_header(token)["kid"]
+    return next(key for key in key_set.keys if key.key_id == kid).key
+
+
+def paste(client, token: str):
+    return client.submit("/verify/credential", {"credential": token})
+
+
+def tampered(token: str, change) -> str:
+    """The token with its payload changed and the original signature kept."""
+    header, payload, signature = token.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    change(data)
+    body = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return f"{header}.{body}.{signature}"
+
+
+# --- what it records ------------------------------------------------------------------------------
+
+
+def test_contents_record_stages_dates_confirmed_hours_ratings_and_certificates(app, record):
+    transcript = make_transcript(record)
+    contents = transcripts.contents_of(transcript)
+    assert transcript.number.startswith("TR-") and transcripts.canonical_transcript_number(transcript.number)
+    assert contents.holder_name == "Tara Trainee" and contents.issued_on == ISSUED
+    [enrolment] = contents.enrolments
+    assert enrolment.pathway == "VIG Practitioner (version 2024.1)" and enrolment.started_on == date(2025, 9, 1)
+    itc, stage_1, stage_2, stage_3 = enrolment.stages
+    assert itc.name == "Initial Training Course" and itc.state == "Complete" and itc.status == "Completed"
+    assert itc.dates == {"started": date(2025, 9, 1), "completed": date(2025, 9, 30)}
+    assert stage_1.state == "Accredited" and stage_1.dates == {
+        "started": date(2025, 10, 1),
+        "submitted": date(2026, 2, 2),
+        "signed_off": date(2026, 2, 9),
+        "accredited": date(2026, 2, 27),
+    }
+    # Confirmed hours only, each in the stage current on its date; the unconfirmed 2 hours are not there.
+    assert (stage_1.hours, stage_1.target_hours) == ("3.5", "7")
+    assert (stage_2.hours, stage_2.status) == ("1", "InProgress")
+    assert stage_3.hours is None and stage_3.state == "Not started" and stage_3.status is None
+    assert enrolment.confirmed_hours == "4.5"
+    # Both assessments of the signed-off stage; none of the open stage, whose ratings may still change.
+    names = [p.name for p in principles().principles]
+    assert [(r.kind, r.principle, r.value) for r in stage_1.ratings] == [
+        *(("Supervisor", name, 4) for name in names),
+        *(("Self-assessment", name, 3) for name in names),
+    ]
+    assert stage_1.ratings[0].label == "Consistent" and stage_2.ratings == []
+    [certificate] = contents.certificates
+    assert (certificate.number, certificate.kind, certificate.status) == (
+        record["certificate"].number,
+        "Stage completion",
+        "Valid",
+    )
+    # Confirmed facts only: no evidence notes (they may mention cases), nobody else's name.
+    stored = transcript.credential_json
+    assert "ABC-123" not in stored and "Sian" not in stored
+
+
+def test_the_credential_is_an_open_badges_credential_with_results(app, record):
+    credential = transcripts.stored_credential(make_transcript(record))
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "ext:TrainingTranscript"
+    described = {rd["id"] for rd in achievement["resultDescription"]}
+    assert all(result["resultDescription"] in described for result in credential["credentialSubject"]["result"])
+    levels = [rd for rd in achievement["resultDescription"] if rd["resultType"] == "RubricCriterionLevel"]
+    assert len(levels) == 12 and {level["level"] for level in levels[0]["rubricCriterionLevel"]} == set("12345")
+    assert credential["evidence"][0]["id"].endswith(f"/verify/{credential['evidence'][0]['name'][12:]}")
+
+
+def test_contents_are_fixed_when_made(app, record):
+    transcript = make_transcript(record)
+    before = transcript.credential_json
+    make_supervision(record["certificate"].enrolment, record["supervisor"], 1, date(2026, 3, 9))
+    assert transcripts.contents_of(transcript).enrolments[0].stages[2].hours == "1"
+    assert db.session.get(TrainingTranscript, transcript.id).credential_json == before
+
+
+def test_someone_with_no_training_is_told_there_is_nothing_to_record(app, client):
+    make_user("nobody@example.org", roles=(Role.SUPERVISOR,))
+    client.login("nobody@example.org")
+    response = client.submit("/certificates/transcripts", page="/certificates/transcripts")
+    assert response.status_code == 422
+    assert "There is no training on record yet" in text(response)
+    assert db.session.scalar(select(func.count()).select_from(TrainingTranscript)) == 0
+
+
+# --- making and downloading -----------------------------------------------------------------------
+
+
+def test_the_holder_makes_one_from_your_certificates_and_downloads_both(app, client, record):
+    client.login("tara@example.org")
+    assert "Make a transcript of my training" in text(client.get("/certificates"))
+    response = client.submit("/certificates/transcripts", page="/certificates")
+    assert response.status_code == 302
+    transcript = db.session.scalar(select(TrainingTranscript))
+    assert response.headers["Location"] == f"/certificates/transcripts/{transcript.number}"
+    assert (transcript.holder_id, transcript.issued_by_id) == (record["tara"].id, record["tara"].id)
+    page = text(client.get(response.headers["Location"]))
+    assert "Stage 1" in page and "3.5 of 7 hours" in page and "Supervisor" in page
+
+    pdf = client.get(f"/certificates/transcripts/{transcript.number}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    words = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert transcript.number in words and "Initial Training Course" in words and "Stage 3" in words
+    assert "3.5 of 7" in words and f"/verify/{transcript.number}" in words
+
+    download = client.get(f"/certificates/transcripts/{transcript.number}/credential.jwt")
+    assert download.status_code == 200 and download.mimetype == "application/vc+jwt"
+    token = download.get_data(as_text=True)
+    payload = jwt.decode(token, published_key(client, token), algorithms=["EdDSA"])
+    assert payload["jti"] == payload["id"] and payload["sub"] == payload["credentialSubject"]["id"]
+    assert {k: v for k, v in payload.items() if k not in transcripts.JWT_CLAIMS} == json.loads(
+        transcript.credential_json
+    )
+
+
+def test_an_administrator_makes_one_from_the_trainees_record(app, client, record):
+    client.login("admin@example.org")
+    enrolment_page = f"/enrolments/{record['certificate'].enrolment_id}"
+    assert "Make a training transcript" in text(client.get(enrolment_page))
+    response = client.submit(f"/admin/certificates/people/{record['tara'].id}/transcripts", page=enrolment_page)
+    transcript = db.session.scalar(select(TrainingTranscript))
+    assert response.headers["Location"] == f"/certificates/transcripts/{transcript.number}"
+    assert (transcript.holder_id, transcript.issued_by_id) == (record["tara"].id, record["admin"].id)
+    assert client.get(f"/certificates/transcripts/{transcript.number}.pdf").status_code == 200
+    assert transcript.number in text(client.get(enrolment_page))
+
+
+def test_nobody_else_sees_or_makes_one(app, client, record):
+    transcript = make_transcript(record)
+    make_user("owen@example.org")
+    client.login("owen@example.org")
+    for url in ("", ".pdf", "/credential.jwt"):
+        assert client.get(f"/certificates/transcripts/{transcript.number}{url}").status_code == 404
+    assert client.get("/certificates/transcripts/TR-0000-0000").status_code == 404
+    refused = client.submit(f"/admin/certificates/people/{record['tara'].id}/transcripts", page="/certificates")
+    assert refused.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(TrainingTranscript)) == 1
+
+
+# --- verifying -------------------------------------------------------------------------------------
+
+
+def test_the_number_shows_its_facts_to_anyone(app, client, record):
+    transcript = make_transcript(record)
+    assert client.get("/verify", query_string={"number": transcript.number.lower()}).headers["Location"] == (
+        f"/verify/{transcript.number}"
+    )
+    page = text(client.get(f"/verify/{transcript.number}"))
+    assert "AVIGuk issued this transcript" in page and "Tara Trainee" in page and "10 March 2026" in page
+    assert "Signed off by supervisor 9 February 2026" in page and "3.5 of 7 hours" in page
+    assert record["certificate"].number in page and "latest transcript" in page
+    newer = transcripts.create_transcript(record["admin"], record["tara"], date(2026, 4, 1))
+    db.session.commit()
+    assert "A newer transcript was issued" in text(client.get(f"/verify/{transcript.number}"))
+    assert newer.number not in text(client.get(f"/verify/{transcript.number}"))  # a newer one is not named
+    missing = client.get("/verify/TR-0000-0000")
+    assert missing.status_code == 404 and "could not find a training transcript" in text(missing)
+
+
+def test_a_pasted_transcript_is_genuine(app, client, record):
+    transcript = make_transcript(record)
+    response = paste(client, jwt_of(app, transcript))
+    assert response.status_code == 200
+    page = text(response)
+    assert "This training transcript is genuine" in page and transcript.number in page and "Tara Trainee" in page
+
+
+def test_a_tampered_transcript_fails_in_plain_words(app, client, record):
+    token = jwt_of(app, make_transcript(record))
+
+    def more_hours(data):
+        hours = next(r for r in data["credentialSubject"]["result"] if r["resultDescription"].endswith("s1-hours"))
+        hours["value"] = "7"
+
+    page = text(paste(client, tampered(token, more_hours)))
+    assert "Do not rely on this transcript" in page
+    assert "has been changed since AVIGuk signed it" in page and "genuine" not in page
+
+
+def test_a_signed_transcript_that_differs_from_the_record_fails(app, client, record):
+    """Signed by AVIGuk's key but not what was issued (another installation's, or a forged body)."""
+    transcript = make_transcript(record)
+    credential = transcripts.stored_credential(transcript)
+    credential["credentialSubject"]["result"][0]["value"] = "Completed"
+    with app.test_request_context():
+        from vigtrain.certificates.badges import sign_credential
+
+        token = sign_credential(credential)
+    page = text(paste(client, token))
+    assert "does not match the transcript on record" in page and "stages, dates, hours or ratings" in page
+
+
+def test_an_erased_holder_is_not_named_and_their_copy_still_verifies(app, client, record):
+    transcript = make_transcript(record)
+    token = jwt_of(app, transcript)
+    erase_person(record["admin"], record["tara"], "Asked to be forgotten under UK GDPR")
+    db.session.commit()
+    assert "Tara" not in db.session.get(TrainingTranscript, transcript.id).credential_json
+    page = text(client.get(f"/verify/{transcript.number}"))
+    assert "Tara" not in page and "The holder's name was removed from AVIGuk's records" in page
+    checked = text(paste(client, token))
+    assert "This training transcript is genuine" in checked and "holder's name was removed" in checked
