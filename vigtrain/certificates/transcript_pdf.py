@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from vigtrain.certificates.transcripts import EnrolmentLine, StageLine, TranscriptContents
+from vigtrain.certificates.transcripts import EnrolmentLine, Rating, StageLine, TranscriptContents
 from vigtrain.dates import format_date
 from vigtrain.supervision.pdf import fonts
 
@@ -149,9 +149,15 @@ class TranscriptPDF:
         return "\n".join(f"{label}: {format_date(day)}" for label, day in stage.dated) or "None yet"
 
     @staticmethod
+    def _rating(rating: Rating | None) -> str:
+        return f"{rating.value} ({rating.label})" if rating else "Not rated"
+
+    @staticmethod
     def _hours(stage: StageLine) -> str:
         if stage.hours is None:
             return "Not started"
+        if not stage.shows_hours:
+            return "None asked for"
         return f"{stage.hours} of {stage.target_hours}" if stage.target_hours else stage.hours
 
     def _enrolment(self, enrolment: EnrolmentLine) -> list:
@@ -167,21 +173,21 @@ class TranscriptPDF:
             self._table(
                 ["Stage", "Status", "Dates", "Supervision hours confirmed"],
                 rows,
-                [38 * mm, 40 * mm, WIDTH - 118 * mm, 40 * mm],
+                [34 * mm, 34 * mm, WIDTH - 98 * mm, 30 * mm],
             ),
         ]
         ratings = [
-            [stage.name, rating.principle, rating.kind, f"{rating.value}: {rating.label}"]
+            [stage.name, principle, self._rating(supervisor), self._rating(own)]
             for stage in enrolment.stages
-            for rating in stage.ratings
+            for principle, supervisor, own in stage.rating_rows
         ]
         if ratings:
             parts.append(Paragraph("Ratings against the attunement principles", self.subheading))
             parts.append(
                 self._table(
-                    ["Stage", "Principle", "By", "Rating"],
+                    ["Stage", "Principle", "Supervisor", "Self-assessment"],
                     ratings,
-                    [38 * mm, 52 * mm, 32 * mm, WIDTH - 122 * mm],
+                    [34 * mm, 50 * mm, (WIDTH - 84 * mm) / 2, (WIDTH - 84 * mm) / 2],
                 )
             )
         return parts

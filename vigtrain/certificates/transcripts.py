@@ -166,6 +166,20 @@ class StageLine:
     ratings: list[Rating] = field(default_factory=list)
 
     @property
+    def rating_rows(self) -> list[tuple[str, Rating | None, Rating | None]]:
+        """Each principle once, with the supervisor's rating and the self-assessment beside it."""
+        rows: dict[str, list[Rating | None]] = {}
+        for rating in self.ratings:
+            pair = rows.setdefault(rating.principle, [None, None])
+            pair[0 if rating.kind == KIND_LABELS[AssessmentKind.SUPERVISOR] else 1] = rating
+        return [(principle, supervisor, own) for principle, (supervisor, own) in rows.items()]
+
+    @property
+    def shows_hours(self) -> bool:
+        """Hours are shown for a stage that asks for supervision, or had some confirmed."""
+        return self.hours is not None and (self.target_hours is not None or float(self.hours) > 0)
+
+    @property
     def dated(self) -> list[tuple[str, date]]:
         return [(MILESTONE_LABELS[key], self.dates[key]) for key, _, _ in MILESTONES if key in self.dates]
 
