@@ -151,3 +151,19 @@ def test_crafted_transcript_addresses_are_not_found_and_downloads_are_named_from
             == f'attachment; filename="transcript-{transcript.number}.{extension}"'
         )
     assert client.get("/verify", query_string={"number": "TR-\x00"}).status_code == 422
+
+def test_crafted_wallet_addresses_and_codes_are_not_found(client, app):
+    holder = make_holder()
+    certificate = insert_certificate(holder)
+    db.session.commit()
+    client.login(holder.email)
+    for number in ("AV%00", "AV-" + "9" * 3000, "%E2%91%A0%E2%91%A1", "..%2F..%2Fadmin"):
+        assert client.get(f"/certificates/{number}/wallet").status_code == 404, number
+        assert client.submit(f"/certificates/{number}/wallet", page="/certificates").status_code == 404, number
+    # The holder's own certificate, its number mangled as a hand-typed address might be, is still found.
+    mangled = certificate.number.replace("-", "-%0A", 1)
+    assert client.get(f"/certificates/{mangled}/wallet").status_code == 200
+    assert client.get("/openid4vci/offers/%00").status_code == 404  # refused before any view, as everywhere
+    for code in ("a" * 5000, "%C3%A9" * 43, "A" * 42 + "%0A"):
+        response = client.get(f"/openid4vci/offers/{code}")
+        assert response.status_code == 404 and response.get_json()["error"] == "invalid_request", code

@@ -245,6 +245,7 @@ def _register_blueprints(app: Flask) -> None:
     from vigtrain.certificates.public_views import bp as verify_bp
     from vigtrain.certificates.views import admin_bp as certificate_admin_bp
     from vigtrain.certificates.views import bp as certificates_bp
+    from vigtrain.certificates.wallet_views import bp as openid4vci_bp  # its holder pages join certificates_bp
     from vigtrain.cohorts.views import bp as cohorts_bp
     from vigtrain.core.views import bp as core_bp
     from vigtrain.dcs.invitation_views import bp as invitations_bp
@@ -282,6 +283,7 @@ def _register_blueprints(app: Flask) -> None:
         verify_bp,
         certificates_bp,
         certificate_admin_bp,
+        openid4vci_bp,
         dcs_bp,
         invitations_bp,
         respond_bp,

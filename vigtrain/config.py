@@ -165,6 +165,11 @@ class Config:
     VERIFY_RATE_LIMIT = "30 per minute"
     # Verifiers' software fetches the key set, status list and issuer profile for every check.
     VERIFY_DOCUMENT_RATE_LIMIT = "120 per minute"
+    # Digital wallets (OpenID4VCI): how long an offer's code works, and the access token and nonce it
+    # leads to. Short, because whoever holds the code collects the credential.
+    WALLET_OFFER_MINUTES = int(os.environ.get("WALLET_OFFER_MINUTES", "10"))
+    WALLET_ACCESS_TOKEN_SECONDS = 300
+    WALLET_NONCE_SECONDS = 300
     # Who signs the certificate PDFs (printed under the signature line).
     CERTIFICATE_SIGNATORY = os.environ.get("CERTIFICATE_SIGNATORY", "AVIGuk Accreditation Panel")
     CERTIFICATE_SIGNATORY_TITLE = os.environ.get(

@@ -319,6 +319,12 @@ def can_request_renewal(user: User | None, certificate: Certificate) -> bool:
     return bool(user is not None and user.is_authenticated and user.id == certificate.holder_id)
 
 
+def can_offer_to_wallet(user: User | None, certificate: Certificate) -> bool:
+    """Only the holder sends a certificate to a digital wallet: it is bound to the wallet's key, so an
+    administrator (who may download anyone's) must not put someone else's into their own wallet."""
+    return bool(user is not None and user.is_authenticated and user.id == certificate.holder_id)
+
+
 def can_manage_certificates(user: User | None) -> bool:
     """See every certificate, the issue queue and bulk issues."""
     return is_administrator(user)

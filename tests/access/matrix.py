@@ -665,6 +665,17 @@ GET /certificates/{revoked_certificate}/credential.jwt
 # administrator sees the certificate but does not ask for someone else.
 POST /certificates/{certificate}/renewal-request
         in    404   404   404   404   404   404   404   422   404   404   404   403
+# Only the holder adds a certificate to a digital wallet (security.can_offer_to_wallet): the empty form
+# makes an offer and shows it; an administrator sees the certificate but does not take someone else's.
+GET /certificates/{certificate}/wallet
+        in    404   404   404   404   404   404   404   ok    404   404   404   403
+POST /certificates/{certificate}/wallet
+        in    404   404   404   404   404   404   404   go    404   404   404   403
+# A revoked certificate's page says why it cannot go to a wallet; making an offer is refused on its merits.
+GET /certificates/{revoked_certificate}/wallet
+        in    404   404   404   404   404   404   404   ok    404   404   404   403
+POST /certificates/{revoked_certificate}/wallet
+        in    404   404   404   404   404   404   404   422   404   404   404   403
 # Training transcripts: everyone may make their own (refused on its merits with no training to record);
 # {transcript} is prac's, seen only by her and administrators; an administrator makes one for Tara.
 GET /certificates/transcripts
@@ -757,6 +768,21 @@ GET /achievements/{pathway}/{version}
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /achievements/{pathway}/{version}/stages/1
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+# OpenID4VCI, for wallets' software (public; no session is read): the metadata and a nonce for anyone;
+# an offer link that matches no code 404, a token request without a grant 400, a credential request
+# without an access token 401.
+GET /.well-known/openid-credential-issuer
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /.well-known/oauth-authorization-server
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /openid4vci/offers/unknown
+        404   404   404   404   404   404   404   404   404   404   404   404   404
+POST /openid4vci/token
+        400   400   400   400   400   400   400   400   400   400   400   400   400
+POST /openid4vci/nonce
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+POST /openid4vci/credential
+        401   401   401   401   401   401   401   401   401   401   401   401   401
 GET /register
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 # Anyone signed in chooses their own listing; only current accreditation puts them in the register.

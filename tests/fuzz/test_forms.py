@@ -223,6 +223,10 @@ TARGETS = [
         "/certificates/{certificate_ask}/renewal-request",
         page="/certificates",
     ),
+    # Adding a certificate to a digital wallet: each accepted example makes a new single-use offer.
+    Target(
+        "certificates.offer_to_wallet", "holder_ask", "/certificates/{certificate_ask}/wallet", page="/certificates"
+    ),
     # Training transcripts: the holder's button, and the administrator's on the trainee's record.
     Target("certificates.create_transcript", "tr", "/certificates/transcripts"),
     Target(

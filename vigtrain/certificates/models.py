@@ -296,3 +296,33 @@ class TrainingTranscript(db.Model):
 
     def __repr__(self) -> str:
         return f"<TrainingTranscript {self.number}>"
+
+
+class CredentialOffer(db.Model):
+    """A certificate offered to the holder's digital wallet (OpenID4VCI, pre-authorised code flow).
+
+    Only SHA-256 digests of the pre-authorised code and of the access token it is exchanged for are
+    kept, so a copy of the database cannot collect anyone's credential. The code is redeemed once
+    (`redeemed_at`) and the token delivers once (`delivered_at`): each is set by a conditional update,
+    so of two wallets presenting the same code or token at once only one wins. `subject_did` is the
+    wallet's DID the credential was bound to.
+    """
+
+    __tablename__ = "credential_offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    access_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    subject_did: Mapped[str | None] = mapped_column(Text)
+
+    certificate: Mapped[Certificate] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CredentialOffer {self.id} certificate {self.certificate_id}>"

@@ -47,7 +47,7 @@ from vigtrain.accounts.models import RecoveryCode, Role, User, UserRole, new_sec
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.certificates.models import Certificate
+from vigtrain.certificates.models import Certificate, CredentialOffer
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.dcs.models import Administration
@@ -552,6 +552,8 @@ def _remove_account(person: User, pseudonym: str, now: datetime, identifiers: li
         delete(RecoveryCode).where(RecoveryCode.user_id == person.id),
         delete(UserRole).where(UserRole.user_id == person.id),
         delete(PersonalAccessToken).where(PersonalAccessToken.user_id == person.id),
+        # Offers to their wallet: the wallets' DIDs they were delivered to go with the account.
+        delete(CredentialOffer).where(CredentialOffer.created_by_id == person.id),
         delete(NotificationPreference).where(NotificationPreference.user_id == person.id),
         delete(Notification).where(Notification.recipient_id == person.id),
         delete(OutboxMessage).where(func.lower(OutboxMessage.to_address).in_(sorted(addresses))),
