@@ -12,6 +12,8 @@ import json
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc.jwk import ECKey, OKPKey
 from sqlalchemy import func, select
 
@@ -378,3 +380,73 @@ def test_erasing_the_holder_removes_their_offers_and_the_dids_delivered_to(ready
     erase_person(admin, holder, "Asked to be erased under UK GDPR article 17")
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(CredentialOffer)) == 0
+
+
+# --- whatever a wallet sends ---------------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    max_leaves=12,
+)
+_HEADERS = st.fixed_dictionaries(
+    {
+        "typ": st.sampled_from(["openid4vci-proof+jwt", "JWT"]),
+        "alg": st.sampled_from(["EdDSA", "ES256", "none", "HS256"]),
+    },
+    optional={
+        "kid": st.one_of(st.text(max_size=60), st.just("did:key:z6Mk"), st.just("did:jwk:e30#0"), _JSON),
+        "jwk": st.one_of(
+            _JSON, st.fixed_dictionaries({"kty": st.sampled_from(["OKP", "EC"]), "crv": st.text(max_size=8)})
+        ),
+        "x5c": _JSON,
+    },
+)
+
+
+def _segment(value) -> str:
+    return b64url(json.dumps(value).encode())
+
+
+_PROOFS = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        lambda header, claims, tail: f"{_segment(header)}.{_segment(claims)}.{tail}",
+        _HEADERS,
+        _JSON,
+        st.from_regex(r"[A-Za-z0-9_-]{0,90}", fullmatch=True),
+    ),
+)
+_BODIES = st.one_of(
+    _JSON,
+    st.fixed_dictionaries(
+        {"credential_configuration_id": st.just("OpenBadgeCredential_jwt_vc_json")},
+        optional={
+            "proofs": st.one_of(_JSON, st.fixed_dictionaries({"jwt": st.lists(_PROOFS, min_size=1, max_size=2)}))
+        },
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_BODIES)
+def test_any_credential_request_gets_an_error_object_and_spends_nothing(ready, body):
+    response = ready.request_credential(body)
+    assert response.status_code == 400, (body, response.get_data(as_text=True)[:300])
+    assert set(response.get_json()) == {"error", "error_description"}
+    assert db.session.scalar(select(CredentialOffer.delivered_at)) is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    form=st.dictionaries(
+        st.sampled_from(["grant_type", "pre-authorized_code", "tx_code", "code"]), st.text(max_size=60)
+    )
+)
+def test_any_token_request_without_a_live_code_gets_an_error_object(wallet, form):
+    response = wallet.client.post("/openid4vci/token", data=form)
+    assert response.status_code == 400 and response.get_json()["error"] in {
+        "invalid_request",
+        "invalid_grant",
+        "unsupported_grant_type",
+    }
