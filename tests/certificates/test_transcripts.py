@@ -112,7 +112,7 @@ def test_contents_record_stages_dates_confirmed_hours_ratings_and_certificates(a
     assert "ABC-123" not in stored and "Sian" not in stored
 
 
-def test_the_credential_is_an_open_badges_credential_with_results(app, record):
+def test_the_credential_is_an_open_badges_credential_with_results(app, client, record):
     credential = transcripts.stored_credential(make_transcript(record))
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     achievement = credential["credentialSubject"]["achievement"]
@@ -121,6 +121,10 @@ def test_the_credential_is_an_open_badges_credential_with_results(app, record):
     assert all(result["resultDescription"] in described for result in credential["credentialSubject"]["result"])
     levels = [rd for rd in achievement["resultDescription"] if rd["resultType"] == "RubricCriterionLevel"]
     assert len(levels) == 12 and {level["level"] for level in levels[0]["rubricCriterionLevel"]} == set("12345")
+    # Each stage's result aligns to the stage's public Achievement, which answers.
+    aligned = [rd["alignment"][0] for rd in achievement["resultDescription"] if "alignment" in rd]
+    assert [a["targetName"] for a in aligned] == ["Initial Training Course", "Stage 1", "Stage 2", "Stage 3"]
+    assert client.get(aligned[1]["targetUrl"].removeprefix("http://localhost")).get_json()["name"].startswith("Stage 1")
     assert credential["evidence"][0]["id"].endswith(f"/verify/{credential['evidence'][0]['name'][12:]}")
 
 

@@ -160,6 +160,7 @@ class StageLine:
     name: str
     state: str
     status: str | None  # the Open Badges ResultStatusType
+    achievement_url: str = ""  # the stage's public Achievement, which the stage's result aligns to
     dates: dict[str, date] = field(default_factory=dict)  # milestone key -> day
     hours: str | None = None  # confirmed supervision hours, as people read them
     target_hours: str | None = None
@@ -189,6 +190,7 @@ class EnrolmentLine:
     pathway: str  # "VIG Practitioner (version 2024.1)"
     status: str
     started_on: date | None
+    result_status: str | None = None  # the Open Badges ResultStatusType
     stages: list[StageLine] = field(default_factory=list)
     continuing_hours: str | None = None  # supervision confirmed since accreditation
 
@@ -273,8 +275,11 @@ def _enrolment_line(enrolment: Enrolment) -> EnrolmentLine:
         pathway=enrolment.pathway_version.label,
         status=ENROLMENT_STATUS_LABELS[enrolment.status],
         started_on=enrolment.start_date,
+        result_status=ENROLMENT_RESULT_STATUS[enrolment.status],
     )
-    for record in enrolment.stages:
+    version = enrolment.pathway_version
+    achievements = f"{current_app.config['BASE_URL']}/achievements/{version.code}/{version.version}/stages"
+    for number, record in enumerate(enrolment.stages, start=1):
         total = by_record.get(record.id)
         target = next(
             (r.target for r in record.definition.active_requirements if r.kind is RequirementKind.SUPERVISION_HOURS),
@@ -285,6 +290,7 @@ def _enrolment_line(enrolment: Enrolment) -> EnrolmentLine:
                 name=record.definition.name,
                 state=record.state.label,
                 status=STAGE_RESULT_STATUS.get(record.state),
+                achievement_url=f"{achievements}/{number}",
                 dates=_milestones(record),
                 hours=format_hours(total.confirmed_hours) if total is not None else None,
                 target_hours=format_hours(target) if target else None,
@@ -360,8 +366,7 @@ def credential_json(contents: TranscriptContents, base_url: str) -> dict[str, An
     for e, enrolment in enumerate(contents.enrolments, start=1):
         path = f"e{e}"
         descriptions.append(_rd(transcript_id, path, enrolment.pathway, "Status"))
-        status = next(k for k, v in ENROLMENT_STATUS_LABELS.items() if v == enrolment.status)
-        results.append(_result(transcript_id, path, status=ENROLMENT_RESULT_STATUS[status], value=enrolment.status))
+        results.append(_result(transcript_id, path, status=enrolment.result_status, value=enrolment.status))
         if enrolment.started_on:
             descriptions.append(_rd(transcript_id, f"{path}-started", f"{enrolment.pathway}: enrolled", "ext:Date"))
             results.append(_result(transcript_id, f"{path}-started", value=enrolment.started_on.isoformat()))
@@ -371,7 +376,15 @@ def credential_json(contents: TranscriptContents, base_url: str) -> dict[str, An
             results.append(_result(transcript_id, f"{path}-continuing", value=enrolment.continuing_hours))
         for s, stage in enumerate(enrolment.stages):
             stage_path = f"{path}s{s}"
-            alignment = [{"type": ["Alignment"], "targetName": stage.name, "targetFramework": enrolment.pathway}]
+            alignment = [
+                {
+                    "type": ["Alignment"],
+                    "targetName": stage.name,
+                    "targetUrl": stage.achievement_url,
+                    "targetFramework": enrolment.pathway,
+                    "targetType": "ext:PathwayStage",
+                }
+            ]
             descriptions.append(
                 _rd(transcript_id, stage_path, f"{enrolment.pathway}: {stage.name}", "Status", alignment=alignment)
             )
@@ -484,7 +497,9 @@ def parse_credential(credential: dict[str, Any], number: str) -> TranscriptConte
             continue
         _, stage_index, part = matched.groups()
         if stage_index is None and part is None:
-            enrolment = EnrolmentLine(pathway=description["name"], status=value, started_on=None)
+            enrolment = EnrolmentLine(
+                pathway=description["name"], status=value, started_on=None, result_status=result.get("status")
+            )
             contents.enrolments.append(enrolment)
         elif enrolment is None:
             continue
@@ -494,7 +509,13 @@ def parse_credential(credential: dict[str, Any], number: str) -> TranscriptConte
             elif part == "continuing":
                 enrolment.continuing_hours = value
         elif part is None:
-            stage = StageLine(name=description["alignment"][0]["targetName"], state=value, status=result.get("status"))
+            aligned = description["alignment"][0]
+            stage = StageLine(
+                name=aligned["targetName"],
+                state=value,
+                status=result.get("status"),
+                achievement_url=aligned.get("targetUrl", ""),
+            )
             enrolment.stages.append(stage)
         elif stage is None:
             continue
