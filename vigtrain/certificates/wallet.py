@@ -70,8 +70,8 @@ BINDING_METHODS = ["did:key", "did:jwk", "jwk"]
 # says it ended); revoked, superseded or any later status that stops a certificate is not offered.
 OFFERABLE = frozenset({CertificateStatus.VALID, CertificateStatus.EXPIRED})
 # What secrets.token_urlsafe(32) gives: 43 URL-safe characters. Anything else matches nothing.
-SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # A proof is a few hundred characters; anything much larger is not one.
 MAX_PROOF_LENGTH = 8_000
 # Multicodec prefix of a P-256 public key (0x1200, an unsigned varint), followed by the compressed point.
@@ -158,7 +158,7 @@ def offer_link(code: str) -> str:
 
 def open_offer(code: Any) -> dict[str, Any] | None:
     """The Credential Offer object behind an offer link, while its code can still be redeemed; else None."""
-    if not isinstance(code, str) or not SECRET.match(code):
+    if not isinstance(code, str) or not SECRET.fullmatch(code):
         return None
     offer = db.session.scalar(select(CredentialOffer).where(CredentialOffer.code_digest == digest(code)))
     if offer is None or offer.redeemed_at is not None or offer.expires_at <= utcnow():
@@ -259,7 +259,7 @@ def redeem(code: Any) -> tuple[str, int]:
     only one gets a token. Flushes.
     """
     unusable = WalletError("invalid_grant", "The pre-authorized code is unknown, used or expired")
-    if not isinstance(code, str) or not SECRET.match(code):
+    if not isinstance(code, str) or not SECRET.fullmatch(code):
         raise unusable
     offer = db.session.scalar(select(CredentialOffer).where(CredentialOffer.code_digest == digest(code)))
     now = utcnow()
@@ -417,7 +417,7 @@ _KEY_FOR_ALGORITHM = {"EdDSA": OKPKey, "ES256": ECKey}
 
 def verify_proof(proof: Any) -> str:
     """Check a `jwt` key proof and return the DID the credential is to be bound to."""
-    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or not _COMPACT_JWS.match(proof):
+    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or not _COMPACT_JWS.fullmatch(proof):
         raise WalletError("invalid_proof", "The proof is not a compact JWT")
     registry = _ProofRegistry(strict_check_header=False)
     try:
@@ -491,7 +491,7 @@ def _proof_from(request_body: Any) -> Any:
 
 def _offer_for_token(access_token: Any, now: datetime) -> CredentialOffer:
     unusable = WalletError("invalid_token", "The access token is unknown, expired or already used", 401)
-    if not isinstance(access_token, str) or not SECRET.match(access_token):
+    if not isinstance(access_token, str) or not SECRET.fullmatch(access_token):
         raise unusable
     offer = db.session.scalar(
         select(CredentialOffer).where(CredentialOffer.access_token_digest == digest(access_token))
