@@ -334,9 +334,8 @@ def _start_of(day: date) -> str:
 
 
 def _rd(transcript_id: str, path: str, name: str, result_type: str, **extra: Any) -> dict[str, Any]:
-    return {"id": f"{transcript_id}#{path}", "type": ["ResultDescription"], "name": name, "resultType": result_type} | (
-        extra
-    )
+    description = {"id": f"{transcript_id}#{path}", "type": ["ResultDescription"], "name": name}
+    return description | {"resultType": result_type} | extra
 
 
 def _result(transcript_id: str, path: str, **values: Any) -> dict[str, Any]:
