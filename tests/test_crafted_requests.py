@@ -83,10 +83,10 @@ def test_a_downloaded_file_is_named_from_the_stored_number_not_the_address(clien
     client.login(holder.email)
     # Whitespace inside the number is forgiven when looking it up; it must not reach a header.
     mangled = certificate.number.replace("-", "-%0A", 1)
-    for suffix in (".pdf", "/credential.jwt"):
+    for suffix in (".pdf", "/credential.jwt", "/credential.json"):
         response = client.get(f"/certificates/{mangled}{suffix}")
         assert response.status_code == 200, suffix
-        extension = "pdf" if suffix == ".pdf" else "jwt"
+        extension = suffix.rsplit(".", 1)[-1]
         expected = f'attachment; filename="certificate-{certificate.number}.{extension}"'
         assert response.headers["Content-Disposition"] == expected
 

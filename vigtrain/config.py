@@ -162,6 +162,13 @@ class Config:
     # Certificates: the issuer named in every credential, and limits on the public verification pages.
     CERTIFICATE_ISSUER_NAME = "Association for Video Interaction Guidance UK (AVIGuk)"
     CERTIFICATE_ISSUER_URL = "https://www.videointeractionguidance.net"
+    CERTIFICATE_ISSUER_DESCRIPTION = (
+        "The UK charity that regulates training in Video Interaction Guidance (VIG) and accredits its "
+        "practitioners and supervisors."
+    )
+    # Shown by wallets and verifiers beside the issuer's name; left out of credentials until set.
+    CERTIFICATE_ISSUER_EMAIL = os.environ.get("CERTIFICATE_ISSUER_EMAIL", "")
+    CERTIFICATE_ISSUER_IMAGE = os.environ.get("CERTIFICATE_ISSUER_IMAGE", "")  # an https URL of AVIGuk's logo
     VERIFY_RATE_LIMIT = "30 per minute"
     # Verifiers' software fetches the key set, status list and issuer profile for every check.
     VERIFY_DOCUMENT_RATE_LIMIT = "120 per minute"

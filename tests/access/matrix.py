@@ -656,10 +656,14 @@ GET /certificates/{certificate}.pdf
         in    404   404   404   404   404   404   404   ok    404   404   404   ok
 GET /certificates/{certificate}/credential.jwt
         in    404   404   404   404   404   404   404   ok    404   404   404   ok
+GET /certificates/{certificate}/credential.json
+        in    404   404   404   404   404   404   404   ok    404   404   404   ok
 # A revoked certificate is gone for its holder (410, saying why); administrators still download it.
 GET /certificates/{revoked_certificate}.pdf
         in    404   404   404   404   404   404   404   410   404   404   404   ok
 GET /certificates/{revoked_certificate}/credential.jwt
+        in    404   404   404   404   404   404   404   410   404   404   404   ok
+GET /certificates/{revoked_certificate}/credential.json
         in    404   404   404   404   404   404   404   410   404   404   404   ok
 # Only the holder asks AVIGuk to renew (refused on its merits: her renewal is not open yet); an
 # administrator sees the certificate but does not ask for someone else.
@@ -767,6 +771,8 @@ GET /status/revocation
 GET /achievements/{pathway}/{version}
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /achievements/{pathway}/{version}/stages/1
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /principles/attentive
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 # OpenID4VCI, for wallets' software (public; no session is read): the metadata and a nonce for anyone;
 # an offer link that matches no code 404, a token request without a grant 400, a credential request

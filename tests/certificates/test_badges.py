@@ -120,6 +120,7 @@ def test_an_accreditation_is_an_open_badge_credential(app):
         "type": ["Profile"],
         "name": "Association for Video Interaction Guidance UK (AVIGuk)",
         "url": app.config["CERTIFICATE_ISSUER_URL"],
+        "description": app.config["CERTIFICATE_ISSUER_DESCRIPTION"],
     }
     # UK dates: 2 March is GMT; the validity ends at the end of 1 March 2029 (GMT too).
     assert data["validFrom"] == "2026-03-02T00:00:00Z"

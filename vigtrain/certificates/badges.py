@@ -33,12 +33,13 @@ from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmErr
 from joserfc.jwk import OKPKey
 from sqlalchemy import func, select
 
+from vigtrain.certificates import integrity
 from vigtrain.certificates.keys import ALGORITHM, SigningKey, find_key, issuer_did, signing_key
 from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus, KeyState
 from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, find_certificate
 from vigtrain.dates import UK, format_date, utcnow
 from vigtrain.extensions import db
-from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage
+from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage, principles
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -50,7 +51,7 @@ JWT_TYPE = "vc+jwt"
 # so a list reveals little about how many credentials exist; it grows in whole 16KB blocks.
 STATUS_LIST_PATH = "/status/revocation"
 
-# A pasted credential larger than this is not one of ours (ours are about 2KB).
+# A pasted credential larger than this is not one of ours (ours are under 12KB).
 MAX_PASTED_LENGTH = 20_000
 _COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
@@ -89,15 +90,31 @@ def issuer_profile(base_url: str) -> dict[str, Any]:
         "type": ["Profile"],
         "name": config["CERTIFICATE_ISSUER_NAME"],
         "url": config["CERTIFICATE_ISSUER_URL"],
-        "description": "Accredits practitioners and supervisors of Video Interaction Guidance in the UK.",
+        "description": config["CERTIFICATE_ISSUER_DESCRIPTION"],
+        **_contact(config),
         # Where the public keys that sign AVIGuk's credentials are published.
         "jwks_uri": f"{base_url}/.well-known/jwks.json",
     }
 
 
+def _contact(config: Any) -> dict[str, Any]:
+    """The issuer's email and image, where AVIGuk has configured them (wallets show both beside the name)."""
+    contact: dict[str, Any] = {}
+    if config["CERTIFICATE_ISSUER_EMAIL"]:
+        contact["email"] = config["CERTIFICATE_ISSUER_EMAIL"]
+    if config["CERTIFICATE_ISSUER_IMAGE"]:
+        contact["image"] = {"id": config["CERTIFICATE_ISSUER_IMAGE"], "type": "Image", "caption": "AVIGuk logo"}
+    return contact
+
+
+# What a credential carries of the issuer profile: every property the Open Badges context defines
+# (`jwks_uri` is for software reading /issuer, not part of the Profile vocabulary).
+_EMBEDDED_PROFILE = ("id", "type", "name", "url", "description", "email", "image")
+
+
 def _issuer(base_url: str) -> dict[str, Any]:
     profile = issuer_profile(base_url)
-    return {key: profile[key] for key in ("id", "type", "name", "url")}
+    return {key: profile[key] for key in _EMBEDDED_PROFILE if key in profile}
 
 
 def _amount(kind: RequirementKind, target: float) -> str:
@@ -148,6 +165,44 @@ def _stage_of(cert: Certificate, pathway: Pathway) -> Stage | None:
     return pathway.stages[cert.stage_number - 1]
 
 
+_ASSESSMENTS = {RequirementKind.SELF_ASSESSMENT, RequirementKind.SUPERVISOR_ASSESSMENT}
+PRINCIPLES_FRAMEWORK = "Principles of Attuned Interaction and Guidance"
+
+
+def alignments(pathway: Pathway, stages: Iterable[Stage], base_url: str) -> list[dict[str, Any]]:
+    """What an achievement stands for, as Open Badges `Alignment`s: the pathway stages it covers and,
+    where those stages assess the trainee against them, the attunement principles.
+
+    Every targetUrl is a public page of this site (/achievements/..., /principles/<code>).
+    """
+    path = f"{base_url}/achievements/{pathway.code}/{pathway.version}"
+    stages = list(stages)
+    aligned = [
+        {
+            "type": ["Alignment"],
+            "targetType": "ext:PathwayStage",
+            "targetFramework": f"AVIGuk {pathway.name} pathway, version {pathway.version}",
+            "targetCode": stage.code,
+            "targetName": stage.name,
+            "targetUrl": f"{path}/stages/{pathway.stages.index(stage) + 1}",
+        }
+        for stage in stages
+    ]
+    if any(requirement.kind in _ASSESSMENTS for stage in stages for requirement in stage.active_requirements):
+        aligned += [
+            {
+                "type": ["Alignment"],
+                "targetType": "ext:AttunementPrinciple",
+                "targetFramework": PRINCIPLES_FRAMEWORK,
+                "targetCode": principle.code,
+                "targetName": principle.name,
+                "targetUrl": f"{base_url}/principles/{principle.code}",
+            }
+            for principle in principles().principles
+        ]
+    return aligned
+
+
 def achievement_json(pathway: Pathway, stage: Stage | None, base_url: str) -> dict[str, Any]:
     """The `Achievement` every holder of this credential earned: one per pathway version and stage."""
     path = f"{base_url}/achievements/{pathway.code}/{pathway.version}"
@@ -161,6 +216,7 @@ def achievement_json(pathway: Pathway, stage: Stage | None, base_url: str) -> di
             # Open Badges 3.0 "Certification": competence shown through assessment, and renewed.
             "achievementType": "Certification",
             "criteria": {"narrative": criteria_narrative(pathway)},
+            "alignment": alignments(pathway, pathway.stages, base_url),
             "creator": _issuer(base_url),
         }
     number = pathway.stages.index(stage) + 1
@@ -171,6 +227,7 @@ def achievement_json(pathway: Pathway, stage: Stage | None, base_url: str) -> di
         "description": f"Stage completion: {stage.name} of the {pathway.name} pathway. This is not an accreditation.",
         "achievementType": "CertificateOfCompletion",
         "criteria": {"narrative": criteria_narrative(pathway, stage)},
+        "alignment": alignments(pathway, [stage], base_url),
         "creator": _issuer(base_url),
     }
 
@@ -279,6 +336,12 @@ def sign_credential(credential: dict[str, Any], key: SigningKey | None = None) -
 def credential_jwt(cert: Certificate, subject_id: str | None = None) -> str:
     """The certificate's credential, signed: what the holder downloads and shares."""
     return sign_credential(credential_json(cert, current_app.config["BASE_URL"], subject_id))
+
+
+def credential_with_proof(cert: Certificate, subject_id: str | None = None) -> dict[str, Any]:
+    """The same credential with a Data Integrity proof (eddsa-rdfc-2022), for wallets that read JSON-LD."""
+    base_url = current_app.config["BASE_URL"]
+    return integrity.add_proof(credential_json(cert, base_url, subject_id), base_url)
 
 
 # --- the revocation list ------------------------------------------------------------------------
@@ -408,6 +471,8 @@ class CredentialCheck:
     holder: str | None = None
     credential_name: str | None = None
     key_revoked: bool = False
+    # How it was secured: "jwt" (a VC-JWT) or "proof" (JSON with a Data Integrity proof).
+    secured_with: str = "jwt"
 
     @property
     def genuine(self) -> bool:
@@ -429,8 +494,54 @@ def _number_from(payload: dict, base_url: str) -> str | None:
     return None
 
 
+def _revoked_key_problem(key: SigningKey) -> str:
+    revoked_on = format_date(key.revoked_at.astimezone(UK)) if key.revoked_at else "an earlier date"
+    return (
+        f"AVIGuk revoked the key this credential was signed with on {revoked_on}, so it can no longer be "
+        f"trusted: {key.revoked_reason}. Ask the holder for a new copy of the credential."
+    )
+
+
+def _check_with_proof(text: str) -> CredentialCheck:
+    """Read a pasted JSON credential secured with a Data Integrity proof (see `integrity`)."""
+    not_ours = "This is not a credential vigtrain issued."
+    if len(text) > MAX_PASTED_LENGTH:
+        return CredentialCheck(False, False, f"{not_ours} It is much longer than any credential AVIGuk issues.")
+    try:
+        credential = json.loads(text)
+    except (ValueError, RecursionError):
+        credential = None
+    if not isinstance(credential, dict):
+        return CredentialCheck(
+            False, False, f"{not_ours} It looks like JSON but could not be read: check you copied all of it."
+        )
+    types = credential.get("type")
+    if not isinstance(types, list) or "OpenBadgeCredential" not in types or "proof" not in credential:
+        return CredentialCheck(False, False, f"{not_ours} It is JSON, but not an Open Badges credential with a proof.")
+    base_url = current_app.config["BASE_URL"]
+    number = _number_from(credential, base_url)
+    subject = credential.get("credentialSubject")
+    holder = subject.get("name") if isinstance(subject, dict) and isinstance(subject.get("name"), str) else None
+    name = credential.get("name") if isinstance(credential.get("name"), str) else None
+    certificate = find_certificate(number) if number else None
+    found = {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
+    checked = integrity.verify_proof(credential, base_url)
+    if not checked.valid:
+        return CredentialCheck(True, False, checked.problem, secured_with="proof", **found)
+    if checked.key is not None and checked.key.revoked:
+        problem = _revoked_key_problem(checked.key)
+        return CredentialCheck(True, False, problem, key_revoked=True, secured_with="proof", **found)
+    if certificate is None:
+        problem = "The proof is good, but no certificate on record matches it."
+        return CredentialCheck(True, True, problem, secured_with="proof", **found)
+    return CredentialCheck(True, True, None, secured_with="proof", **found)
+
+
 def check_credential(text: str) -> CredentialCheck:
-    """Read a pasted VC-JWT: is it well formed, signed with AVIGuk's key, and which certificate is it?"""
+    """Read a pasted credential (a VC-JWT, or JSON with a Data Integrity proof): is it well formed, signed
+    with AVIGuk's key, and which certificate is it?"""
+    if (text or "").lstrip().startswith("{"):
+        return _check_with_proof(text.strip())
     token = "".join((text or "").split())
     not_ours = "This is not a credential vigtrain issued."
     if len(token) > MAX_PASTED_LENGTH:
@@ -471,12 +582,7 @@ def check_credential(text: str) -> CredentialCheck:
     except JoseError:
         return CredentialCheck(False, False, f"{not_ours} Its signature could not be read.", **found)
     if key.state is KeyState.REVOKED:
-        revoked_on = format_date(key.revoked_at.astimezone(UK)) if key.revoked_at else "an earlier date"
-        problem = (
-            f"AVIGuk revoked the key this credential was signed with on {revoked_on}, so it can no longer be "
-            f"trusted: {key.revoked_reason}. Ask the holder for a new copy of the credential."
-        )
-        return CredentialCheck(True, False, problem, key_revoked=True, **found)
+        return CredentialCheck(True, False, _revoked_key_problem(key), key_revoked=True, **found)
     mismatched = claim_mismatches(payload)
     if mismatched:
         problem = (

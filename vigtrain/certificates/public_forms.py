@@ -44,7 +44,8 @@ class CredentialForm(Form):
         "Credential",
         description=(
             "Paste the whole credential the practitioner shared with you: one long line of letters and "
-            "numbers in three parts separated by full stops. Credentials are usually in a file ending in .jwt."
+            "numbers in three parts separated by full stops (in a file ending in .jwt), or all of a JSON "
+            "credential, from the first { to the last } (in a file ending in .json)."
         ),
         filters=[strip],
         widget=GovTextArea(),

@@ -25,6 +25,7 @@ from vigtrain.extensions import db, limiter
 from vigtrain.forms import add_error, form_status
 from vigtrain.organisations.services import regions
 from vigtrain.pagination import paginate
+from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import PathwayVersion
 from vigtrain.security import can_choose_register_listing, login_required, require
 
@@ -179,6 +180,26 @@ def achievement(code: str, version: str, stage_number: int | None = None):
     stage = pathway.stages[stage_number - 1] if stage_number is not None else None
     data = {"@context": badges.CONTEXTS, **badges.achievement_json(pathway, stage, _base_url())}
     return _json(data, mimetype="application/ld+json")
+
+
+@bp.route("/principles/<code>")
+@_documents
+def principle(code: str):
+    """What an achievement's alignment to an attunement principle resolves to: its name and descriptors."""
+    definitions = principles()
+    found = next((each for each in definitions.principles if each.code == code), None)
+    if found is None:
+        return _json({"error": "No such principle"}, 404)
+    return _json(
+        {
+            "id": f"{_base_url()}/principles/{found.code}",
+            "framework": badges.PRINCIPLES_FRAMEWORK,
+            "version": definitions.version,
+            "code": found.code,
+            "name": found.name,
+            "descriptors": list(found.descriptors),
+        }
+    )
 
 
 # --- the public register ------------------------------------------------------------------------

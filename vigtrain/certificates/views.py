@@ -3,6 +3,7 @@ search, and each certificate's lifecycle (renew, revoke, reissue for a change of
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -155,6 +156,20 @@ def download_credential(number: str):
     if not _downloadable(certificate):
         return _revoked(certificate)
     return _attachment(credential_jwt(certificate), "application/vc+jwt", f"certificate-{certificate.number}.jwt")
+
+
+@bp.route("/<number>/credential.json")
+@login_required
+def download_credential_json(number: str):
+    """The same credential secured with a Data Integrity proof instead: for wallets that read JSON-LD."""
+    from vigtrain.certificates.badges import credential_with_proof
+    from vigtrain.certificates.integrity import MEDIA_TYPE
+
+    certificate = _load(number)
+    if not _downloadable(certificate):
+        return _revoked(certificate)
+    body = json.dumps(credential_with_proof(certificate), ensure_ascii=False, indent=2)
+    return _attachment(body, MEDIA_TYPE, f"certificate-{certificate.number}.json")
 
 
 # --- administrators: the issue queue and bulk issue -----------------------------------------------
