@@ -450,3 +450,14 @@ def test_any_token_request_without_a_live_code_gets_an_error_object(wallet, form
         "invalid_grant",
         "unsupported_grant_type",
     }
+
+
+def test_the_holders_subject_access_download_lists_their_wallet_offers(ready, holder, certificate):
+    from vigtrain.privacy import subject_access
+
+    assert ready.request_credential(ready.credential_request(ready.proof(ready.nonce()))).status_code == 200
+    sections = {section.name: section for section in subject_access.collect_sections(holder)}
+    (row,) = sections["wallet_offers"].rows
+    assert row["certificate"] == certificate.number and row["wallet_did"] == ready.did and row["delivered_at"]
+    actions = {event["action"] for event in sections["audit_events"].rows}
+    assert {"credential_offer.created", "credential_offer.delivered"} <= actions

@@ -37,7 +37,7 @@ from vigtrain.accounts.models import RecoveryCode, User
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.certificates.models import Certificate
+from vigtrain.certificates.models import Certificate, CredentialOffer
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import today, utcnow
 from vigtrain.dcs.export import csv_cell
@@ -131,6 +131,12 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
         "Each certificate issued to you: number, credential, the name on it, dates, status with any reason, "
         "and the certificate it replaced.",
     ),
+    "wallet_offers": (
+        "Your certificates sent to digital wallets",
+        "Each time you asked to add a certificate to a digital wallet: the certificate, when the offer was made "
+        "and expired, when a wallet used it and collected the certificate, and the wallet's identifier (DID) "
+        "the certificate was bound to. Never the code itself, which vigtrain does not keep.",
+    ),
     "notifications": (
         "Notifications to you",
         "Every notification vigtrain showed you: what it said, when, whether you read it and how it was emailed.",
@@ -218,6 +224,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "number kind credential name_on_certificate pathway pathway_version stage enrolment_id issued_on "
         "valid_until status status_reason status_changed_at replaces replacement_reason renewal_requested_at"
     ),
+    "wallet_offers": _names("certificate created_at expires_at redeemed_at delivered_at wallet_did"),
     "notifications": _names("kind title body link created_at read_at email emailed_at"),
     "notification_preferences": _names("kind about delivery"),
     "emails": _names("created_at subject status sent_at"),
@@ -351,6 +358,7 @@ def collect_sections(person: User) -> list[Section]:
         _cases(person),
         _cycles(person),
         _certificates(person),
+        _wallet_offers(person),
         _notifications(person),
         _notification_preferences(person),
         _emails(person),
@@ -785,6 +793,27 @@ def _certificates(person: User) -> Section:
     return Section("certificates", rows)
 
 
+def _wallet_offers(person: User) -> Section:
+    statement = (
+        select(CredentialOffer, Certificate.number)
+        .join(Certificate, CredentialOffer.certificate_id == Certificate.id)
+        .where(CredentialOffer.created_by_id == person.id)
+        .order_by(CredentialOffer.created_at, CredentialOffer.id)
+    )
+    rows = [
+        _row(
+            certificate=number,
+            created_at=offer.created_at,
+            expires_at=offer.expires_at,
+            redeemed_at=offer.redeemed_at,
+            delivered_at=offer.delivered_at,
+            wallet_did=offer.subject_did,
+        )
+        for offer, number in db.session.execute(statement)
+    ]
+    return Section("wallet_offers", rows)
+
+
 def _notifications(person: User) -> Section:
     statement = (
         select(Notification)
@@ -889,6 +918,7 @@ def _audit_events(person: User) -> Section:
         "PersonalAccessToken": select(cast(PersonalAccessToken.id, String)).where(
             PersonalAccessToken.user_id == person.id
         ),
+        "CredentialOffer": select(cast(CredentialOffer.id, String)).where(CredentialOffer.created_by_id == person.id),
     }
     about_them = or_(
         and_(AuditEvent.entity_type == "User", AuditEvent.entity_id == str(person.id)),
