@@ -64,3 +64,6 @@ def test_a_holder_sees_their_certificates_on_a_small_screen(browse_mobile: Brows
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename == f"certificate-{certificate.number}.pdf"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download digital badge (JSON)").click()
+    assert download.value.suggested_filename == f"certificate-{certificate.number}.json"
