@@ -18,8 +18,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # The status column is a plain VARCHAR(20) without a CHECK constraint, so "suspended" needs no change there.
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("suspension_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("suspended_until", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("suspended_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("suspended_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_certificate_suspended_by_id_user"), "user", ["suspended_by_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
-    pass
+    # A suspended certificate cannot be told apart without its columns: it goes back to valid, as
+    # reinstating it would, and the audit trail keeps the suspension.
+    op.execute("UPDATE certificate SET status = 'valid' WHERE status = 'suspended'")
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_certificate_suspended_by_id_user"), type_="foreignkey")
+        batch_op.drop_column("suspended_by_id")
+        batch_op.drop_column("suspended_at")
+        batch_op.drop_column("suspended_until")
+        batch_op.drop_column("suspension_reason")

@@ -191,7 +191,11 @@ def test_the_json_facts_match_the_page(client):
     assert data["status"] == "superseded"
     assert data["issued_on"] == "2026-03-02" and data["valid_until"] == "2029-03-01"
     assert data["superseded_by"] == {"number": new.number, "verification_url": f"http://localhost/verify/{new.number}"}
-    assert data["credential_status"] == {"status_list": "http://localhost/status/revocation", "index": old.status_index}
+    assert data["credential_status"] == {
+        "status_list": "http://localhost/status/revocation",
+        "suspension_list": "http://localhost/status/suspension",
+        "index": old.status_index,
+    }
     assert "email" not in str(data).lower()
 
 

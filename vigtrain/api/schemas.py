@@ -589,6 +589,7 @@ class Progress(_Out):
 
 class CredentialStatus(_Out):
     status_list: str
+    suspension_list: str
     index: int
 
 
@@ -611,4 +612,6 @@ class CertificateFacts(_Out):
     verification_url: str
     credential_status: CredentialStatus
     revocation_reason: str | None = None
+    suspension_reason: str | None = None
+    suspended_until: dt.date | None = None
     superseded_by: SupersededBy | None = None

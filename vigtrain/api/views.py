@@ -256,7 +256,8 @@ def show_certificate(number: str):
     """Verify a certificate from its number
 
     The verification page's facts, for software: holder, credential, status today (valid, expired,
-    revoked with its reason, or superseded by its renewal) and dates. Numbers read leniently
+    revoked with its reason, suspended with its reason and the day it ends, or superseded by its
+    renewal) and dates. Numbers read leniently
     (case, spaces, O for 0). It shares the verification page's limit on requests per address.
     """
     canonical = canonical_number(number)

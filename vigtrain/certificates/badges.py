@@ -8,7 +8,7 @@ Badges 3.0 requires of it ("JWT Payload Format"): `iss` (issuer.id), `jti` (id),
 {alg: "EdDSA", kid, typ: "vc+jwt", cty: "vc"}. Anyone can check the signature offline with the
 key set at /.well-known/jwks.json (or the issuer's did:web document); whether it has since been
 revoked is a bit in the W3C Bitstring Status List v1.0 credential at /status/revocation, itself
-signed the same way.
+signed the same way; whether it is suspended for now, the bit at the same place in /status/suspension.
 
 EdDSA rather than RS256: every maintained JOSE library verifiers use has Ed25519, the same key
 signs the Data Integrity proof (eddsa-rdfc-2022), and one key type keeps rotation simple.
@@ -31,13 +31,13 @@ from flask import current_app
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OKPKey
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from vigtrain.certificates import integrity
 from vigtrain.certificates.keys import ALGORITHM, SigningKey, find_key, issuer_did, signing_key
 from vigtrain.certificates.models import Certificate, CertificateKind, CertificateStatus, KeyState
 from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, find_certificate
-from vigtrain.dates import UK, format_date, utcnow
+from vigtrain.dates import UK, format_date, today, utcnow
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import UNITS, Pathway, RequirementKind, Stage, principles
 
@@ -50,6 +50,9 @@ JWT_TYPE = "vc+jwt"
 # Bitstring Status List v1.0 section 6.1: at least 16KB (STATUS_LIST_BLOCK_BITS = 131,072 entries),
 # so a list reveals little about how many credentials exist; it grows in whole 16KB blocks.
 STATUS_LIST_PATH = "/status/revocation"
+# The second list: a suspended certificate's bit is set (at the same place) until the suspension ends.
+SUSPENSION_LIST_PATH = "/status/suspension"
+STATUS_LIST_PATHS = {"revocation": STATUS_LIST_PATH, "suspension": SUSPENSION_LIST_PATH}
 
 # A pasted credential larger than this is not one of ours (ours are under 12KB).
 MAX_PASTED_LENGTH = 20_000
@@ -264,6 +267,9 @@ def credential_json(cert: Certificate, base_url: str, subject_id: str | None = N
             ],
             "achievement": achievement_json(pathway, _stage_of(cert, pathway), base_url),
         },
+        # Open Badges 3.0 allows one credentialStatus ([0..1]; its schema requires an object), so the
+        # credential names the revocation list; the suspension list uses the same place (see
+        # SUSPENSION_LIST_PATH), and the verification page and its JSON point verifiers to both.
         "credentialStatus": {
             "id": f"{base_url}{STATUS_LIST_PATH}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
@@ -382,13 +388,27 @@ def revoked_indexes() -> list[int]:
     )
 
 
+def suspended_indexes(today: date) -> list[int]:
+    """The places of certificates suspended today (a suspension whose end date has come is lifted)."""
+    return list(
+        db.session.scalars(
+            select(Certificate.status_index).where(
+                Certificate.status == CertificateStatus.SUSPENDED,
+                or_(Certificate.suspended_until.is_(None), Certificate.suspended_until > today),
+            )
+        )
+    )
+
+
 def highest_status_index() -> int:
     return db.session.scalar(select(func.max(Certificate.status_index))) or 0
 
 
-def status_list_credential(base_url: str, revoked: Iterable[int], highest_index: int = 0) -> dict[str, Any]:
-    """The revocation list as a `BitstringStatusListCredential`."""
-    url = f"{base_url}{STATUS_LIST_PATH}"
+def status_list_credential(
+    base_url: str, revoked: Iterable[int], highest_index: int = 0, purpose: str = "revocation"
+) -> dict[str, Any]:
+    """The revocation (or suspension) list as a `BitstringStatusListCredential`: `revoked` are the bits set."""
+    url = f"{base_url}{STATUS_LIST_PATHS[purpose]}"
     return {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -398,16 +418,17 @@ def status_list_credential(base_url: str, revoked: Iterable[int], highest_index:
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": "revocation",
+            "statusPurpose": purpose,
             "encodedList": encode_status_list(revoked, highest_index),
         },
     }
 
 
-def status_list_jwt() -> str:
-    """The current revocation list, signed."""
+def status_list_jwt(purpose: str = "revocation") -> str:
+    """The current revocation (or suspension) list, signed."""
     base_url = current_app.config["BASE_URL"]
-    return sign_credential(status_list_credential(base_url, revoked_indexes(), highest_status_index()))
+    indexes = revoked_indexes() if purpose == "revocation" else suspended_indexes(today())
+    return sign_credential(status_list_credential(base_url, indexes, highest_status_index(), purpose))
 
 
 # --- public facts -------------------------------------------------------------------------------
@@ -432,6 +453,7 @@ def certificate_facts(cert: Certificate, today: date, base_url: str) -> dict[str
         "verification_url": f"{base_url}/verify/{cert.number}",
         "credential_status": {
             "status_list": f"{base_url}{STATUS_LIST_PATH}",
+            "suspension_list": f"{base_url}{SUSPENSION_LIST_PATH}",
             "index": cert.status_index,
         },
     }
@@ -444,6 +466,10 @@ def certificate_facts(cert: Certificate, today: date, base_url: str) -> dict[str
         facts["holder_note"] = f"The holder's name was removed from AVIGuk's records on {format_date(removed_on)}"
     if status is CertificateStatus.REVOKED:
         facts["revocation_reason"] = cert.status_reason
+    if status is CertificateStatus.SUSPENDED:
+        facts["suspension_reason"] = cert.suspension_reason
+        # The day it is valid again; None: until AVIGuk reinstates it.
+        facts["suspended_until"] = cert.suspended_until.isoformat() if cert.suspended_until else None
     if status is CertificateStatus.SUPERSEDED and cert.replaced_by is not None:
         facts["superseded_by"] = {
             "number": cert.replaced_by.number,

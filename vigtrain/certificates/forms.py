@@ -13,9 +13,9 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import Length, StopValidation
 
 from vigtrain.certificates.models import CertificateStatus
-from vigtrain.certificates.services import MAX_REASON
+from vigtrain.certificates.services import MAX_REASON, MAX_SUSPENSION_MONTHS
 from vigtrain.extensions import MAX_ID
-from vigtrain.forms import Form, strip, whole_number
+from vigtrain.forms import DateInputField, Form, strip, whole_number
 
 
 class BulkIssueForm(Form):
@@ -40,6 +40,37 @@ class RevokeForm(Form):
         widget=GovCharacterCount(),
     )
     submit = SubmitField("Revoke certificate", widget=GovSubmitInput())
+
+
+class SuspendForm(Form):
+    reason = TextAreaField(
+        "Reason for suspending",
+        description="Anyone who checks this certificate will see the reason. Do not include anything confidential.",
+        validators=[Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON:,} characters or fewer")],
+        filters=[strip],
+        widget=GovCharacterCount(),
+    )
+    suspended_until = DateInputField(
+        "Date the suspension ends (optional)",
+        subject="the date the suspension ends",
+        description=(
+            "The certificate is valid again from this day. At most "
+            f"{MAX_SUSPENSION_MONTHS // 12} years ahead. Leave it blank to suspend it until you reinstate it."
+        ),
+        required=False,
+    )
+    submit = SubmitField("Suspend certificate", widget=GovSubmitInput())
+
+
+class ReinstateForm(Form):
+    note = TextAreaField(
+        "Why it is reinstated",
+        description="The holder is told, with this note. For example: the investigation closed with no further action.",
+        validators=[Length(max=MAX_REASON, message=f"The note must be {MAX_REASON:,} characters or fewer")],
+        filters=[strip],
+        widget=GovCharacterCount(),
+    )
+    submit = SubmitField("Reinstate certificate", widget=GovSubmitInput())
 
 
 class RenewForm(Form):

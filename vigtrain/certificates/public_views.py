@@ -1,7 +1,7 @@
 """Public pages (no sign-in): certificate verification, the signed documents verifiers fetch, the register.
 
 Everything here is rate-limited per address. The pages people read share one limit; the small
-documents verifiers' software fetches (key set, status list, issuer profile) share a higher one.
+documents verifiers' software fetches (key set, status lists, issuer profile) share a higher one.
 """
 
 from __future__ import annotations
@@ -160,6 +160,12 @@ def issuer():
 @_documents
 def revocation_list():
     return Response(badges.status_list_jwt(), mimetype=badges.MEDIA_TYPE)
+
+
+@bp.route(badges.SUSPENSION_LIST_PATH)
+@_documents
+def suspension_list():
+    return Response(badges.status_list_jwt("suspension"), mimetype=badges.MEDIA_TYPE)
 
 
 def _pathway_version(code: str, version: str) -> PathwayVersion | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import contains_eager
 
 from vigtrain import audit
@@ -21,10 +21,14 @@ MAX_SEARCH = 100
 
 
 def _current_accreditations(today: date) -> Select:
-    """Accreditation certificates recorded as valid whose end date has not passed."""
+    """Accreditation certificates valid today: recorded as valid (or suspended until a day that has
+    come, which the daily job has yet to lift) and whose end date has not passed."""
     return select(Certificate).where(
         Certificate.kind == CertificateKind.ACCREDITATION,
-        Certificate.status == CertificateStatus.VALID,
+        or_(
+            Certificate.status == CertificateStatus.VALID,
+            and_(Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_until <= today),
+        ),
         or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
     )
 

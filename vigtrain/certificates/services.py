@@ -70,6 +70,11 @@ FIELDS = (
     "replacement_reason",
 )
 STATUS_FIELDS = ("status", "status_reason")
+# What the audit trail records of a suspension.
+SUSPENSION_FIELDS = ("status", "suspension_reason", "suspended_until", "suspended_by_id")
+# A suspension with an end date ends at most this long ahead: longer than that, AVIGuk reviews it
+# (and reinstates, suspends again, or revokes) rather than leave it to run on unlooked-at.
+MAX_SUSPENSION_MONTHS = 24
 # An accreditation can be renewed from this many months before it expires (or any time after).
 RENEWAL_WINDOW_MONTHS = 6
 MIN_REASON, MAX_REASON = 10, 1000
@@ -623,16 +628,19 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: str | None
     """Withdraw a certificate, with the reason verifiers will be shown."""
     _require_change(actor, certificate)
     hold(certificate)  # two administrators at once: the second sees what the first did
-    if certificate.status not in (CertificateStatus.VALID, CertificateStatus.EXPIRED):
+    if certificate.status not in (CertificateStatus.VALID, CertificateStatus.EXPIRED, CertificateStatus.SUSPENDED):
         raise DomainError(f"A {certificate.status.label.lower()} certificate cannot be revoked")
     text = _clean_reason(reason, "reason", "reason for revoking (verifiers will see it)")
-    before = audit.snapshot(certificate, *STATUS_FIELDS)
+    # Revoking a suspended certificate ends its suspension: the audit trail keeps what it was.
+    fields = (
+        (*STATUS_FIELDS, *SUSPENSION_FIELDS[1:]) if certificate.status is CertificateStatus.SUSPENDED else STATUS_FIELDS
+    )
+    before = audit.snapshot(certificate, *fields)
+    _clear_suspension(certificate)
     certificate.status, certificate.status_reason = CertificateStatus.REVOKED, text
     certificate.status_changed_at = utcnow()
     db.session.flush()
-    audit.record(
-        actor, "certificate.revoked", certificate, before=before, after=audit.snapshot(certificate, *STATUS_FIELDS)
-    )
+    audit.record(actor, "certificate.revoked", certificate, before=before, after=audit.snapshot(certificate, *fields))
     # Nothing is left to renew: its expiry reminders and any request to renew it are done with.
     inbox.settle(
         renewal_subject(certificate), [NotificationKind.RENEWAL_REQUESTED, NotificationKind.CERTIFICATE_EXPIRING]
@@ -643,6 +651,151 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: str | None
         f"Your certificate {certificate.number} has been revoked",
         f"The reason given:\n\n{text}",
     )
+
+
+def suspension_until_problem(until: date | None, today: date) -> str | None:
+    """What is wrong with a suspension's end date (None: none given, or fine)."""
+    if until is None:
+        return None
+    if until <= today:
+        return "The date the suspension ends must be in the future"
+    latest = add_months(today, MAX_SUSPENSION_MONTHS)
+    if until > latest:
+        return (
+            f"The date the suspension ends must be within {MAX_SUSPENSION_MONTHS // 12} years, "
+            f"on or before {format_date(latest)}"
+        )
+    return None
+
+
+def suspend_problem(certificate: Certificate, today: date) -> str | None:
+    """Why this certificate cannot be suspended today; None if it can."""
+    status = effective_status(certificate, today)
+    if status is not CertificateStatus.VALID:
+        return f"Only a valid certificate can be suspended; this one is {status.label.lower()}"
+    return None
+
+
+def suspend_certificate(
+    actor: User, certificate: Certificate, reason: str | None, until: date | None, today: date
+) -> None:
+    """Hold a valid certificate back, with the reason verifiers will be shown, until `until` (the day it
+    is valid again) or, without one, until an administrator reinstates it. Settles nothing else: a
+    renewal request or an expiry reminder stays as it was."""
+    _require_change(actor, certificate)
+    hold(certificate)  # two administrators at once: the second sees what the first did
+    refused = suspend_problem(certificate, today)
+    if refused:
+        raise DomainError(refused)
+    text = _clean_reason(reason, "reason", "reason for suspending (verifiers will see it)")
+    problem = suspension_until_problem(until, today)
+    if problem:
+        raise DomainError(problem, field="suspended_until")
+    before = audit.snapshot(certificate, *SUSPENSION_FIELDS)
+    now = utcnow()
+    certificate.status, certificate.status_changed_at = CertificateStatus.SUSPENDED, now
+    certificate.suspension_reason, certificate.suspended_until = text, until
+    certificate.suspended_at, certificate.suspended_by_id = now, actor.id
+    db.session.flush()
+    audit.record(
+        actor,
+        "certificate.suspended",
+        certificate,
+        before=before,
+        after=audit.snapshot(certificate, *SUSPENSION_FIELDS),
+    )
+    ends = f"until {format_date(until)}" if until else "until AVIGuk reinstates it"
+    _tell_holder(
+        certificate,
+        _suspension_event("suspended", certificate),
+        f"Your certificate {certificate.number} has been suspended",
+        f"AVIGuk has suspended your certificate {ends}. Anyone who checks it is told it is suspended, "
+        f"and why.\n\nThe reason given:\n\n{text}",
+    )
+
+
+def reinstate_certificate(actor: User, certificate: Certificate, note: str | None, today: date) -> None:
+    """End a suspension before its end date (or one without an end date), with a note for the record."""
+    _require_change(actor, certificate)
+    hold(certificate)  # two administrators at once: the second sees what the first did
+    if certificate.status is not CertificateStatus.SUSPENDED:
+        raise DomainError(
+            f"Only a suspended certificate can be reinstated; this one is {certificate.status.label.lower()}"
+        )
+    text = _clean_reason(note, "note", "note on why it is reinstated")
+    event = _suspension_event("reinstated", certificate)
+    before = audit.snapshot(certificate, *SUSPENSION_FIELDS)
+    _end_suspension(certificate, today)
+    audit.record(
+        actor,
+        "certificate.reinstated",
+        certificate,
+        before=before,
+        after={**audit.snapshot(certificate, *SUSPENSION_FIELDS), "note": text},
+    )
+    _tell_holder(
+        certificate,
+        event,
+        f"Your certificate {certificate.number} has been reinstated",
+        f"AVIGuk has lifted the suspension of your certificate. {_now_text(certificate)}\n\n"
+        f"The note recorded:\n\n{text}",
+    )
+
+
+def lift_ended_suspensions(today: date) -> int:
+    """Lift every suspension whose end date has come (as the system); safe to run any number of times."""
+    ended = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_until <= today)
+        .order_by(Certificate.id)
+    ).all()
+    for certificate in ended:
+        event = _suspension_event("lifted", certificate)
+        ended_on = certificate.suspended_until
+        before = audit.snapshot(certificate, *SUSPENSION_FIELDS)
+        _end_suspension(certificate, today)
+        audit.record(
+            None,
+            "certificate.suspension_lifted",
+            certificate,
+            before=before,
+            after=audit.snapshot(certificate, *SUSPENSION_FIELDS),
+        )
+        _tell_holder(
+            certificate,
+            event,
+            f"The suspension of your certificate {certificate.number} has ended",
+            f"The suspension of your certificate ended on {format_date(ended_on)}, as AVIGuk set it to. "
+            f"{_now_text(certificate)}",
+        )
+    return len(ended)
+
+
+def _suspension_event(what: str, certificate: Certificate) -> str:
+    """The holder is told once of each suspension and once of its end (a certificate may be suspended twice)."""
+    began = certificate.suspended_at or certificate.status_changed_at
+    return f"{what}:{began.astimezone(UK):%Y%m%d%H%M%S%f}" if began else what
+
+
+def _now_text(certificate: Certificate) -> str:
+    """What the certificate is once its suspension has ended, for the holder."""
+    if certificate.status is CertificateStatus.EXPIRED:
+        return f"It expired after {format_date(certificate.valid_until)}, while it was suspended."
+    return "It is valid again."
+
+
+def _clear_suspension(certificate: Certificate) -> None:
+    certificate.suspension_reason = certificate.suspended_until = None
+    certificate.suspended_at = certificate.suspended_by_id = None
+
+
+def _end_suspension(certificate: Certificate, today: date) -> None:
+    """Valid again, or expired if its end date passed while it was suspended. Flushes."""
+    _clear_suspension(certificate)
+    certificate.status = CertificateStatus.VALID
+    certificate.status = effective_status(certificate, today)
+    certificate.status_changed_at = utcnow()
+    db.session.flush()
 
 
 def expire_certificates(today: date) -> int:

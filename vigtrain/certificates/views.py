@@ -13,9 +13,16 @@ from sqlalchemy import select
 from vigtrain import transactions
 from vigtrain.accounts.models import User
 from vigtrain.certificates import bulk, services
-from vigtrain.certificates.forms import BulkIssueForm, CertificateSearchForm, RenewForm, RevokeForm
+from vigtrain.certificates.forms import (
+    BulkIssueForm,
+    CertificateSearchForm,
+    ReinstateForm,
+    RenewForm,
+    RevokeForm,
+    SuspendForm,
+)
 from vigtrain.certificates.models import BulkIssue, Certificate, CertificateStatus
-from vigtrain.dates import today
+from vigtrain.dates import add_months, today
 from vigtrain.extensions import db
 from vigtrain.forms import ActionForm, add_error, form_status
 from vigtrain.pagination import paginate
@@ -309,6 +316,47 @@ def revoke_certificate(number: str):
         )
         return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
     return render_template("certificates/revoke.html", certificate=certificate, form=form), form_status(form)
+
+
+@admin_bp.route("/<number>/suspend", methods=["GET", "POST"])
+def suspend_certificate(number: str):
+    certificate = _changeable(number)
+    on = today()
+    form = SuspendForm()
+    if form.validate_on_submit() and transactions.submit(
+        form,
+        lambda: services.suspend_certificate(_actor(), certificate, form.reason.data, form.suspended_until.data, on),
+    ):
+        flash(
+            f"Certificate {certificate.number} suspended. Verifiers now see it as suspended, with your reason.",
+            "success",
+        )
+        return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
+    return render_template(
+        "certificates/suspend.html",
+        certificate=certificate,
+        form=form,
+        problem=services.suspend_problem(certificate, on),
+        latest=add_months(on, services.MAX_SUSPENSION_MONTHS),
+    ), form_status(form)
+
+
+@admin_bp.route("/<number>/reinstate", methods=["GET", "POST"])
+def reinstate_certificate(number: str):
+    certificate = _changeable(number)
+    form = ReinstateForm()
+    if form.validate_on_submit() and transactions.submit(
+        form, lambda: services.reinstate_certificate(_actor(), certificate, form.note.data, today())
+    ):
+        flash(
+            f"Certificate {certificate.number} reinstated. Verifiers now see it as {certificate.status.label.lower()}.",
+            "success",
+        )
+        return redirect(url_for("certificate_admin.show_certificate", number=certificate.number))
+    suspended = certificate.status is CertificateStatus.SUSPENDED
+    return render_template(
+        "certificates/reinstate.html", certificate=certificate, form=form, suspended=suspended
+    ), form_status(form)
 
 
 @admin_bp.route("/<number>/renew", methods=["GET", "POST"])

@@ -58,6 +58,12 @@ def expire_certificates(day: date) -> int:
     return expire(day)
 
 
+def lift_ended_suspensions(day: date) -> int:
+    from vigtrain.certificates.services import lift_ended_suspensions as lift
+
+    return lift(day)
+
+
 def resume_bulk_issues(day: date) -> int:
     from vigtrain.certificates.bulk import run_unfinished
 
@@ -145,6 +151,16 @@ JOBS: tuple[Job, ...] = (
         "Marks certificates past their valid-until date as expired.",
         hour=0,
         minute=5,
+    ),
+    Job(
+        # Before expire-certificates: a certificate whose suspension ends after its own end date is
+        # marked expired as it is lifted.
+        "lift-ended-suspensions",
+        lift_ended_suspensions,
+        Cadence.DAILY,
+        "Lifts certificate suspensions whose end date has come, and tells each holder.",
+        hour=0,
+        minute=2,
     ),
     Job(
         "remind-expiring-certificates",

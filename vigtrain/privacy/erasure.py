@@ -90,6 +90,7 @@ FREE_TEXT_KEYS = frozenset(
         "supervisor_comments",
         "amendment_reason",
         "status_reason",
+        "suspension_reason",
         "exemption_reason",
     }
 )
@@ -587,24 +588,21 @@ def _remove_account(person: User, pseudonym: str, now: datetime, identifiers: li
 
 
 def _pseudonymise_certificates(person: User, label: str, identifiers: list[str]) -> None:
-    """The register entry keeps the pseudonym label as its holder; a revocation reason, which anyone
-    checking the certificate reads, names "the holder" instead (the pseudonym is never shown publicly)."""
+    """The register entry keeps the pseudonym label as its holder; a revocation or suspension reason, which
+    anyone checking the certificate reads, names "the holder" instead (the pseudonym is never shown publicly)."""
     db.session.execute(
         update(Certificate).where(Certificate.holder_id == person.id).values(holder_name=label),
         execution_options={"synchronize_session": False},
     )
     public = _Replacer(identifiers, "the holder")
-    reasons = db.session.execute(
-        select(Certificate.id, Certificate.status_reason).where(
-            Certificate.holder_id == person.id, Certificate.status_reason.is_not(None)
-        )
-    ).all()
-    changes = [{"id": row.id, "status_reason": public.text(row.status_reason)} for row in reasons]
-    changes = [
-        change for change, row in zip(changes, reasons, strict=True) if change["status_reason"] != row.status_reason
-    ]
-    if changes:
-        db.session.execute(update(Certificate), changes)
+    for column in (Certificate.status_reason, Certificate.suspension_reason):  # both shown to verifiers
+        reasons = db.session.execute(
+            select(Certificate.id, column).where(Certificate.holder_id == person.id, column.is_not(None))
+        ).all()
+        changes = [{"id": row.id, column.key: public.text(row[1])} for row in reasons]
+        changes = [change for change, row in zip(changes, reasons, strict=True) if change[column.key] != row[1]]
+        if changes:
+            db.session.execute(update(Certificate), changes)
 
 
 def _text_columns(table: Table) -> tuple[list, list]:

@@ -110,7 +110,9 @@ def _certificate_still_counts(cutoff: datetime) -> Any:
         Certificate.holder_id == User.id,
         or_(
             and_(
-                Certificate.status.in_([CertificateStatus.VALID, CertificateStatus.EXPIRED]),
+                Certificate.status.in_(
+                    [CertificateStatus.VALID, CertificateStatus.EXPIRED, CertificateStatus.SUSPENDED]
+                ),
                 Certificate.valid_until >= cutoff_day,
             ),
             and_(
@@ -171,7 +173,7 @@ def _ended_before(cutoff: datetime, now: datetime) -> Any:
     cutoff_day = cutoff.astimezone(UK).date()
     return or_(
         and_(
-            Certificate.status.in_([CertificateStatus.VALID, CertificateStatus.EXPIRED]),
+            Certificate.status.in_([CertificateStatus.VALID, CertificateStatus.EXPIRED, CertificateStatus.SUSPENDED]),
             Certificate.valid_until < cutoff_day,
         ),
         and_(Certificate.status == CertificateStatus.SUPERSEDED, Certificate.status_changed_at <= cutoff),

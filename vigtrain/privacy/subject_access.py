@@ -222,7 +222,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "cycles": _names("cycle_id case_code filmed_on shared_review_on clips principles note created_at"),
     "certificates": _names(
         "number kind credential name_on_certificate pathway pathway_version stage enrolment_id issued_on "
-        "valid_until status status_reason status_changed_at replaces replacement_reason renewal_requested_at"
+        "valid_until status status_reason status_changed_at replaces replacement_reason renewal_requested_at "
+        "suspension_reason suspended_until suspended_at"
     ),
     "wallet_offers": _names("certificate created_at expires_at redeemed_at delivered_at wallet_did"),
     "notifications": _names("kind title body link created_at read_at email emailed_at"),
@@ -787,6 +788,9 @@ def _certificates(person: User) -> Section:
             replaces=replaced_number,
             replacement_reason=certificate.replacement_reason,
             renewal_requested_at=certificate.renewal_requested_at,
+            suspension_reason=certificate.suspension_reason,
+            suspended_until=certificate.suspended_until,
+            suspended_at=certificate.suspended_at,
         )
         for certificate, replaced_number in db.session.execute(statement)
     ]
