@@ -706,6 +706,15 @@ GET /admin/certificates/{certificate}/revoke
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 POST /admin/certificates/{certificate}/revoke
         in    403   403   403   403   403   403   403   403   403   403   403   422
+# Suspending needs a reason; reinstating a certificate that is not suspended is refused on its merits.
+GET /admin/certificates/{certificate}/suspend
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+POST /admin/certificates/{certificate}/suspend
+        in    403   403   403   403   403   403   403   403   403   403   403   422
+GET /admin/certificates/{certificate}/reinstate
+        in    403   403   403   403   403   403   403   403   403   403   403   ok
+POST /admin/certificates/{certificate}/reinstate
+        in    403   403   403   403   403   403   403   403   403   403   403   422
 GET /admin/certificates/{certificate}/reissue
         in    403   403   403   403   403   403   403   403   403   403   403   ok
 POST /admin/certificates/{certificate}/reissue
@@ -767,6 +776,8 @@ GET /did.json
 GET /issuer
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /status/revocation
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /status/suspension
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /achievements/{pathway}/{version}
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
