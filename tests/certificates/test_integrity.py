@@ -225,6 +225,22 @@ def test_a_json_credential_with_a_property_no_context_defines_is_refused(client,
     assert "It cannot be checked: the property 'nickname' is not defined by the credential's contexts." in page
 
 
+def test_a_poison_graph_is_refused_without_holding_the_worker(client, secured):
+    """Blank nodes that all look alike would make canonicalization try every order of them."""
+    _, credential = secured
+    alike = [
+        {
+            "id": f"_:b{i}",
+            "type": "Evidence",
+            "https://example.org/knows": [{"@id": f"_:b{j}"} for j in range(12) if j != i],
+        }
+        for i in range(12)
+    ]
+    credential["evidence"] = alike
+    page = page_text(check(client, json.dumps(credential)))
+    assert "It cannot be checked: it is built in a way that would take too long to check." in page
+
+
 @pytest.mark.parametrize(
     ("pasted", "message"),
     [

@@ -3,9 +3,10 @@
 Some wallets and verifiers read only JSON-LD credentials with an embedded proof. The proof follows
 W3C "Data Integrity EdDSA Cryptosuites v1.0" section 3.3: the credential (without its proof) and
 the proof's options are each canonicalized with RDF Dataset Canonicalization (RDFC-1.0, which is
-URDNA2015 as pyld implements it), hashed with SHA-256, and the two hashes (options first) signed
-with the same Ed25519 key that signs the VC-JWT. `verificationMethod` names that key in the
-issuer's did:web document (`keys.verification_method`), so anyone can check the proof offline.
+URDNA2015 as pyld implements it, here with a bound on its work), hashed with SHA-256, and the two
+hashes (options first) signed with the same Ed25519 key that signs the VC-JWT. `verificationMethod`
+names that key in the issuer's did:web document (`keys.verification_method`), so anyone can check
+the proof offline.
 
 Canonicalizing JSON-LD needs its contexts. The loader here serves only the copies vendored in
 vendor/contexts (see vendor/README.md) and refuses every other URL: nothing is fetched at run time,
@@ -29,6 +30,7 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyld import jsonld
+from pyld.canon import URDNA2015
 
 from vigtrain.certificates.keys import SigningKey, find_key, issuer_did, signing_key, verification_method
 from vigtrain.dates import utcnow
@@ -80,17 +82,43 @@ def _refuse_dropped(term: str | None) -> None:
     raise IntegrityError(f"the property {term!r} is not defined by the credential's contexts")
 
 
+# RDFC-1.0 takes exponential time on "poison" graphs: blank nodes that look alike to the first-degree
+# hash are told apart by trying every order of them (RDFC-1.0 section 4.8, and its security
+# considerations ask implementations to bound the work). vigtrain's credentials never need that step;
+# a pasted document that needs much of it is refused rather than allowed to hold a worker.
+MAX_N_DEGREE_HASHES = 200
+MAX_ALIKE_NODES = 4
+_TOO_MUCH_WORK = "it is built in a way that would take too long to check"
+
+
+class _BoundedCanonicalization(URDNA2015):
+    """pyld's RDFC-1.0 with a work limit on the N-degree step (the only step that can explode)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n_degree_hashes = 0
+
+    def hash_n_degree_quads(self, id_, issuer):
+        self.n_degree_hashes += 1
+        if self.n_degree_hashes > MAX_N_DEGREE_HASHES:
+            raise IntegrityError(_TOO_MUCH_WORK)
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_, issuer):
+        related = super().create_hash_to_related(id_, issuer)
+        if any(len(alike) > MAX_ALIKE_NODES for alike in related.values()):
+            raise IntegrityError(_TOO_MUCH_WORK)
+        return related
+
+
 def canonical_nquads(document: dict[str, Any], loader=None) -> str:
     """The document as canonical N-Quads (RDFC-1.0); IntegrityError if it cannot be done safely."""
     processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped)
-    options = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
-        "documentLoader": loader or document_loader(),
-        "base": None,
-    }
+    options = {"documentLoader": loader or document_loader(), "base": None, "produceGeneralizedRdf": False}
     try:
-        return processor.normalize(document, options)
+        # What JsonLdProcessor.normalize does, with the bounded canonicalization in place of URDNA2015.
+        dataset = processor.to_rdf(document, options)
+        return _BoundedCanonicalization().main(dataset, {"format": "application/n-quads"})
     except jsonld.JsonLdError as error:
         cause = error
         while cause is not None:  # pyld wraps the handler's error and the loader's in its own
