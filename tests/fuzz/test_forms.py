@@ -217,6 +217,8 @@ TARGETS = [
     Target("certificate_admin.revoke_certificate", "admin", "/admin/certificates/{certificate_revoke}/revoke"),
     Target("certificate_admin.renew_certificate", "admin", "/admin/certificates/{certificate_renew}/renew"),
     Target("certificate_admin.reissue_certificate", "admin", "/admin/certificates/{certificate_reissue}/reissue"),
+    Target("certificate_admin.suspend_certificate", "admin", "/admin/certificates/{certificate_suspend}/suspend"),
+    Target("certificate_admin.reinstate_certificate", "admin", "/admin/certificates/{certificate_reinstate}/reinstate"),
     Target(
         "certificates.request_renewal",
         "holder_ask",

@@ -34,6 +34,8 @@ from vigtrain.accounts.models import Role, User
 from vigtrain.api_tokens.services import create_token
 from vigtrain.casework.models import CaseStatus
 from vigtrain.casework.services import Consents, close_case, find_case
+from vigtrain.certificates.models import CertificateStatus
+from vigtrain.certificates.services import find_certificate
 from vigtrain.cohorts import services as cohorts
 from vigtrain.dates import utcnow
 from vigtrain.dcs import wording
@@ -265,12 +267,18 @@ def build_world() -> World:
     # Certificates: records earned but not issued, and one certificate for each change.
     world.ids["earned_record"] = str(make_earned_record().id)
     make_earned_record()  # a second row in the issue queue
-    for key in ("revoke", "renew", "reissue"):
+    for key in ("revoke", "renew", "reissue", "suspend", "reinstate"):
         holder = _person(world, f"holder_{key}", (Role.TRAINEE, Role.PRACTITIONER), service_id=home.id)
         certificate = insert_certificate(
             holder, issued_on=on - timedelta(days=1000), valid_until=on + timedelta(days=60)
         )
         world.ids[f"certificate_{key}"] = certificate.number
+    # The one to reinstate is suspended until an administrator reinstates it.
+    suspended = find_certificate(world.ids["certificate_reinstate"])
+    suspended.status = CertificateStatus.SUSPENDED
+    suspended.suspension_reason = "Suspended while a complaint is looked into"
+    suspended.suspended_at = suspended.status_changed_at = utcnow()
+    db.session.commit()
     # A holder inside the renewal window whose confirmed supervision meets the rule: they may ask.
     asking = _person(world, "holder_ask", (Role.TRAINEE, Role.PRACTITIONER), service_id=home.id)
     certificate = insert_certificate(asking, issued_on=on - timedelta(days=1000), valid_until=on + timedelta(days=60))
