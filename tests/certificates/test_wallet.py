@@ -185,6 +185,17 @@ def test_two_wallets_redeeming_one_code_at_once_cannot_both_win(client, holder, 
     assert [answer.get_json().get("error") for answer in answers if answer.status_code == 400] == ["invalid_grant"]
 
 
+def test_one_access_token_sent_twice_at_once_delivers_once(ready, app):
+    twin = Wallet(app.test_client(), key=ready.key, offer=ready.offer, metadata=ready.metadata)
+    twin.access_token = ready.access_token
+    requests = [each.credential_request(each.proof(each.nonce())) for each in (ready, twin)]
+    answers = at_once([lambda: ready.request_credential(requests[0]), lambda: twin.request_credential(requests[1])])
+    assert sorted(answer.status_code for answer in answers) == [200, 401]
+    delivered = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "credential_offer.delivered")
+    db.session.rollback()  # read what the other connections committed
+    assert db.session.scalar(delivered) == 1
+
+
 def test_an_expired_offer_fails_and_the_page_says_so(client, holder, certificate, wallet, clock):
     page = make_offer(client, holder, certificate)
     wallet.receive_offer(wallet.read_offer_link(page))
