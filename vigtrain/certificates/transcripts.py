@@ -659,8 +659,12 @@ def _differences(pasted: dict[str, Any], stored: dict[str, Any]) -> list[str]:
         "validFrom": "the date it was issued",
         "issuer": "the issuer",
     }
-    keys = set(pasted) | set(stored)
-    return [names.get(key, key) for key in sorted(keys) if pasted.get(key) != stored.get(key)]
+    changed = [
+        names.get(key, "its other details")
+        for key in sorted(set(pasted) | set(stored))
+        if pasted.get(key) != stored.get(key)
+    ]
+    return list(dict.fromkeys(changed))
 
 
 def check_transcript(text: str) -> TranscriptCheck:
