@@ -30,8 +30,8 @@ bp = Blueprint("openid4vci", __name__)
 csrf.exempt(bp)
 limiter.shared_limit(lambda: current_app.config["VERIFY_DOCUMENT_RATE_LIMIT"], scope="openid4vci")(bp)
 
-# The session keeps the code of the holder's latest offer for each certificate, so the offer page can
-# show it again on reload; the database keeps only its digest. {certificate number: [offer id, code]}
+# The session keeps the code of the holder's latest offer, so the offer page can show it again on
+# reload; the database keeps only its digest. {certificate number: [offer id, code]}, one entry.
 SESSION_KEY = "wallet_offers"
 # A credential request is a few kilobytes; refuse to read more.
 MAX_BODY = 64 * 1024
@@ -66,8 +66,9 @@ def _remembered(certificate: Certificate) -> tuple[CredentialOffer | None, str |
 
 
 def _remember(certificate: Certificate, offer: CredentialOffer, code: str) -> None:
-    # Only the newest offer per certificate: older codes stop being shown (they expire within minutes).
-    session[SESSION_KEY] = {**session.get(SESSION_KEY, {}), certificate.number: [offer.id, code]}
+    # Only the newest offer: an older code stops being shown (it expires within minutes anyway), and the
+    # cookie never gathers codes.
+    session[SESSION_KEY] = {certificate.number: [offer.id, code]}
 
 
 def _render_offer_page(certificate: Certificate, form: ActionForm | None = None, status: int = 200):
