@@ -21,6 +21,8 @@ import base58
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc.jwk import OKPKey
 from openbadgeslib.ob3.ldp import OB3LdpVerifier
 from openbadgeslib.ob3.verifier import OB3VerificationError
@@ -276,3 +278,46 @@ def test_base64_of_a_jwt_is_not_mistaken_for_json(app, client):
         token = badges.credential_jwt(insert_certificate())
     assert base64.urlsafe_b64decode(token.split(".")[0] + "==").startswith(b"{")
     assert badges.check_credential(token).secured_with == "jwt"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+KEYWORDS = st.sampled_from(["@id", "@type", "@context", "@value", "@list", "@graph", "@reverse", "id", "type", "name"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_json_pasted_gets_an_answer_and_never_an_error(app, data):
+    """Whatever JSON is pasted, even shaped like one of ours with a proof naming AVIGuk's key, the check
+    answers in words: pyld's errors on odd JSON-LD are caught, not raised."""
+    with app.test_request_context():
+        method = f"did:web:localhost#{signing_key().kid}"
+        proof = data.draw(
+            st.fixed_dictionaries(
+                {
+                    "type": st.just("DataIntegrityProof"),
+                    "cryptosuite": st.just("eddsa-rdfc-2022"),
+                    "proofPurpose": st.just("assertionMethod"),
+                    "verificationMethod": st.just(method),
+                    "created": st.just("2026-01-01T00:00:00Z") | st.text(max_size=8),
+                    "proofValue": st.just("z3yt") | st.text(max_size=8),
+                },
+                optional={"@context": JSON},
+            )
+        )
+        credential = data.draw(
+            st.fixed_dictionaries(
+                {
+                    "@context": st.just(list(badges.CONTEXTS)) | JSON,
+                    "type": st.just(["VerifiableCredential", "OpenBadgeCredential"]),
+                    "issuer": st.just("did:web:localhost") | st.just({"id": "did:web:localhost"}) | JSON,
+                    "proof": st.just(proof) | st.just([proof]) | JSON,
+                },
+                optional={"credentialSubject": st.dictionaries(KEYWORDS | st.text(max_size=6), JSON, max_size=3)},
+            )
+        )
+        result = badges.check_credential(json.dumps(credential))
+    assert not result.genuine and result.problem

@@ -89,6 +89,7 @@ def _refuse_dropped(term: str | None) -> None:
 MAX_N_DEGREE_HASHES = 200
 MAX_ALIKE_NODES = 4
 _TOO_MUCH_WORK = "it is built in a way that would take too long to check"
+_UNREADABLE = "the credential could not be read as JSON-LD with the contexts it names"
 
 
 class _BoundedCanonicalization(URDNA2015):
@@ -119,13 +120,19 @@ def canonical_nquads(document: dict[str, Any], loader=None) -> str:
         # What JsonLdProcessor.normalize does, with the bounded canonicalization in place of URDNA2015.
         dataset = processor.to_rdf(document, options)
         return _BoundedCanonicalization().main(dataset, {"format": "application/n-quads"})
+    except IntegrityError:
+        raise
     except jsonld.JsonLdError as error:
         cause = error
         while cause is not None:  # pyld wraps the handler's error and the loader's in its own
             if isinstance(cause, IntegrityError):
                 raise cause from None
             cause = cause.__cause__
-        raise IntegrityError("the credential could not be read as JSON-LD with the contexts it names") from error
+        raise IntegrityError(_UNREADABLE) from error
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+        # pyld raises these as well as its own error on some malformed JSON-LD (relative IRIs with no
+        # base, values of the wrong type): a pasted document is untrusted, and any of them means "unreadable".
+        raise IntegrityError(_UNREADABLE) from error
 
 
 def hash_data(document: dict[str, Any], proof_options: dict[str, Any], loader=None) -> bytes:
