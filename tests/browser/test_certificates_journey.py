@@ -51,6 +51,16 @@ def test_bulk_issue_with_a_live_progress_bar_then_revoke(browse: Browse):
     browse.act(lambda: page.get_by_role("button", name="Reissue certificate").click(), status=422)
     expect(page.locator(".govuk-error-summary")).to_contain_text("Change the name on the holder")
 
+    # Suspend it (until reinstated), then reinstate it.
+    browse.visit(f"/admin/certificates/{other}/suspend")
+    page.get_by_label("Reason for suspending").fill("Suspended while a complaint is investigated")
+    browse.act(lambda: page.get_by_role("button", name="Suspend certificate").click())
+    expect(page.get_by_role("main")).to_contain_text("Until an administrator reinstates it")
+    browse.act(lambda: page.get_by_role("link", name="Reinstate").click())
+    page.get_by_label("Why it is reinstated").fill("The complaint was withdrawn")
+    browse.act(lambda: page.get_by_role("button", name="Reinstate certificate").click())
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("reinstated")
+
 
 def test_a_holder_sees_their_certificates_on_a_small_screen(browse_mobile: Browse):
     admin = make_admin()
