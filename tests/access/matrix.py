@@ -763,6 +763,8 @@ GET /verify/{transcript}
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /verify/{certificate}.json
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET /verify/{transcript}.json
+        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET /verify/credential
         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /verify/credential

@@ -23,6 +23,7 @@ from tests.transcript_factories import make_training_record
 from vigtrain.accounts.models import Role
 from vigtrain.certificates import transcripts
 from vigtrain.certificates.models import TrainingTranscript
+from vigtrain.dates import UK
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import principles
 from vigtrain.privacy.erasure import erase_person
@@ -217,6 +218,55 @@ def test_the_number_shows_its_facts_to_anyone(app, client, record):
     assert newer.number not in text(client.get(f"/verify/{transcript.number}"))  # a newer one is not named
     missing = client.get("/verify/TR-0000-0000")
     assert missing.status_code == 404 and "could not find a training transcript" in text(missing)
+
+
+def test_the_json_facts_match_the_page(app, client, record):
+    transcript = make_transcript(record)
+    response = client.get(f"/verify/{transcript.number}.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    data = response.get_json()
+    assert (data["number"], data["holder"], data["issued_on"]) == (transcript.number, "Tara Trainee", "2026-03-10")
+    assert data["verification_url"] == f"http://localhost/verify/{transcript.number}"
+    assert data["newer_transcript_issued"] is False and "holder_note" not in data
+    [enrolment] = data["enrolments"]
+    assert enrolment["pathway"] == "VIG Practitioner (version 2024.1)" and enrolment["started_on"] == "2025-09-01"
+    stage_1 = enrolment["stages"][1]
+    assert stage_1["name"] == "Stage 1" and stage_1["dates"]["signed_off"] == "2026-02-09"
+    assert (stage_1["supervision_hours"], stage_1["supervision_hours_required"]) == ("3.5", "7")
+    assert stage_1["ratings"][0] == {
+        "by": "Supervisor",
+        "principle": "Being attentive",
+        "value": 4,
+        "label": "Consistent",
+    }
+    assert enrolment["stages"][2]["ratings"] == [] and enrolment["stages"][3]["result_status"] is None
+    assert [c["number"] for c in data["certificates"]] == [record["certificate"].number]
+    assert data["certificates"][0]["status_when_issued"] == "Valid"
+    assert "email" not in json.dumps(data).lower() and "Sian" not in json.dumps(data)
+    transcripts.create_transcript(record["admin"], record["tara"], date(2026, 4, 1))
+    db.session.commit()
+    assert client.get(f"/verify/{transcript.number}.json").get_json()["newer_transcript_issued"] is True
+
+
+def test_json_for_an_unknown_transcript_is_404_and_an_erased_holder_is_not_named(app, client, record):
+    missing = client.get("/verify/TR-0000-0000.json")
+    assert missing.status_code == 404
+    assert missing.get_json() == {"error": "No training transcript has the number TR-0000-0000"}
+    transcript = make_transcript(record)
+    erase_person(record["admin"], record["tara"], "Asked to be forgotten under UK GDPR")
+    db.session.commit()
+    data = client.get(f"/verify/{transcript.number.lower()}.json").get_json()
+    assert data["holder"] is None and "Tara" not in json.dumps(data)
+    assert data["holder_note"].startswith("The holder's name was removed from AVIGuk's records on")
+    assert data["holder_removed_on"] == record["tara"].erased_at.astimezone(UK).date().isoformat()
+
+
+def test_the_json_facts_share_the_pages_rate_limit(app, client, record):
+    app.config["VERIFY_RATE_LIMIT"] = "2 per minute"
+    transcript = make_transcript(record)
+    assert client.get(f"/verify/{transcript.number}").status_code == 200
+    assert client.get(f"/verify/{transcript.number}.json").status_code == 200
+    assert client.get(f"/verify/{transcript.number}.json").status_code == 429
 
 
 def test_a_pasted_transcript_is_genuine(app, client, record):

@@ -98,7 +98,13 @@ def _show_transcript(number: str):
 @bp.route("/verify/<number>.json")
 @_pages
 def certificate_json(number: str):
-    """The verification page's facts, for software."""
+    """The verification page's facts, for software (a certificate's, or a training transcript's)."""
+    transcript_number = transcripts.canonical_transcript_number(number)
+    if transcript_number is not None:
+        transcript = transcripts.find_transcript(transcript_number)
+        if transcript is None:
+            return _json({"error": f"No training transcript has the number {transcript_number}"}, 404)
+        return _json(transcripts.public_json(transcript))
     canonical = canonical_number(number)
     certificate = find_certificate(canonical) if canonical else None
     if certificate is None:

@@ -608,6 +608,63 @@ def public_facts(transcript: TrainingTranscript) -> dict[str, Any]:
     return facts
 
 
+def _stage_json(stage: StageLine) -> dict[str, Any]:
+    return {
+        "name": stage.name,
+        "state": stage.state,
+        "result_status": stage.status,
+        "achievement": stage.achievement_url or None,
+        "dates": {key: day.isoformat() for key, day in stage.dates.items()},
+        "supervision_hours": stage.hours,
+        "supervision_hours_required": stage.target_hours,
+        "ratings": [
+            {"by": rating.kind, "principle": rating.principle, "value": rating.value, "label": rating.label}
+            for rating in stage.ratings
+        ],
+    }
+
+
+def public_json(transcript: TrainingTranscript) -> dict[str, Any]:
+    """The public facts as JSON for software: what the verification page shows, nothing more.
+
+    A newer transcript is said to exist but not named, as on the page (its number is the holder's to give).
+    """
+    facts = public_facts(transcript)
+    contents: TranscriptContents = facts["contents"]
+    data: dict[str, Any] = {
+        "number": transcript.number,
+        "holder": facts["holder"],
+        "issued_on": contents.issued_on.isoformat(),
+        "verification_url": facts["verification_url"],
+        "newer_transcript_issued": facts["later"] is not None,
+        "enrolments": [
+            {
+                "pathway": enrolment.pathway,
+                "status": enrolment.status,
+                "result_status": enrolment.result_status,
+                "started_on": enrolment.started_on.isoformat() if enrolment.started_on else None,
+                "supervision_hours_after_accreditation": enrolment.continuing_hours,
+                "stages": [_stage_json(stage) for stage in enrolment.stages],
+            }
+            for enrolment in contents.enrolments
+        ],
+        "certificates": [
+            {
+                "number": line.number,
+                "kind": line.kind,
+                "credential": line.credential,
+                "status_when_issued": line.status,
+                "verification_url": verification_url(line.number),
+            }
+            for line in contents.certificates
+        ],
+    }
+    if transcript.holder.erased_at is not None:
+        data["holder_removed_on"] = transcript.holder.erased_at.astimezone(UK).date().isoformat()
+        data["holder_note"] = facts["holder_note"]
+    return data
+
+
 # --- checking a pasted transcript -----------------------------------------------------------------
 
 
