@@ -353,6 +353,25 @@ def test_a_revoked_certificate_is_not_offered(client, holder):
     assert db.session.scalar(select(func.count()).select_from(CredentialOffer)) == 0
 
 
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (CertificateStatus.SUSPENDED, "A certificate that is suspended cannot be added to a digital wallet"),
+        (CertificateStatus.SUPERSEDED, "This certificate was replaced by a newer one"),
+    ],
+)
+def test_a_suspended_or_superseded_certificate_is_not_offered(client, holder, status, message):
+    stopped = insert_certificate(holder, status=status)
+    db.session.commit()
+    client.login(holder.email)
+    assert f"/certificates/{stopped.number}/wallet" not in client.get("/certificates").get_data(as_text=True)
+    page = client.get(f"/certificates/{stopped.number}/wallet").get_data(as_text=True)
+    assert message in page and "Make a code for my wallet" not in page
+    response = client.submit(f"/certificates/{stopped.number}/wallet", page="/certificates")
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(CredentialOffer)) == 0
+
+
 def _set_status(certificate, status: CertificateStatus) -> None:
     certificate.status = status
     db.session.commit()
