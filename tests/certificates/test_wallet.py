@@ -125,6 +125,13 @@ def test_the_metadata_describes_the_issuer_and_its_one_credential(wallet):
     assert server["pre-authorized_grant_anonymous_access_supported"] is True
 
 
+def test_the_issuers_logo_is_in_the_metadata_once_configured(app, wallet):
+    assert "logo" not in wallet.client.get("/.well-known/openid-credential-issuer").get_json()["display"][0]
+    app.config["CERTIFICATE_ISSUER_IMAGE"] = "https://example.org/aviguk-logo.png"
+    display = wallet.client.get("/.well-known/openid-credential-issuer").get_json()["display"][0]
+    assert display["logo"] == {"uri": "https://example.org/aviguk-logo.png", "alt_text": "AVIGuk logo"}
+
+
 def test_a_p256_key_sent_as_a_jwk_gets_its_did_key(client, holder, certificate, app):
     wallet = Wallet(app.test_client(), key=ECKey.generate_key("P-256"))
     wallet.receive_offer(wallet.read_offer_link(make_offer(client, holder, certificate)))

@@ -198,7 +198,10 @@ def issuer_metadata(paths: dict[str, str]) -> dict[str, Any]:
     `paths` maps "credential" and "nonce" to their paths inside vigtrain.
     """
     config = current_app.config
-    issuer_display = {"name": config["CERTIFICATE_ISSUER_NAME"], "locale": "en-GB"}
+    issuer_display: dict[str, Any] = {"name": config["CERTIFICATE_ISSUER_NAME"], "locale": "en-GB"}
+    if config.get("CERTIFICATE_ISSUER_IMAGE"):
+        # Wallets show the issuer's logo beside its name, when AVIGuk has published one.
+        issuer_display["logo"] = {"uri": config["CERTIFICATE_ISSUER_IMAGE"], "alt_text": "AVIGuk logo"}
     return {
         "credential_issuer": config["BASE_URL"],
         "credential_endpoint": _endpoint(paths["credential"]),
