@@ -239,6 +239,30 @@ def test_every_section_holds_the_persons_data(app, world):
         assert name in archive.read("README.txt").decode()
 
 
+def test_the_persons_transcripts_are_in_it_with_their_signed_credential(app, world):
+    from vigtrain.certificates.transcripts import create_transcript
+
+    tara, admin = world["tara"], world["admin"]
+    transcript = create_transcript(admin, tara, date(2026, 3, 2))
+    db.session.commit()
+    archive = _open(_download(_signed_in(app, tara)))
+    path = f"files/transcript-{transcript.number}.json"
+    (row,) = _everything(archive)["transcripts"]
+    assert (row["number"], row["name_on_transcript"], row["issued_by"]) == (
+        transcript.number,
+        "Tara Trainee",
+        "Ada Admin",
+    )
+    assert row["issued_at"].startswith("2026-03-02T10:00:00") and row["credential_in_this_archive"] == path
+    assert row["credential"] == json.loads(transcript.credential_json)
+    assert archive.read(path) == transcript.credential_json.encode()
+    assert row["credential"]["credentialSubject"]["name"] == "Tara Trainee"
+    assert _csv(archive, "transcripts.csv") == [{key: str(value) for key, value in row.items() if key != "credential"}]
+    issued = [event for event in _everything(archive)["audit_events"] if event["action"] == "transcript.issued"]
+    assert [(event["by"], event["about_you"]) for event in issued] == [("ada@example.org", True)]
+    assert "transcripts.csv (1): Your training transcripts." in archive.read("README.txt").decode()
+
+
 def test_a_network_address_is_given_only_for_the_persons_own_actions(app, world):
     tara, sian = world["tara"], world["sian"]
     for actor in (tara, sian):

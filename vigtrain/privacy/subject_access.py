@@ -37,7 +37,7 @@ from vigtrain.accounts.models import RecoveryCode, User
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.certificates.models import Certificate, CredentialOffer
+from vigtrain.certificates.models import Certificate, CredentialOffer, TrainingTranscript
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import today, utcnow
 from vigtrain.dcs.export import csv_cell
@@ -130,6 +130,12 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
         "Your certificates",
         "Each certificate issued to you: number, credential, the name on it, dates, status with any reason, "
         "and the certificate it replaced.",
+    ),
+    "transcripts": (
+        "Your training transcripts",
+        "Each signed record of your training made for you: its number, the name on it, when it was made and "
+        "by whom, and the credential exactly as AVIGuk signed it (your stages, dates, supervision hours, ratings "
+        "and certificates on that day), as a JSON file in files/.",
     ),
     "wallet_offers": (
         "Your certificates sent to digital wallets",
@@ -225,6 +231,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "valid_until status status_reason status_changed_at replaces replacement_reason renewal_requested_at "
         "suspension_reason suspended_until suspended_at"
     ),
+    "transcripts": _names("number name_on_transcript issued_at issued_by credential_in_this_archive"),
     "wallet_offers": _names("certificate created_at expires_at redeemed_at delivered_at wallet_did"),
     "notifications": _names("kind title body link created_at read_at email emailed_at"),
     "notification_preferences": _names("kind about delivery"),
@@ -279,7 +286,7 @@ def export_personal_data(actor: User, person: User, reason: str | None = None) -
         raise PermissionDenied("You cannot download this person's data")
     made_at = utcnow()
     sections = collect_sections(person)
-    files = statement_files(person)
+    files = statement_files(person) + transcript_files(person)
     data = _zip(person, actor, made_at, sections, files)
     counts = {section.name: len(section.rows) for section in sections} | {"files": len(files)}
     after: dict[str, Any] = {"counts": counts, "bytes": len(data)}
@@ -359,6 +366,7 @@ def collect_sections(person: User) -> list[Section]:
         _cases(person),
         _cycles(person),
         _certificates(person),
+        _transcripts(person),
         _wallet_offers(person),
         _notifications(person),
         _notification_preferences(person),
@@ -797,6 +805,50 @@ def _certificates(person: User) -> Section:
     return Section("certificates", rows)
 
 
+def _transcript_file_path(transcript: TrainingTranscript) -> str:
+    return f"{FILES}transcript-{transcript.number}.json"
+
+
+def _person_transcripts(person: User) -> list[TrainingTranscript]:
+    statement = (
+        select(TrainingTranscript)
+        .where(TrainingTranscript.holder_id == person.id)
+        .order_by(TrainingTranscript.issued_at, TrainingTranscript.id)
+    )
+    return list(db.session.scalars(statement))
+
+
+def _transcripts(person: User) -> Section:
+    """Each transcript and, in everything.json, its credential; the CSV points to the credential's file."""
+    statement = (
+        select(TrainingTranscript, User)
+        .join(User, TrainingTranscript.issued_by_id == User.id)
+        .where(TrainingTranscript.holder_id == person.id)
+        .order_by(TrainingTranscript.issued_at, TrainingTranscript.id)
+    )
+    flat = []
+    rows = []
+    for transcript, issuer in db.session.execute(statement):
+        row = _row(
+            number=transcript.number,
+            name_on_transcript=transcript.holder_name,
+            issued_at=transcript.issued_at,
+            issued_by=_name(issuer, person),
+            credential_in_this_archive=_transcript_file_path(transcript),
+        )
+        flat.append(row)
+        rows.append(row | {"credential": json.loads(transcript.credential_json)})
+    return Section("transcripts", rows, flat)
+
+
+def transcript_files(person: User) -> list[tuple[str, bytes]]:
+    """(path in the archive, bytes) of each transcript's credential, exactly as it was signed."""
+    return [
+        (_transcript_file_path(transcript), transcript.credential_json.encode("utf-8"))
+        for transcript in _person_transcripts(person)
+    ]
+
+
 def _wallet_offers(person: User) -> Section:
     statement = (
         select(CredentialOffer, Certificate.number)
@@ -919,6 +971,9 @@ def _audit_events(person: User) -> Section:
         .join(Enrolment, StageRecord.enrolment_id == Enrolment.id)
         .where(Enrolment.trainee_id == person.id),
         "Certificate": select(cast(Certificate.id, String)).where(Certificate.holder_id == person.id),
+        "TrainingTranscript": select(cast(TrainingTranscript.id, String)).where(
+            TrainingTranscript.holder_id == person.id
+        ),
         "PersonalAccessToken": select(cast(PersonalAccessToken.id, String)).where(
             PersonalAccessToken.user_id == person.id
         ),
@@ -1021,7 +1076,7 @@ def readme(person: User, actor: User, made_at: datetime, sections: Iterable[Sect
     for section in sections:
         lines.append(f"{section.csv_name} ({len(section.rows)}): {section.title}.")
         lines.append(textwrap.fill(section.description, width=100, initial_indent="    ", subsequent_indent="    "))
-    lines.append(f"{FILES} ({file_count}): the statement files you uploaded.")
+    lines.append(f"{FILES} ({file_count}): the statement files you uploaded and your transcripts' credentials.")
     lines += [
         "",
         LEFT_OUT,
