@@ -83,8 +83,12 @@ def make(status: CertificateStatus, kind: CertificateKind):
     return insert_certificate(kind=kind, status=status, reason=REASON if status is CertificateStatus.REVOKED else None)
 
 
-@pytest.mark.parametrize("status", list(CertificateStatus), ids=lambda status: status.value)
-def test_two_jose_libraries_verify_the_credential_and_read_its_status(app, client, status):
+def test_two_jose_libraries_verify_the_credential_and_read_its_status(app, client):
+    for status in CertificateStatus:
+        verified_by_both(app, client, status)
+
+
+def verified_by_both(app, client, status: CertificateStatus) -> None:
     certificate = make(status, CertificateKind.ACCREDITATION)
     with app.test_request_context():
         token = badges.credential_jwt(certificate)
@@ -105,7 +109,7 @@ def test_two_jose_libraries_verify_the_credential_and_read_its_status(app, clien
     assert "revocation" in {entry["statusPurpose"] for entry in entries}
     for entry in entries:
         expected = {"revocation": "revoked", "suspension": "suspended"}[entry["statusPurpose"]] == status.value
-        assert outside.status_set(client, entry) is expected, entry["statusPurpose"]
+        assert outside.status_set(client, entry) is expected, (status.value, entry["statusPurpose"])
 
 
 def test_a_forged_token_fails_both_libraries(app, client):
