@@ -465,7 +465,7 @@ _BODIES = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_BODIES)
 def test_any_credential_request_gets_an_error_object_and_spends_nothing(ready, body):
     response = ready.request_credential(body)
@@ -474,7 +474,7 @@ def test_any_credential_request_gets_an_error_object_and_spends_nothing(ready, b
     assert db.session.scalar(select(CredentialOffer.delivered_at)) is None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     form=st.dictionaries(
         st.sampled_from(["grant_type", "pre-authorized_code", "tx_code", "code"]), st.text(max_size=60)
