@@ -10,7 +10,7 @@ VC-JWT with the wallet's DID as credentialSubject.id and `sub`: did:key for an E
 did:jwk for any other accepted key.
 
 The offer goes by reference (`credential_offer_uri=`, the spec's advice for QR codes): the link is
-about 130 characters, a QR code of 49 modules a phone reads easily even on a 320 px screen, where
+about 150 characters, a QR code of 49 modules a phone reads easily even on a 320 px screen, where
 the offer by value (about 330) needs 73. The reference holds the code itself, so the database still
 keeps only its digest; it answers only while the code is unused and in date. No transaction code
 (`tx_code`): the person shown the QR code is the signed-in holder, and a code shown beside it
