@@ -26,7 +26,7 @@ from vigtrain.certificates.models import TrainingTranscript
 from vigtrain.dates import UK
 from vigtrain.extensions import db
 from vigtrain.pathways.definitions import principles
-from vigtrain.privacy.erasure import erase_person
+from vigtrain.privacy.erasure import erase_person, preview
 
 ISSUED = date(2026, 3, 10)
 
@@ -312,3 +312,23 @@ def test_an_erased_holder_is_not_named_and_their_copy_still_verifies(app, client
     assert "Tara" not in page and "The holder's name was removed from AVIGuk's records" in page
     checked = text(paste(client, token))
     assert "This training transcript is genuine" in checked and "holder's name was removed" in checked
+
+
+def test_erasure_puts_the_pseudonym_in_the_transcript_even_for_a_name_too_short_to_search(app, client, record):
+    """A name under four letters is not searched for in text; the transcript's copies are set outright."""
+    tara = record["tara"]
+    tara.display_name = "Ty"
+    db.session.commit()
+    transcript = make_transcript(record)
+    token = jwt_of(app, transcript)
+    kept = {line.text: line.count for line in preview(tara).kept}
+    assert kept["Training transcripts: anyone checking one is told the holder's name was removed"] == 1
+    erasure = erase_person(record["admin"], tara, "Asked to be forgotten under UK GDPR")
+    db.session.commit()
+    stored = db.session.get(TrainingTranscript, transcript.id)
+    label = f"Erased person {erasure.pseudonym}"
+    subject = json.loads(stored.credential_json)["credentialSubject"]
+    assert stored.holder_name == subject["name"] == subject["identifier"][0]["identityHash"] == label
+    assert '"Ty"' not in stored.credential_json
+    assert client.get(f"/verify/{transcript.number}.json").get_json()["holder"] is None
+    assert "This training transcript is genuine" in text(paste(client, token))

@@ -47,7 +47,7 @@ from vigtrain.accounts.models import RecoveryCode, Role, User, UserRole, new_sec
 from vigtrain.api_tokens.models import PersonalAccessToken
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, Cycle
-from vigtrain.certificates.models import Certificate, CredentialOffer
+from vigtrain.certificates.models import Certificate, CredentialOffer, TrainingTranscript
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dates import utcnow
 from vigtrain.dcs.models import Administration
@@ -283,6 +283,7 @@ def preview(person: User) -> Preview:
     cases = _count(_own_cases(person))
     administrations = _count(select(Administration.id).where(Administration.case_id.in_(_own_cases(person))))
     certificates = _count(select(Certificate.id).where(Certificate.holder_id == person.id))
+    transcripts = _count(select(TrainingTranscript.id).where(TrainingTranscript.holder_id == person.id))
     kept = [
         Line("Enrolments, with their stage dates and states, under the pseudonym", enrolments),
         Line("Supervision sessions: dates, hours and ratings, without notes", sessions + supervised),
@@ -292,6 +293,7 @@ def preview(person: User) -> Preview:
             "Certificates in the register: anyone checking one is told the holder's name was removed",
             certificates,
         ),
+        Line("Training transcripts: anyone checking one is told the holder's name was removed", transcripts),
         Line("Audit events they performed, with their name and email replaced by the pseudonym", events),
     ]
     return Preview(erased=erased, kept=kept)
@@ -315,6 +317,9 @@ def _identifiers(person: User) -> list[str]:
                 found |= {values[key] for key in ("email", "display_name") if isinstance(values.get(key), str)}
     found |= set(db.session.scalars(select(AuditEvent.actor_label).where(AuditEvent.actor_id == person.id).distinct()))
     found |= set(db.session.scalars(select(Certificate.holder_name).where(Certificate.holder_id == person.id)))
+    found |= set(
+        db.session.scalars(select(TrainingTranscript.holder_name).where(TrainingTranscript.holder_id == person.id))
+    )
     kept = {value.strip() for value in found if value and len(value.strip()) >= MIN_NAME_SEARCH}
     kept.discard("system")
     return sorted(kept, key=lambda value: (-len(value), value))
@@ -403,6 +408,7 @@ def erase_person(actor: User | None, person: User, reason: str) -> Erasure:
         files = _remove_free_text(person)
         _remove_account(person, pseudonym, now, identifiers)
         _pseudonymise_certificates(person, label, identifiers)
+        _pseudonymise_transcripts(person, label)
         _replace_in_tables(replacer)
         _replace_in_outbox(replacer)
         db.session.flush()
@@ -439,6 +445,7 @@ def _their_things(person: User) -> dict[str, Select]:
         "Case": _own_cases(person),
         "Cycle": select(Cycle.id).where(Cycle.case_id.in_(_own_cases(person))),
         "Certificate": select(Certificate.id).where(Certificate.holder_id == person.id),
+        "TrainingTranscript": select(TrainingTranscript.id).where(TrainingTranscript.holder_id == person.id),
         "PersonalAccessToken": select(PersonalAccessToken.id).where(PersonalAccessToken.user_id == person.id),
     }
     return {kind: select(cast(query.subquery().c[0], String)) for kind, query in queries.items()}
@@ -603,6 +610,34 @@ def _pseudonymise_certificates(person: User, label: str, identifiers: list[str])
         changes = [change for change, row in zip(changes, reasons, strict=True) if change[column.key] != row[1]]
         if changes:
             db.session.execute(update(Certificate), changes)
+
+
+def _pseudonymise_transcripts(person: User, label: str) -> None:
+    """Each transcript, and the name in its stored credential, holds the pseudonym label outright (a name
+    too short to search for in text is replaced all the same). The public page names nobody, and a copy
+    the holder kept still checks: the comparison leaves the name aside once the holder is erased."""
+    rows = db.session.execute(
+        select(TrainingTranscript.id, TrainingTranscript.credential_json).where(
+            TrainingTranscript.holder_id == person.id
+        )
+    ).all()
+    changes = []
+    for transcript_id, stored in rows:
+        credential = json.loads(stored)
+        subject = credential["credentialSubject"]
+        subject["name"] = label
+        for identity in subject.get("identifier", []):
+            if identity.get("identityType") == "name":
+                identity["identityHash"] = label
+        changes.append(
+            {
+                "id": transcript_id,
+                "holder_name": label,
+                "credential_json": json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
+            }
+        )
+    if changes:
+        db.session.execute(update(TrainingTranscript), changes)
 
 
 def _text_columns(table: Table) -> tuple[list, list]:
