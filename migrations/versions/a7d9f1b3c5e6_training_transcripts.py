@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("issued_by_id", sa.Integer(), nullable=False),
         sa.Column("credential_json", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["holder_id"], ["user.id"], name=op.f("fk_training_transcript_holder_id_user")),
-        sa.ForeignKeyConstraint(
-            ["issued_by_id"], ["user.id"], name=op.f("fk_training_transcript_issued_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["issued_by_id"], ["user.id"], name=op.f("fk_training_transcript_issued_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_transcript")),
         sa.UniqueConstraint("number", name=op.f("uq_training_transcript_number")),
     )
