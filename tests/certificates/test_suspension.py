@@ -413,3 +413,22 @@ def test_administrators_cannot_suspend_their_own_certificate(client, admin):
     client.login(own.email)
     for action in ("suspend", "reinstate"):
         assert client.get(f"/admin/certificates/{certificate.number}/{action}").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("²", "3", "2027", "must be a real date"),  # a superscript passes str.isdigit but is no number
+        ("1", "3", "9" * 30, "The year must include 4 numbers"),
+        ("1e3", "3", "2027", "must be a real date, in numbers"),
+        ("0", "0", "2027", "must be a real date"),
+    ],
+)
+def test_a_crafted_end_date_is_refused_beside_the_field(client, admin, certificate, day, month, year, message):
+    client.login(admin.email)
+    url = f"/admin/certificates/{certificate.number}/suspend"
+    response = client.submit(url, {"reason": REASON, "suspended_until": [day, month, year]})
+    assert response.status_code == 422 and message in text(response)
+    assert 'id="suspended_until-date-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert certificate.status is CertificateStatus.VALID
