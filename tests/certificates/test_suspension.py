@@ -190,6 +190,17 @@ def test_a_suspended_certificate_is_not_renewed_or_reissued_but_can_be_revoked(a
     assert event.after["suspension_reason"] is None
 
 
+def test_once_its_end_date_has_come_a_suspended_certificate_can_be_reissued(admin, holder, certificate):
+    suspend(admin, certificate)
+    holder.display_name = "Hana Newname"
+    db.session.commit()
+    new = services.reissue_for_name_change(admin, certificate, UNTIL)  # before the daily job has run
+    db.session.commit()
+    assert new.status is CertificateStatus.VALID and certificate.status is CertificateStatus.SUPERSEDED
+    assert certificate.suspension_reason is None and certificate.suspended_until is None
+    assert services.lift_ended_suspensions(UNTIL) == 0
+
+
 def test_a_suspension_outranks_expiry_and_reads_as_lifted_on_its_end_date(admin, certificate):
     suspend(admin, certificate)
     assert certificate.effective_status(date(2026, 5, 31)) is CertificateStatus.SUSPENDED

@@ -313,6 +313,7 @@ def _clean_reason(text: str | None, field: str, what: str) -> str:
 
 def _supersede(actor: User, old: Certificate, new: Certificate, action: str) -> None:
     before = audit.snapshot(old, *STATUS_FIELDS)
+    _clear_suspension(old)  # a suspension whose end date came before the daily job lifted it
     old.status, old.status_changed_at = CertificateStatus.SUPERSEDED, utcnow()
     db.session.flush()
     audit.record(actor, action, new, after=audit.snapshot(new, *FIELDS))
