@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from vigtrain.accounts.models import User
-from vigtrain.certificates import services
+from vigtrain.certificates import services, transcripts
 from vigtrain.certificates.demo import (
     DEMO_NUMBERS,
     EXPIRED,
@@ -15,6 +15,7 @@ from vigtrain.certificates.demo import (
     RENEWED,
     REVOKED,
     STAGE,
+    TRANSCRIPT,
     VALID,
 )
 from vigtrain.certificates.models import Certificate, CertificateStatus, ReplacementReason
@@ -45,8 +46,22 @@ def test_demo_certificates_cover_every_status(app):
     assert len(set(db.session.scalars(select(Certificate.number)))) == db.session.query(Certificate).count()
 
 
-def test_demo_holders_and_administrator_see_the_certificates(app):
+def test_demo_holders_and_administrator_see_the_certificates_and_the_transcript(app):
     app.test_cli_runner().invoke(args=["demo"])
+    # Dev's transcript: made by him before today, his whole training with ratings, his valid certificate.
+    transcript = transcripts.find_transcript(TRANSCRIPT)
+    assert transcript.holder.email == "dev.malhotra@example.org" and transcript.issued_by_id == transcript.holder_id
+    contents = transcripts.contents_of(transcript)
+    assert contents.issued_on < today() and transcript.issued_at.date() < today()
+    [enrolment] = contents.enrolments
+    assert enrolment.pathway.startswith("VIG Practitioner") and len(enrolment.stages) == 3
+    assert all(stage.status == "Completed" for stage in enrolment.stages) and enrolment.stages[1].ratings
+    assert (VALID, "Valid") in [(line.number, line.status) for line in contents.certificates]
+    page = app.test_client().get(f"/verify/{TRANSCRIPT}").get_data(as_text=True)
+    assert "AVIGuk issued this transcript" in page and "Dev Malhotra" in page
+    assert TRANSCRIPT in _signed_in(app, "dev.malhotra@example.org").get("/certificates/transcripts").get_data(
+        as_text=True
+    )
     client = app.test_client()
     client.login("lucy.morgan@example.org", DEMO_PASSWORD)
     html = client.get("/certificates").get_data(as_text=True)

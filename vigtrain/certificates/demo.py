@@ -9,6 +9,9 @@ of continuing supervision waiting for her supervisor: confirm it, and she can as
 Each step runs `as_of` its day in the story: a history from before vigtrain is entered when AVIGuk
 started using it (or on ratification, if later), a certificate is issued a week or so after it
 was earned, and renewals, reissues, expiry and revocation each happen on their own day.
+
+One accredited practitioner (Dev Malhotra) made a training transcript, also with a fixed number
+(`TRANSCRIPT`), through the same service as the page that makes one.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from sqlalchemy import select
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
 from vigtrain.certificates import services
-from vigtrain.certificates.models import NUMBER_PREFIX, Certificate
+from vigtrain.certificates.models import NUMBER_PREFIX, TRANSCRIPT_PREFIX, Certificate
 from vigtrain.certificates.register import set_register_opt_in
+from vigtrain.certificates.transcripts import create_transcript
 from vigtrain.dates import UK, add_months, as_of, today, uk_date
 from vigtrain.extensions import db
 from vigtrain.pathways.models import (
@@ -36,9 +40,9 @@ from vigtrain.pathways.models import (
 from vigtrain.supervision.demo import demo_continuing_supervision
 
 
-def demo_number(body: str) -> str:
+def demo_number(body: str, prefix: str = NUMBER_PREFIX) -> str:
     """A fixed number with a valid check character, e.g. DEM0001 → AV-DEM0-001D."""
-    return codes.format_code(NUMBER_PREFIX, body + codes.check_symbol(body))
+    return codes.format_code(prefix, body + codes.check_symbol(body))
 
 
 VALID = demo_number("DEM0001")  # Dev Malhotra, accredited on the 2015 pathway
@@ -50,6 +54,9 @@ EXPIRED = demo_number("DEM0006")  # Erin Walsh's VIG accreditation, not renewed
 REVOKED = demo_number("DEM0007")  # Mark Bennett's, withdrawn at his request
 STAGE = demo_number("DEM0008")  # Jo Williams, Stage 1 completed
 RENEWAL_DUE = demo_number("DEM0009")  # Nadia Hussain, inside its renewal window
+TRANSCRIPT = demo_number("DEM0001", TRANSCRIPT_PREFIX)  # Dev Malhotra's training transcript
+# Days before today that Dev made his transcript (for a new employer), long after his accreditation.
+TRANSCRIPT_DAYS_AGO = 90
 
 # Stage completions earned longer ago than this have been issued; later ones wait in the queue.
 ISSUED_BEFORE_DAYS = 270
@@ -282,6 +289,10 @@ def demo_certificates(people: dict[str, User], live: date) -> None:
             set_register_opt_in(person, person, True)
     with as_of(at(reissued_on + timedelta(days=1), 19, 0)):
         set_register_opt_in(lucy, lucy, True)
+    # Dev made a signed transcript of his training for a new employer, from Your certificates.
+    made_on = issuer.days_ago(TRANSCRIPT_DAYS_AGO)
+    with as_of(at(made_on, 18, 30)):
+        create_transcript(dev, dev, made_on, number=TRANSCRIPT)
     # Anything else past its last valid day today (the nightly job would have caught it).
     services.expire_certificates(issuer.today)
     db.session.flush()

@@ -555,15 +555,18 @@ def transcript_jwt(transcript: TrainingTranscript) -> str:
 # --- making one -----------------------------------------------------------------------------------
 
 
-def create_transcript(actor: User, holder: User, today: date) -> TrainingTranscript:
-    """Fix the holder's training as it stands today in a new transcript. Flushes."""
+def create_transcript(actor: User, holder: User, today: date, *, number: str | None = None) -> TrainingTranscript:
+    """Fix the holder's training as it stands today in a new transcript. Flushes.
+
+    `number` fixes the number (demo data, which the README lists); normally it is drawn at random.
+    """
     if not can_create_transcript(actor, holder):
         raise PermissionDenied("Only the holder or an administrator makes a transcript")
     if holder.erased_at is not None:
         raise DomainError("This person's details were erased: no transcript can be made for them")
     if db.session.scalar(select(Enrolment.id).where(Enrolment.trainee_id == holder.id).limit(1)) is None:
         raise DomainError("There is no training on record yet, so there is nothing for a transcript to show")
-    number = codes.generate(TRANSCRIPT_PREFIX)
+    number = number or codes.generate(TRANSCRIPT_PREFIX)
     contents = current_contents(holder, number, today)
     credential = credential_json(contents, current_app.config["BASE_URL"])
     transcript = TrainingTranscript(
