@@ -379,6 +379,10 @@ def test_suspend_through_the_page(client, admin, certificate):
         assert "govuk-error-summary" in html and message in unescape(html)
         field = "suspended_until-date" if "suspended_until" in data else "reason"
         assert f'id="{field}-error"' in html, data  # the message sits beside its field
+    both = client.submit(url, {"reason": "x" * 1001, "suspended_until": ["1", "3", "2026"]})
+    html = unescape(both.get_data(as_text=True))
+    assert both.status_code == 422 and 'id="reason-error"' in html and 'id="suspended_until-date-error"' in html
+    assert "must be 1000 characters or fewer" in html and "must be in the future" in html  # every mistake at once
     db.session.expire_all()
     assert certificate.status is CertificateStatus.VALID and events("certificate.suspended") == []
 

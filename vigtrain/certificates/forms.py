@@ -10,10 +10,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, StopValidation
+from wtforms.validators import Length, StopValidation, ValidationError
 
+from vigtrain.certificates import services
 from vigtrain.certificates.models import CertificateStatus
 from vigtrain.certificates.services import MAX_REASON, MAX_SUSPENSION_MONTHS
+from vigtrain.dates import today
 from vigtrain.extensions import MAX_ID
 from vigtrain.forms import DateInputField, Form, strip, whole_number
 
@@ -43,10 +45,11 @@ class RevokeForm(Form):
 
 
 class SuspendForm(Form):
+    """Every mistake at once, beside its field (the service checks the same rules again)."""
+
     reason = TextAreaField(
         "Reason for suspending",
         description="Anyone who checks this certificate will see the reason. Do not include anything confidential.",
-        validators=[Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON:,} characters or fewer")],
         filters=[strip],
         widget=GovCharacterCount(),
     )
@@ -61,16 +64,27 @@ class SuspendForm(Form):
     )
     submit = SubmitField("Suspend certificate", widget=GovSubmitInput())
 
+    def validate_reason(self, field: TextAreaField) -> None:
+        if problem := services.reason_problem(field.data, services.SUSPENSION_REASON):
+            raise ValidationError(problem)
+
+    def validate_suspended_until(self, field: DateInputField) -> None:
+        if problem := services.suspension_until_problem(field.data, today()):
+            raise ValidationError(problem)
+
 
 class ReinstateForm(Form):
     note = TextAreaField(
         "Why it is reinstated",
         description="The holder is told, with this note. For example: the investigation closed with no further action.",
-        validators=[Length(max=MAX_REASON, message=f"The note must be {MAX_REASON:,} characters or fewer")],
         filters=[strip],
         widget=GovCharacterCount(),
     )
     submit = SubmitField("Reinstate certificate", widget=GovSubmitInput())
+
+    def validate_note(self, field: TextAreaField) -> None:
+        if problem := services.reason_problem(field.data, services.REINSTATEMENT_NOTE):
+            raise ValidationError(problem)
 
 
 class RenewForm(Form):

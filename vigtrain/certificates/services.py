@@ -75,6 +75,9 @@ SUSPENSION_FIELDS = ("status", "suspension_reason", "suspended_until", "suspende
 # A suspension with an end date ends at most this long ahead: longer than that, AVIGuk reviews it
 # (and reinstates, suspends again, or revokes) rather than leave it to run on unlooked-at.
 MAX_SUSPENSION_MONTHS = 24
+# What a suspension's reason and a reinstatement's note are called in messages.
+SUSPENSION_REASON = "reason for suspending (verifiers will see it)"
+REINSTATEMENT_NOTE = "note on why it is reinstated"
 # An accreditation can be renewed from this many months before it expires (or any time after).
 RENEWAL_WINDOW_MONTHS = 6
 MIN_REASON, MAX_REASON = 10, 1000
@@ -302,13 +305,22 @@ def _require_change(actor: User, certificate: Certificate) -> None:
         raise PermissionDenied("Only an AVIGuk administrator who is not the holder can change a certificate")
 
 
-def _clean_reason(text: str | None, field: str, what: str) -> str:
+def reason_problem(text: str | None, what: str) -> str | None:
+    """What is wrong with the length of a reason or note (None if fine); a form can show it beside its
+    field together with the form's other mistakes."""
     cleaned = (text or "").strip()
     if len(cleaned) < MIN_REASON:
-        raise DomainError(f"Give the {what} in at least {MIN_REASON} characters", field=field)
+        return f"Give the {what} in at least {MIN_REASON} characters"
     if len(cleaned) > MAX_REASON:
-        raise DomainError(f"The {what} must be {MAX_REASON} characters or fewer", field=field)
-    return screen(cleaned, field)
+        return f"The {what} must be {MAX_REASON} characters or fewer"
+    return None
+
+
+def _clean_reason(text: str | None, field: str, what: str) -> str:
+    problem = reason_problem(text, what)
+    if problem:
+        raise DomainError(problem, field=field)
+    return screen((text or "").strip(), field)
 
 
 def _supersede(actor: User, old: Certificate, new: Certificate, action: str) -> None:
@@ -688,7 +700,7 @@ def suspend_certificate(
     refused = suspend_problem(certificate, today)
     if refused:
         raise DomainError(refused)
-    text = _clean_reason(reason, "reason", "reason for suspending (verifiers will see it)")
+    text = _clean_reason(reason, "reason", SUSPENSION_REASON)
     problem = suspension_until_problem(until, today)
     if problem:
         raise DomainError(problem, field="suspended_until")
@@ -723,7 +735,7 @@ def reinstate_certificate(actor: User, certificate: Certificate, note: str | Non
         raise DomainError(
             f"Only a suspended certificate can be reinstated; this one is {certificate.status.label.lower()}"
         )
-    text = _clean_reason(note, "note", "note on why it is reinstated")
+    text = _clean_reason(note, "note", REINSTATEMENT_NOTE)
     event = _suspension_event("reinstated", certificate)
     before = audit.snapshot(certificate, *SUSPENSION_FIELDS)
     _end_suspension(certificate, today)
