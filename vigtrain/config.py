@@ -111,6 +111,7 @@ class Config:
     RETENTION_UNREAD_NOTIFICATION = timedelta(days=2 * 365 + 1)
     RETENTION_OUTBOX_MESSAGE = timedelta(days=90)
     RETENTION_MEASURE_INVITATION = timedelta(days=90)
+    RETENTION_WALLET_OFFER = timedelta(days=90)
     RETENTION_ERASURE_REASON = timedelta(days=6 * 365 + 2)
     # At most this many rows per rule per daily run (people: erasures), so a first run over years of
     # history holds no lock for minutes; the next day's run carries on where this one stopped.

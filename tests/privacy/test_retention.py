@@ -22,6 +22,7 @@ from vigtrain.certificates.models import (
     Certificate,
     CertificateKind,
     CertificateStatus,
+    CredentialOffer,
 )
 from vigtrain.dates import UK, utcnow
 from vigtrain.dcs.models import MeasureInvitation, Timepoint
@@ -174,6 +175,31 @@ def test_unanswered_client_links_go_ninety_days_after_they_expired_or_were_revok
         "expired-inside",
         "pending",
         "revoked-inside",
+    ]
+
+
+# --- offers to digital wallets ------------------------------------------------------------------------
+
+
+def test_wallet_offers_go_ninety_days_after_their_code_expired(app, clock):
+    certificate = insert_certificate()
+    period = setting("RETENTION_WALLET_OFFER")
+    now = utcnow()
+    for name, expires_at in (("past", now - period), ("inside", now - period + SECOND), ("live", now)):
+        db.session.add(
+            CredentialOffer(
+                certificate_id=certificate.id,
+                created_by_id=certificate.holder_id,
+                code_digest=name.ljust(64, "0"),
+                created_at=expires_at - timedelta(minutes=10),
+                expires_at=expires_at,
+            )
+        )
+    db.session.commit()
+    assert apply()["wallet-offers"] == 1
+    assert sorted(db.session.scalars(select(CredentialOffer.code_digest))) == [
+        "inside".ljust(64, "0"),
+        "live".ljust(64, "0"),
     ]
 
 
@@ -377,7 +403,11 @@ def test_a_superseded_or_revoked_certificate_counts_from_when_its_status_changed
 
 def test_every_link_to_a_certificate_is_one_the_purge_handles():
     """A new table pointing at certificates must be handled by `purge_erased_certificates` (and added here)."""
-    handled = {("certificate", "replaces_id"), ("bulk_issue_item", "certificate_id")}
+    handled = {
+        ("certificate", "replaces_id"),
+        ("bulk_issue_item", "certificate_id"),
+        ("credential_offer", "certificate_id"),
+    }
     links = {
         (table.name, fk.parent.name)
         for table in db.metadata.sorted_tables

@@ -28,7 +28,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from vigtrain import audit
 from vigtrain.accounts.models import User
 from vigtrain.audit import AuditEvent
-from vigtrain.certificates.models import BulkIssueItem, Certificate, CertificateStatus
+from vigtrain.certificates.models import BulkIssueItem, Certificate, CertificateStatus, CredentialOffer
 from vigtrain.dates import UK
 from vigtrain.dcs.models import Administration, MeasureInvitation
 from vigtrain.extensions import db
@@ -249,6 +249,12 @@ def purge_erased_certificates(now: datetime, period: timedelta) -> int:
         .values(certificate_id=None)
         .execution_options(synchronize_session=False)
     )
+    # Offers of a certificate to a wallet go with it (the audit trail keeps what was delivered).
+    db.session.execute(
+        delete(CredentialOffer)
+        .where(CredentialOffer.certificate_id.in_(doomed))
+        .execution_options(synchronize_session=False)
+    )
     # Unlink the chain first, so neither database checks a link to a row deleted in the same statement.
     db.session.execute(
         update(Certificate)
@@ -334,6 +340,15 @@ def delete_unused_measure_invitations(now: datetime, period: timedelta) -> int:
     return db.session.execute(
         delete(MeasureInvitation).where(MeasureInvitation.id.in_(ids)).execution_options(synchronize_session=False)
     ).rowcount
+
+
+def delete_old_wallet_offers(now: datetime, period: timedelta) -> int:
+    """Delete offers of a certificate to a digital wallet `period` after their code expired.
+
+    Long expired, an offer only says that the holder once asked; the audit trail keeps the offer and
+    the delivery (with the wallet's DID).
+    """
+    return _delete_batch(CredentialOffer, CredentialOffer.expires_at <= now - period)
 
 
 def clear_erasure_reasons(now: datetime, period: timedelta) -> int:
@@ -522,6 +537,15 @@ RULES: tuple[Rule, ...] = (
         THIS_JOB,
         "RETENTION_MEASURE_INVITATION",
         delete_unused_measure_invitations,
+    ),
+    Rule(
+        "wallet-offers",
+        "Offers of a certificate to a digital wallet",
+        "{RETENTION_WALLET_OFFER} after their code expired, used or not",
+        "Time for the holder to see when their wallet collected the certificate; the audit trail keeps that it did.",
+        THIS_JOB,
+        "RETENTION_WALLET_OFFER",
+        delete_old_wallet_offers,
     ),
     Rule(
         "erasure-reasons",
