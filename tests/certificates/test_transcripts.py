@@ -22,6 +22,7 @@ from tests.factories import make_supervision, make_user
 from tests.transcript_factories import make_training_record
 from vigtrain.accounts.models import Role
 from vigtrain.certificates import transcripts
+from vigtrain.certificates.keys import revoke_key
 from vigtrain.certificates.models import TrainingTranscript
 from vigtrain.dates import UK
 from vigtrain.extensions import db
@@ -287,6 +288,26 @@ def test_a_tampered_transcript_fails_in_plain_words(app, client, record):
     page = text(paste(client, tampered(token, more_hours)))
     assert "Do not rely on this transcript" in page
     assert "has been changed since AVIGuk signed it" in page and "genuine" not in page
+
+
+def test_a_transcript_not_signed_by_a_trusted_key_fails_in_plain_words(app, client, record):
+    token = jwt_of(app, make_transcript(record))
+    header, payload, signature = token.split(".")
+    kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+    def with_header(**changes) -> str:
+        data = {"alg": "EdDSA", "kid": kid, "typ": "vc+jwt"} | changes
+        encoded = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+        return f"{encoded}.{payload}.{signature}"
+
+    assert "not signed the way AVIGuk signs credentials" in text(paste(client, with_header(alg="HS256")))
+    assert "not signed with AVIGuk's key" in text(paste(client, with_header(kid="someone-elses-key")))
+    assert "not signed the way AVIGuk signs" in text(paste(client, f"bm90IGpzb24.{payload}.{signature}"))
+    revoke_key(kid, "Key file found in a public repository")
+    db.session.commit()
+    page = text(paste(client, token))
+    assert "AVIGuk revoked the key this transcript was signed with" in page and "public repository" in page
+    assert "genuine" not in page
 
 
 def test_a_signed_transcript_that_differs_from_the_record_fails(app, client, record):

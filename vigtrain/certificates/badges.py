@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app
@@ -512,6 +513,44 @@ def _b64_json(segment: str) -> Any:
         return None
 
 
+def read_compact_jws(token: str) -> tuple[Any, Any] | None:
+    """A compact JWS's header and payload, decoded but not verified (each None where it is not JSON);
+    None if the token is not three base64url parts. Certificates and transcripts are read alike."""
+    if not _COMPACT_JWS.fullmatch(token):
+        return None
+    header_segment, payload_segment, _ = token.split(".")
+    return _b64_json(header_segment), _b64_json(payload_segment)
+
+
+class Signature(StrEnum):
+    """What checking a signature found; each caller words it for what was pasted."""
+
+    GOOD = "good"
+    WRONG_ALGORITHM = "wrong algorithm"
+    UNKNOWN_KEY = "unknown key"
+    CHANGED = "changed"
+    UNREADABLE = "unreadable"
+    KEY_REVOKED = "key revoked"
+
+
+def check_signature(token: str, header: dict[str, Any]) -> tuple[Signature, SigningKey | None]:
+    """Whether one of AVIGuk's keys (EdDSA only) signed a compact JWS and still stands, and which key."""
+    if header.get("alg") != ALGORITHM:
+        return Signature.WRONG_ALGORITHM, None
+    key = find_key(header.get("kid"))
+    if key is None:
+        return Signature.UNKNOWN_KEY, None
+    try:
+        jws.deserialize_compact(token, OKPKey.import_key(key.public_jwk()), registry=_REGISTRY)
+    except BadSignatureError:
+        return Signature.CHANGED, key
+    except JoseError:
+        return Signature.UNREADABLE, key
+    if key.state is KeyState.REVOKED:
+        return Signature.KEY_REVOKED, key
+    return Signature.GOOD, key
+
+
 def _number_from(payload: dict, base_url: str) -> str | None:
     identifier = payload.get("id")
     prefix = f"{base_url}/verify/"
@@ -572,15 +611,15 @@ def check_credential(text: str) -> CredentialCheck:
     not_ours = "This is not a credential vigtrain issued."
     if len(token) > MAX_PASTED_LENGTH:
         return CredentialCheck(False, False, f"{not_ours} It is much longer than any credential AVIGuk issues.")
-    if not _COMPACT_JWS.match(token):
+    parts = read_compact_jws(token)
+    if parts is None:
         return CredentialCheck(
             False,
             False,
             f"{not_ours} A credential is one long line of letters, numbers, '-' and '_' in three parts "
             "separated by full stops. Check you copied all of it.",
         )
-    header_segment, payload_segment, _ = token.split(".")
-    header, payload = _b64_json(header_segment), _b64_json(payload_segment)
+    header, payload = parts
     if not isinstance(header, dict) or not isinstance(payload, dict):
         return CredentialCheck(False, False, f"{not_ours} Part of it could not be read: check you copied all of it.")
     base_url = current_app.config["BASE_URL"]
@@ -594,20 +633,17 @@ def check_credential(text: str) -> CredentialCheck:
     certificate = find_certificate(number) if number else None
     found = {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
 
-    if header.get("alg") != ALGORITHM:
+    signature, key = check_signature(token, header)
+    if signature is Signature.WRONG_ALGORITHM:
         return CredentialCheck(True, False, "The credential is not signed the way AVIGuk signs credentials.", **found)
-    key = find_key(header.get("kid"))
-    if key is None:
+    if signature is Signature.UNKNOWN_KEY:
         return CredentialCheck(True, False, "The credential was not signed with AVIGuk's key.", **found)
-    public = OKPKey.import_key(key.public_jwk())
-    try:
-        jws.deserialize_compact(token, public, registry=_REGISTRY)
-    except BadSignatureError:
+    if signature is Signature.CHANGED:
         changed = "The signature does not match: the credential has been changed since AVIGuk signed it."
         return CredentialCheck(True, False, changed, **found)
-    except JoseError:
+    if signature is Signature.UNREADABLE:
         return CredentialCheck(False, False, f"{not_ours} Its signature could not be read.", **found)
-    if key.state is KeyState.REVOKED:
+    if signature is Signature.KEY_REVOKED:
         return CredentialCheck(True, False, _revoked_key_problem(key), key_revoked=True, **found)
     mismatched = claim_mismatches(payload)
     if mismatched:

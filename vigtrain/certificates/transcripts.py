@@ -20,8 +20,6 @@ the certificates as `evidence`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import uuid
@@ -30,16 +28,12 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import current_app
-from joserfc import jws
-from joserfc.errors import BadSignatureError, JoseError
-from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
 from vigtrain import audit, codes
 from vigtrain.accounts.models import User
 from vigtrain.certificates import badges
-from vigtrain.certificates.keys import ALGORITHM, find_key
-from vigtrain.certificates.models import TRANSCRIPT_PREFIX, KeyState, TrainingTranscript
+from vigtrain.certificates.models import TRANSCRIPT_PREFIX, TrainingTranscript
 from vigtrain.certificates.services import certificates_held_by, effective_status
 from vigtrain.dates import UK, format_date, utcnow
 from vigtrain.errors import DomainError, PermissionDenied
@@ -60,7 +54,6 @@ NUMBER_EXAMPLE = "TR-4F7K-2MXQ"
 TRANSCRIPT_TYPE = "ext:TrainingTranscript"
 # A transcript of several enrolments with every rating is tens of kilobytes; nothing of ours is larger.
 MAX_PASTED_LENGTH = 400_000
-_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 # The JWT claims signing adds beside the credential (see badges.registered_claims).
 JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
 
@@ -671,23 +664,16 @@ def public_json(transcript: TrainingTranscript) -> dict[str, Any]:
 # --- checking a pasted transcript -----------------------------------------------------------------
 
 
-def _b64_json(segment: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (binascii.Error, ValueError, RecursionError):
-        return None
-
-
-def _payload(token: str) -> dict[str, Any] | None:
-    if len(token) > MAX_PASTED_LENGTH or not _COMPACT_JWS.match(token):
-        return None
-    payload = _b64_json(token.split(".")[1])
-    return payload if isinstance(payload, dict) else None
+def _read(token: str) -> tuple[Any, dict[str, Any] | None]:
+    """The header and payload of a pasted token (the payload None unless it reads as a JSON object)."""
+    parts = badges.read_compact_jws(token) if len(token) <= MAX_PASTED_LENGTH else None
+    header, payload = parts or (None, None)
+    return header, payload if isinstance(payload, dict) else None
 
 
 def is_transcript_token(text: str | None) -> bool:
     """Whether pasted text reads as one of our transcripts (so the transcript check answers it)."""
-    payload = _payload("".join((text or "").split()))
+    _, payload = _read("".join((text or "").split()))
     identifier = payload.get("id") if payload else None
     prefix = f"{current_app.config['BASE_URL']}/verify/{TRANSCRIPT_PREFIX}-"
     return isinstance(identifier, str) and identifier.startswith(prefix)
@@ -731,25 +717,22 @@ def check_transcript(text: str) -> TranscriptCheck:
     """A pasted transcript is genuine if one of AVIGuk's trusted keys signed it and it says exactly
     what the transcript on record says (the holder's name aside once it has been erased)."""
     token = "".join((text or "").split())
-    payload = _payload(token)
+    header, payload = _read(token)
     if payload is None:
         return TranscriptCheck(False, "This is not a transcript vigtrain issued: part of it could not be read.")
-    header = _b64_json(token.split(".")[0])
     number = str(payload.get("id", "")).rpartition("/")[2]
     transcript = find_transcript(number)
-    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+    signature, key = badges.check_signature(token, header) if isinstance(header, dict) else (None, None)
+    if signature in (None, badges.Signature.WRONG_ALGORITHM):
         return TranscriptCheck(False, "The transcript is not signed the way AVIGuk signs credentials.", transcript)
-    key = find_key(header.get("kid"))
-    if key is None:
+    if signature is badges.Signature.UNKNOWN_KEY:
         return TranscriptCheck(False, "The transcript was not signed with AVIGuk's key.", transcript)
-    try:
-        jws.deserialize_compact(token, OKPKey.import_key(key.public_jwk()), registry=badges._REGISTRY)
-    except BadSignatureError:
+    if signature is badges.Signature.CHANGED:
         changed = "The signature does not match: the transcript has been changed since AVIGuk signed it."
         return TranscriptCheck(False, changed, transcript)
-    except JoseError:
+    if signature is badges.Signature.UNREADABLE:
         return TranscriptCheck(False, "This is not a transcript vigtrain issued: its signature could not be read.")
-    if key.state is KeyState.REVOKED:
+    if signature is badges.Signature.KEY_REVOKED:
         problem = (
             "AVIGuk revoked the key this transcript was signed with, so it can no longer be trusted: "
             f"{key.revoked_reason}. Ask the holder for a new copy."
