@@ -809,26 +809,21 @@ def _transcript_file_path(transcript: TrainingTranscript) -> str:
     return f"{FILES}transcript-{transcript.number}.json"
 
 
-def _person_transcripts(person: User) -> list[TrainingTranscript]:
-    statement = (
-        select(TrainingTranscript)
-        .where(TrainingTranscript.holder_id == person.id)
-        .order_by(TrainingTranscript.issued_at, TrainingTranscript.id)
-    )
-    return list(db.session.scalars(statement))
-
-
-def _transcripts(person: User) -> Section:
-    """Each transcript and, in everything.json, its credential; the CSV points to the credential's file."""
-    statement = (
+def _person_transcripts(person: User):
+    """The person's transcripts, oldest first, each with who made it."""
+    return db.session.execute(
         select(TrainingTranscript, User)
         .join(User, TrainingTranscript.issued_by_id == User.id)
         .where(TrainingTranscript.holder_id == person.id)
         .order_by(TrainingTranscript.issued_at, TrainingTranscript.id)
     )
+
+
+def _transcripts(person: User) -> Section:
+    """Each transcript and, in everything.json, its credential; the CSV points to the credential's file."""
     flat = []
     rows = []
-    for transcript, issuer in db.session.execute(statement):
+    for transcript, issuer in _person_transcripts(person):
         row = _row(
             number=transcript.number,
             name_on_transcript=transcript.holder_name,
@@ -845,7 +840,7 @@ def transcript_files(person: User) -> list[tuple[str, bytes]]:
     """(path in the archive, bytes) of each transcript's credential, exactly as it was signed."""
     return [
         (_transcript_file_path(transcript), transcript.credential_json.encode("utf-8"))
-        for transcript in _person_transcripts(person)
+        for transcript, _ in _person_transcripts(person)
     ]
 
 
