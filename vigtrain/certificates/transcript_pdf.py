@@ -13,22 +13,16 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from vigtrain.certificates.transcripts import EnrolmentLine, Rating, StageLine, TranscriptContents
 from vigtrain.dates import format_date
-from vigtrain.supervision.pdf import fonts
+from vigtrain.supervision.pdf import GREY, MARGIN, TABLE_LINES, WIDTH, a4_document, record_styles
 
-MARGIN = 18 * mm
-WIDTH = A4[0] - 2 * MARGIN
-BLACK = colors.HexColor("#0b0c0c")
-GREY = colors.HexColor("#505a5f")
-RULE = colors.HexColor("#b1b4b6")
 QR_SIZE = 30 * mm
 
 
@@ -47,43 +41,19 @@ class TranscriptPDF:
 
     def __init__(self, document: TranscriptDocument) -> None:
         self.document = document
-        sheet = getSampleStyleSheet()
-        regular, bold = fonts()
-        self.regular = regular
-        self.title = ParagraphStyle(
-            "title", parent=sheet["Title"], fontName=bold, fontSize=20, alignment=0, textColor=BLACK
-        )
-        self.heading = ParagraphStyle(
-            "heading",
-            parent=sheet["Heading2"],
-            fontName=bold,
-            fontSize=13,
-            textColor=BLACK,
-            spaceBefore=5 * mm,
-            spaceAfter=2 * mm,
-        )
+        styles = record_styles()
+        self.regular, self.title, self.heading, self.body = styles.regular, styles.title, styles.heading, styles.body
+        self.cell, self.cell_bold, self.note = styles.cell, styles.cell_bold, styles.note
         self.subheading = ParagraphStyle("subheading", parent=self.heading, fontSize=10.5, spaceBefore=3 * mm)
-        self.body = ParagraphStyle(
-            "body", parent=sheet["BodyText"], fontName=regular, fontSize=9.5, leading=12, textColor=BLACK
-        )
-        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8.5, leading=10.5)
-        self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=bold)
-        self.note = ParagraphStyle("note", parent=self.body, fontSize=8.5, textColor=GREY)
 
     def render(self) -> bytes:
         data = self.document
         buffer = io.BytesIO()
-        document = SimpleDocTemplate(
+        document = a4_document(
             buffer,
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN + 4 * mm,
             title=f"Training transcript {data.contents.number}",
             author=data.issuer_name,
             subject=f"Training transcript {data.contents.number}, verify at {data.verify_url}",
-            creator="vigtrain",
             invariant=1,
         )
         document.build(self._story(), onFirstPage=self._footer, onLaterPages=self._footer)
@@ -106,19 +76,7 @@ class TranscriptPDF:
         cells = [[self._p(text, self.cell_bold) for text in header]]
         cells += [[self._p(text) for text in row] for row in rows]
         table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, 0), 1, BLACK),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE),
-                    ("TOPPADDING", (0, 0), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                ]
-            )
-        )
+        table.setStyle(TableStyle(list(TABLE_LINES)))
         return table
 
     def _qr(self) -> Drawing:

@@ -7,8 +7,10 @@ Flask or the database, so the web, the CLI and tests all make the same document.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -51,6 +53,69 @@ def fonts() -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
+@dataclass(frozen=True)
+class RecordStyles:
+    """The paragraph styles vigtrain's A4 records share (the supervision record, the training transcript)."""
+
+    regular: str  # the font name, for drawing on the canvas
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    body: ParagraphStyle
+    cell: ParagraphStyle
+    cell_bold: ParagraphStyle
+    note: ParagraphStyle
+
+
+def record_styles() -> RecordStyles:
+    sheet = getSampleStyleSheet()
+    regular, bold = fonts()
+    body = ParagraphStyle("body", parent=sheet["BodyText"], fontName=regular, fontSize=9.5, leading=12, textColor=BLACK)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5)
+    return RecordStyles(
+        regular=regular,
+        title=ParagraphStyle("title", parent=sheet["Title"], fontName=bold, fontSize=20, alignment=0, textColor=BLACK),
+        heading=ParagraphStyle(
+            "heading",
+            parent=sheet["Heading2"],
+            fontName=bold,
+            fontSize=13,
+            textColor=BLACK,
+            spaceBefore=5 * mm,
+            spaceAfter=2 * mm,
+        ),
+        body=body,
+        cell=cell,
+        cell_bold=ParagraphStyle("cell_bold", parent=cell, fontName=bold),
+        note=ParagraphStyle("note", parent=body, fontSize=8.5, textColor=GREY),
+    )
+
+
+# A table's lines: a rule under the header row, a faint one under each row, a little padding.
+TABLE_LINES = (
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LINEBELOW", (0, 0), (-1, 0), 1, BLACK),
+    ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE),
+    ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+)
+
+
+def a4_document(buffer: io.BytesIO, **info: Any) -> SimpleDocTemplate:
+    """An A4 portrait document with the records' margins (room for the footer); `info`: title, author..."""
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        creator="vigtrain",
+        **info,
+    )
+
+
 def _day(value: date | None) -> str:
     return f"{value.day} {value:%b %Y}" if value else ""
 
@@ -85,34 +150,12 @@ class SupervisionRecordPDF:
 
     def __init__(self, record: SupervisionRecord) -> None:
         self.record = record
-        sheet = getSampleStyleSheet()
-        regular, bold = fonts()
-        self.title = ParagraphStyle(
-            "title",
-            parent=sheet["Title"],
-            fontName=bold,
-            fontSize=20,
-            alignment=0,
-            textColor=BLACK,
-            spaceAfter=4 * mm,
-        )
-        self.heading = ParagraphStyle(
-            "heading",
-            parent=sheet["Heading2"],
-            fontName=bold,
-            fontSize=13,
-            textColor=BLACK,
-            spaceBefore=5 * mm,
-            spaceAfter=2 * mm,
-        )
-        self.body = ParagraphStyle(
-            "body", parent=sheet["BodyText"], fontName=regular, fontSize=9.5, leading=12, textColor=BLACK
-        )
-        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8.5, leading=10.5)
-        self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=bold)
+        styles = record_styles()
+        self.title = ParagraphStyle("title", parent=styles.title, spaceAfter=4 * mm)
+        self.heading, self.body, self.note = styles.heading, styles.body, styles.note
+        self.cell, self.cell_bold = styles.cell, styles.cell_bold
         self.cell_right = ParagraphStyle("cell_right", parent=self.cell, alignment=TA_RIGHT)
         self.head_right = ParagraphStyle("head_right", parent=self.cell_bold, alignment=TA_RIGHT)
-        self.note = ParagraphStyle("note", parent=self.body, fontSize=8.5, textColor=GREY)
 
     @property
     def document_title(self) -> str:
@@ -120,17 +163,11 @@ class SupervisionRecordPDF:
 
     def render(self) -> bytes:
         buffer = io.BytesIO()
-        document = SimpleDocTemplate(
+        document = a4_document(
             buffer,
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN + 4 * mm,
             title=self.document_title,
             author="vigtrain",
             subject=f"Supervision sessions and confirmed hours, {self.record.pathway}",
-            creator="vigtrain",
         )
         footer = f"{self.record.trainee} · supervision record generated on {_day(self.record.generated_on)}"
         canvas_class = type("RecordCanvas", (_NumberedCanvas,), {"footer_text": footer})
@@ -147,16 +184,7 @@ class SupervisionRecordPDF:
 
     def _table(self, rows: list[list], widths: list[float]) -> Table:
         table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 0), (-1, 0), 1, BLACK),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.5, RULE),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ]
-        table.setStyle(TableStyle(style))
+        table.setStyle(TableStyle(list(TABLE_LINES)))
         return table
 
     def _story(self) -> list:
