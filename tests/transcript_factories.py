@@ -41,29 +41,19 @@ def make_training_record() -> dict:
         )
     )
     codes = principles().codes
+
+    def assessment(record, kind, assessor, rating: int, evidence: str = "") -> Assessment:
+        """Every principle rated alike."""
+        ratings = {code: {"rating": rating, "evidence": evidence} for code in codes}
+        return Assessment(
+            stage_record_id=record.id, kind=kind, assessor_id=assessor.id, ratings=ratings, principles_version=1
+        )
+
     db.session.add_all(
         [
-            Assessment(
-                stage_record_id=stage_1.id,
-                kind=AssessmentKind.SUPERVISOR,
-                assessor_id=supervisor.id,
-                ratings={code: {"rating": 4, "evidence": "Case ABC-123 went well"} for code in codes},
-                principles_version=1,
-            ),
-            Assessment(
-                stage_record_id=stage_1.id,
-                kind=AssessmentKind.SELF,
-                assessor_id=tara.id,
-                ratings={code: {"rating": 3, "evidence": ""} for code in codes},
-                principles_version=1,
-            ),
-            Assessment(
-                stage_record_id=stage_2.id,
-                kind=AssessmentKind.SELF,
-                assessor_id=tara.id,
-                ratings={code: {"rating": 2, "evidence": ""} for code in codes},
-                principles_version=1,
-            ),
+            assessment(stage_1, AssessmentKind.SUPERVISOR, supervisor, 4, "Case ABC-123 went well"),
+            assessment(stage_1, AssessmentKind.SELF, tara, 3),
+            assessment(stage_2, AssessmentKind.SELF, tara, 2),
         ]
     )
     db.session.commit()
