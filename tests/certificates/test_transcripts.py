@@ -262,6 +262,14 @@ def test_json_for_an_unknown_transcript_is_404_and_an_erased_holder_is_not_named
     assert data["holder_removed_on"] == record["tara"].erased_at.astimezone(UK).date().isoformat()
 
 
+def test_crafted_json_addresses_answer_404_json(app, client):
+    for path in ("/verify/TR%00.json", "/verify/TR-%00.json"):  # refused before routing, as for certificates
+        assert client.get(path).status_code == 404, path
+    for path in ("/verify/TR-0000-00001.json", "/verify/TR-.json", "/verify/TR-0000-000%0A0.json"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.get_json()["error"], path
+
+
 def test_the_json_facts_share_the_pages_rate_limit(app, client, record):
     app.config["VERIFY_RATE_LIMIT"] = "2 per minute"
     transcript = make_transcript(record)
