@@ -152,6 +152,7 @@ def test_crafted_transcript_addresses_are_not_found_and_downloads_are_named_from
         )
     assert client.get("/verify", query_string={"number": "TR-\x00"}).status_code == 422
 
+
 def test_crafted_wallet_addresses_and_codes_are_not_found(client, app):
     holder = make_holder()
     certificate = insert_certificate(holder)
