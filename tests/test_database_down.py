@@ -75,6 +75,13 @@ NEEDS_NO_DATABASE = {
     ("GET", "verify.key_set"),
     ("GET", "verify.issuer"),
     ("GET", "respond.thank_you"),
+    ("GET", "verify.principle"),  # pathway data, not the database
+    # The wallet protocol's documents, and requests refused for what they lack before any lookup.
+    ("GET", "openid4vci.issuer_metadata"),
+    ("GET", "openid4vci.authorization_server_metadata"),
+    ("POST", "openid4vci.nonce"),
+    ("POST", "openid4vci.token"),
+    ("POST", "openid4vci.credential"),
 }
 # The public forms, filled in: anything less is refused beside its field before the database is asked.
 FORMS = {
@@ -182,6 +189,8 @@ def _value(endpoint: str, name: str, converter, links: dict[str, str]) -> str | 
     if name == "token":
         return links.get(endpoint, "k" * 43)
     if name == "code":
+        if endpoint == "openid4vci.credential_offer":
+            return "k" * 43  # well formed, so the offer is looked up
         if endpoint.startswith(("pathways.", "verify.")):
             return "vig-practitioner"
         if endpoint in ("dcs.show_measure", "api.show_measure", "wording.add_wording"):
