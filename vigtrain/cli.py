@@ -239,10 +239,13 @@ def rotate_keys() -> None:
 
 
 @keys.command("revoke")
-@click.argument("kid")
 @click.option("--reason", required=True, help="Why the key is no longer trusted; verifiers are told.")
+@click.argument("kid")
 def revoke_key(kid: str, reason: str) -> None:
-    """Stop trusting key KID (it may have been compromised): what it signed no longer verifies."""
+    """Stop trusting key KID (it may have been compromised): what it signed no longer verifies.
+
+    A key id may start with "-": put "--" before it (flask keys revoke --reason "..." -- KID).
+    """
     from vigtrain.certificates.keys import revoke_key as revoke
     from vigtrain.certificates.keys import signing_key
 

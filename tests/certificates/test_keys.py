@@ -162,10 +162,13 @@ def test_the_keys_commands(app):
     assert rotated.exit_code == 0, rotated.output
     assert "New signing key" in rotated.output
     listed = runner.invoke(args=["keys", "list"])
+    dashed = runner.invoke(args=["keys", "revoke", "--reason", "Key file found in a public repository", "--", "-nokey"])
+    assert dashed.exit_code != 0 and "AVIGuk has no key -nokey" in dashed.output
     assert f"{first}  retired" in listed.output and "  active" in listed.output
-    refused = runner.invoke(args=["keys", "revoke", first, "--reason", "short"])
+    # Key ids are base64url and may start with "-": "--" ends the options.
+    refused = runner.invoke(args=["keys", "revoke", "--reason", "short", "--", first])
     assert refused.exit_code != 0 and "10 to 1000 characters" in refused.output
-    revoked = runner.invoke(args=["keys", "revoke", first, "--reason", "Key file found in a public repository"])
+    revoked = runner.invoke(args=["keys", "revoke", "--reason", "Key file found in a public repository", "--", first])
     assert revoked.exit_code == 0, revoked.output
     assert "(revoked: Key file found in a public repository)" in runner.invoke(args=["keys", "list"]).output
 
