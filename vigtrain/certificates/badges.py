@@ -584,12 +584,8 @@ def _check_with_proof(text: str) -> CredentialCheck:
     if not isinstance(types, list) or "OpenBadgeCredential" not in types or "proof" not in credential:
         return CredentialCheck(False, False, f"{not_ours} It is JSON, but not an Open Badges credential with a proof.")
     base_url = current_app.config["BASE_URL"]
-    number = _number_from(credential, base_url)
-    subject = credential.get("credentialSubject")
-    holder = subject.get("name") if isinstance(subject, dict) and isinstance(subject.get("name"), str) else None
-    name = credential.get("name") if isinstance(credential.get("name"), str) else None
-    certificate = find_certificate(number) if number else None
-    found = {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
+    found = _what_it_names(credential, base_url)
+    certificate = found["certificate"]
     checked = integrity.verify_proof(credential, base_url)
     if not checked.valid:
         return CredentialCheck(True, False, checked.problem, secured_with="proof", **found)
@@ -600,6 +596,16 @@ def _check_with_proof(text: str) -> CredentialCheck:
         problem = "The proof is good, but no certificate on record matches it."
         return CredentialCheck(True, True, problem, secured_with="proof", **found)
     return CredentialCheck(True, True, None, secured_with="proof", **found)
+
+
+def _what_it_names(credential: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The certificate a credential names (by its id), its holder and its name, as far as they can be read."""
+    number = _number_from(credential, base_url)
+    subject = credential.get("credentialSubject")
+    holder = subject.get("name") if isinstance(subject, dict) and isinstance(subject.get("name"), str) else None
+    name = credential.get("name") if isinstance(credential.get("name"), str) else None
+    certificate = find_certificate(number) if number else None
+    return {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
 
 
 def check_credential(text: str) -> CredentialCheck:
@@ -626,12 +632,8 @@ def check_credential(text: str) -> CredentialCheck:
     types = payload.get("type")
     if not isinstance(types, list) or "OpenBadgeCredential" not in types or header.get("typ") != JWT_TYPE:
         return CredentialCheck(False, False, f"{not_ours} It is signed data, but not an Open Badges credential.")
-    number = _number_from(payload, base_url)
-    subject = payload.get("credentialSubject")
-    holder = subject.get("name") if isinstance(subject, dict) and isinstance(subject.get("name"), str) else None
-    name = payload.get("name") if isinstance(payload.get("name"), str) else None
-    certificate = find_certificate(number) if number else None
-    found = {"number": number, "certificate": certificate, "holder": holder, "credential_name": name}
+    found = _what_it_names(payload, base_url)
+    certificate = found["certificate"]
 
     signature, key = check_signature(token, header)
     if signature is Signature.WRONG_ALGORITHM:
