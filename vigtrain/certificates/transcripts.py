@@ -108,7 +108,7 @@ KIND_LABELS = {AssessmentKind.SUPERVISOR: "Supervisor", AssessmentKind.SELF: "Se
 
 
 def canonical_transcript_number(text: str | None) -> str | None:
-    """The number as printed (TR-XXXX-XXXX) if it is a well-formed transcript number, else None."""
+    """The number as printed (for example TR-4F7K-2MXQ) if it is a well-formed transcript number, else None."""
     cleaned = codes.normalise(text or "")
     if len(cleaned) != len(TRANSCRIPT_PREFIX) + 8:
         return None
