@@ -7,6 +7,7 @@ tools are missing skip with a reason locally; under CI=true they fail instead.
 from __future__ import annotations
 
 import contextvars
+import copy
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -117,16 +119,25 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+RESTART_SEQUENCES = (
+    "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+)
+
+
 def _empty_all_tables() -> None:
+    """DELETE every table, children first, then restart the id counters.
+
+    On PostgreSQL this is about ten times quicker than TRUNCATE for the nearly empty tables a test
+    leaves, which matters when it runs after each of three thousand tests.
+    """
     tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
+        for table in reversed(tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                connection.execute(table.delete())
-            connection.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(connection) else None
+            connection.execute(text(RESTART_SEQUENCES))
+        elif _has_sqlite_sequence(connection):
+            connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 def _has_sqlite_sequence(connection) -> bool:
@@ -176,23 +187,39 @@ def make_app(database_url: str, **overrides):
 
 
 @contextmanager
-def running_app(database_url: str):
-    """An app with the regions loaded; on the way out every table is emptied and limits reset."""
+def running_app(database_url: str, app: Flask | None = None):
+    """An app (`app`, or a new one) with the regions loaded; on the way out every table is emptied,
+    limits reset and the configuration put back as it was, so a shared app starts each test the same."""
+    if app is None:
+        app = make_app(database_url)
+        app.test_client_class = Client
+    config = copy.deepcopy(dict(app.config))
+    try:
+        with app.app_context():
+            ensure_regions()
+            db.session.commit()
+            yield app
+            db.session.remove()
+            _empty_all_tables()
+            limiter.reset()
+            db.engine.dispose()
+    finally:
+        app.config.clear()
+        app.config.update(config)
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url) -> Flask:
+    """One app per test process: building one compiles some two hundred URL rules (about 0.16 s),
+    which three thousand tests would otherwise pay each time."""
     app = make_app(database_url)
     app.test_client_class = Client
-    with app.app_context():
-        ensure_regions()
-        db.session.commit()
-        yield app
-        db.session.remove()
-        _empty_all_tables()
-        limiter.reset()
-        db.engine.dispose()
+    return app
 
 
 @pytest.fixture
-def app(database_url):
-    with running_app(database_url) as app:
+def app(database_url, shared_app):
+    with running_app(database_url, shared_app) as app:
         yield app
 
 
@@ -213,5 +240,6 @@ def clock():
     """Frozen time for the whole test (sessions, tokens and TOTP all agree); `clock.tick(s)` moves it."""
     from freezegun import freeze_time
 
-    with freeze_time("2026-03-02 10:00:00") as frozen:
+    # pytest's own clock (_pytest.timing) stays real, so --durations reports true figures.
+    with freeze_time("2026-03-02 10:00:00", ignore=["_pytest.timing"]) as frozen:
         yield frozen

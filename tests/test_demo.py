@@ -6,20 +6,18 @@ accreditations, and the training-flow figures are kept when it loads."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from tests.conftest import running_app
-from vigtrain.accounts.models import User
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import Case, CaseStatus, Cycle
 from vigtrain.certificates.models import Certificate
-from vigtrain.dates import UK, UTCDateTime, format_date, today
+from vigtrain.dates import UK, UTCDateTime, today
 from vigtrain.dcs.models import Administration
-from vigtrain.demo import DEMO_PASSWORD
 from vigtrain.extensions import db
 from vigtrain.flow import services as flow
 from vigtrain.notifications.models import Notification, NotificationKind, OutboxMessage
@@ -49,6 +47,7 @@ TODAYS_NOTICES = {
 # Moments still to come by design: when a link or lock runs out.
 AHEAD = {"expires_at", "locked_until"}
 STAGE_PAGE = "/enrolments/{id}/stages/{code}"
+CLOCK = "2026-03-02 10:00:00"  # the `clock` fixture's moment
 NAMES = ("Nadia Hussain", "Chloe Evans", "Sam Patel", "Tom Hughes")
 
 
@@ -57,12 +56,22 @@ def _load(app) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.fixture(scope="module")
+def demo(database_url):
+    """The demo loaded once for the tests here, which only read it (loading takes some twenty seconds).
+
+    Tests that sign in or load it again are in test_demo_loads.py, so nothing empties it midway."""
+    with freeze_time(CLOCK), running_app(database_url) as app:
+        _load(app)
+        yield app
+
+
 def _day(moment: datetime) -> date:
     return moment.astimezone(UK).date()
 
 
-def test_nothing_in_the_history_is_dated_the_day_it_was_loaded(app, clock):
-    _load(app)
+def test_nothing_in_the_history_is_dated_the_day_it_was_loaded(demo, clock):
+    app = demo
     on, now = today(), datetime.now(UTC)
     transitions = db.session.scalars(select(StageTransition)).all()
     assert len(transitions) > 50 and all(_day(t.occurred_at) < on for t in transitions)
@@ -105,8 +114,7 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UK)
 
 
-def test_each_trainees_history_runs_in_order(app, clock):
-    _load(app)
+def test_each_trainees_history_runs_in_order(demo, clock):
     for enrolment in db.session.scalars(select(Enrolment)):
         trainee = enrolment.trainee
         moves = db.session.scalars(
@@ -166,8 +174,8 @@ def test_each_trainees_history_runs_in_order(app, clock):
         assert session.confirmed_at is None or session.logged_at < session.confirmed_at
 
 
-def test_supervision_is_current_for_all_but_one_trainee(app, clock):
-    _load(app)
+def test_supervision_is_current_for_all_but_one_trainee(demo, clock):
+    app = demo
     lapse = app.config["REMIND_SUPERVISION_LAPSE"]
     active = db.session.scalars(select(Enrolment).where(Enrolment.status == EnrolmentStatus.ACTIVE)).all()
     last = dict(
@@ -188,39 +196,6 @@ def test_supervision_is_current_for_all_but_one_trainee(app, clock):
     assert {"Nadia Hussain", "Chloe Evans"} <= {name for title in escalations for name in NAMES if name in title}
 
 
-def test_the_pages_show_the_dates_of_the_story(app, clock):
-    _load(app)
-    client = app.test_client()
-    client.login("admin@example.org", DEMO_PASSWORD)
-    html = client.get("/admin/certificates/to-issue").get_data(as_text=True)
-    earned = re.findall(r'<td class="govuk-table__cell">(\d{1,2} \w+ \d{4})</td>', html)
-    assert len(earned) >= 5 and format_date(today()) not in earned and len(set(earned)) >= 5
-    # Jo's Stage 1: its history, from starting to accreditation, and her certificate, all months ago.
-    jo = db.session.scalar(select(Enrolment).join(Enrolment.trainee).where(User.email == "jo.williams@example.org"))
-    page = client.get(STAGE_PAGE.format(id=jo.id, code="stage-1")).get_data(as_text=True)
-    assert "Accredited" in page and format_date(today()) not in page
-
-
-def _fingerprint() -> list[list[str]]:
-    """Every dated step of the story (not today's reminders), in a fixed order."""
-    rows = [
-        *((t.occurred_at,) for t in db.session.scalars(select(StageTransition))),
-        *((c.number, c.issued_on, c.created_at, c.status_changed_at) for c in db.session.scalars(select(Certificate))),
-        *((s.session_date, s.logged_at, s.confirmed_at) for s in db.session.scalars(select(SupervisionSession))),
-        *((e.action, e.occurred_at) for e in db.session.scalars(select(AuditEvent)) if e.action not in TODAYS_ACTIONS),
-    ]
-    return sorted(str(row) for row in rows)
-
-
-def test_the_history_is_the_same_for_the_same_day_whatever_the_hour(database_url):
-    prints = []
-    for hour in ("2026-03-02 07:05:00", "2026-03-02 18:40:00"):
-        with freeze_time(hour), running_app(database_url) as app:
-            _load(app)
-            prints.append(_fingerprint())
-    assert prints[0] == prints[1]
-
-
 # Every pathway version the project ships (vigtrain/pathways/data/*.toml).
 SHIPPED = {
     ("vig-practitioner", "2015.1"),
@@ -230,8 +205,7 @@ SHIPPED = {
 }
 
 
-def test_every_shipped_version_has_ratified_accreditations_and_finished_stages_have_dated_histories(app, clock):
-    _load(app)
+def test_every_shipped_version_has_ratified_accreditations_and_finished_stages_have_dated_histories(demo, clock):
     on = today()
     ratified = db.session.execute(
         select(PathwayVersion.code, PathwayVersion.version, Enrolment.completed_on, StageTransition.occurred_at)
@@ -293,8 +267,7 @@ def _median_days_to_accreditation(code: str, version: str, on: date) -> int | No
     return None
 
 
-def test_the_demo_keeps_training_flow_figures_with_a_median_time_to_accreditation(app, clock):
-    _load(app)
+def test_the_demo_keeps_training_flow_figures_with_a_median_time_to_accreditation(demo, clock):
     on = today()
     kept = flow.snapshot("all", on)
     assert kept.stored
