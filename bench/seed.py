@@ -34,6 +34,8 @@ from vigtrain.accounts.models import Role, User, UserRole
 from vigtrain.accounts.passwords import hash_password
 from vigtrain.audit import AuditEvent
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Cycle, EndReason, Population, Relationship
+from vigtrain.certificates.models import NUMBER_PREFIX, Certificate, CertificateKind, CertificateStatus
+from vigtrain.certificates.services import STATUS_LIST_BLOCK_BITS, validity_end
 from vigtrain.cohorts.models import Cohort
 from vigtrain.dcs.measures import get_measure
 from vigtrain.dcs.models import Administration, CaseOutcome, Timepoint
@@ -44,7 +46,10 @@ from vigtrain.flow.services import refresh
 from vigtrain.notifications.models import EmailState, Notification, NotificationKind
 from vigtrain.organisations.models import Region, Service, ServiceKind
 from vigtrain.organisations.services import ensure_regions
+from vigtrain.pathways.definitions import RequirementKind, principles
 from vigtrain.pathways.models import (
+    Assessment,
+    AssessmentKind,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -62,7 +67,7 @@ from vigtrain.supervision.models import (
     SupervisionSession,
 )
 
-SEED_VERSION = 6
+SEED_VERSION = 7
 PASSWORD = "bench-attuned-guidance-2026"  # noqa: S105 (a throwaway bench password)
 BATCH = 20_000
 
@@ -71,14 +76,23 @@ ACCREDITOR = "accreditor@bench.example"
 SUPERVISOR = "supervisor@bench.example"
 TRAINEE = "trainee@bench.example"
 SERVICE_LEAD = "service-lead@bench.example"  # leads the known service
-COHORTS = ["Bench cohort: spring 2025 intake", "Bench cohort: summer 2025 intake"]  # trainees 1-5, 6-10
-KNOWN_TRAINEES = 10  # the supervisor's caseload; the first is TRAINEE
-KNOWN_CYCLES = [4, 4, 4, 3, 3, 3, 3, 3]  # 8 cases, 27 cycles
-KNOWN_CONFIRMED = 25
-KNOWN_LOGGED = 1  # one session each waiting in the supervisor's queue
-KNOWN_NOTIFICATIONS, KNOWN_UNREAD = 60, 8  # the supervisor's notifications: a page and a half
+COHORTS = ["Bench cohort: spring 2025 intake", "Bench cohort: summer 2025 intake"]  # trainees 1-20, 21-40
+KNOWN_TRAINEES = 70  # the supervisor's caseload; the first is TRAINEE
+KNOWN_IN_COHORTS = 40  # the first 40 in the supervisor's two cohorts, half each; the other 30 in none
+KNOWN_WITH_ACCREDITOR = range(1, 9)  # trainees 2-9: stage 1 waits on the accrediting supervisor
+KNOWN_SUBMITTED = range(9, 13)  # trainees 10-13: stage 1 waits on the supervisor's sign-off
+KNOWN_CASES, KNOWN_SESSIONS, KNOWN_LOGGED = 150, 220, 12  # the known trainee's; the newest 12 sessions unconfirmed
+KNOWN_OTHERS = {"cases": (2, 8), "sessions": (8, 30), "logged": 0.3}  # each other known trainee's, drawn
+KNOWN_NOTIFICATIONS, KNOWN_UNREAD = 100, 12  # the supervisor's notifications: two and a half pages
+AUDIT_PER_SCALE = 300_000  # audit events: those the seeded rows imply, then sign-ins and edits up to this
 
 PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
+# Long tails, as (share, fewest, most) tiers drawn in turn: the first tiers are the heavy few (drawn evenly),
+# the last takes the rest, most near its fewest. Totals are then scaled to PER_SCALE exactly.
+CASELOAD_TIERS = [(0.03, 60, 80), (1.0, 3, 15)]  # enrolments per bulk supervisor
+CASE_TIERS = [(0.02, 100, 200), (0.15, 11, 40), (1.0, 2, 10)]  # cases per practitioner or trainee
+SESSION_TIERS = [(0.02, 200, 300), (0.2, 30, 80), (1.0, 3, 25)]  # supervision sessions per enrolment
+SERVICE_SKEW = 0.9  # in each run of 50 services the n-th has a share of people in proportion to 1 / n**0.9
 PRINCIPLES = ["attentive", "encouraging", "receiving", "attuned", "guiding", "deepening"]
 # Outcome measures per case: PHQ-9 and GAD-7 before and (once the work has ended) after; some WEMWBS too.
 MEASURES = [("PHQ-9", 1.0), ("GAD-7", 1.0), ("WEMWBS", 0.3)]
@@ -189,6 +203,33 @@ CURRENT_STEP = {
     StageState.ACCREDITED: "ratification",
 }
 # The reason recorded with each status an enrolment can be stopped in.
+# The audit action the service records for each move of a stage.
+MOVE_ACTIONS = {
+    StageState.IN_PROGRESS: "stage.started",
+    StageState.SUBMITTED: "stage.submitted",
+    StageState.RETURNED: "stage.returned_by_supervisor",
+    StageState.SIGNED_OFF: "stage.signed_off",
+    StageState.COMPLETE: "stage.signed_off",
+    StageState.WITH_ACCREDITOR: "stage.accreditor_requested",
+    StageState.ACCREDITED: "stage.accredited",
+    StageState.RATIFIED: "stage.ratified",
+}
+# What the everyday edits of `_Seeder.activity` are about, by the action's first word: (entity type, id kind).
+ENTITIES = {
+    "case": ("case", "case"),
+    "supervision": ("supervision_session", "session"),
+    "stage": ("stage_record", "stage"),
+    "certificate": ("certificate", "certificate"),
+}
+DRAFTED = 0.4  # of stages in progress, the share whose trainee has saved a self-assessment already
+STATEMENT = (
+    "Looking back over stage {stage}, the clearest change is in how I receive a parent's initiative: I used to "
+    "fill the pause with a question, and the films show me waiting now, and the parent going on.\n\n"
+    "My supervisor and I chose moments from three of my cases where the attuned responses were strongest, and "
+    "one where I led too much. Reviewing that one taught me more than the others: I could see the parent's "
+    "face change when I named what she was already doing well.\n\n"
+    "Next I want to deepen the shared reviews: fewer clips, longer on each, and more of the parent's words."
+)
 STOPPED = {EnrolmentStatus.PAUSED: "Parental leave.", EnrolmentStatus.WITHDRAWN: "Left the service for another post."}
 
 
@@ -218,7 +259,12 @@ class _Seeder:
         self.random = random.Random(20260302)  # noqa: S311 (reproducible test data, not secrets)
         # The stage histories draw from their own stream, so the cases and sessions stay as they were.
         self.flow_random = random.Random(20261207)  # noqa: S311 (reproducible test data, not secrets)
+        # Case codes and certificate numbers draw from theirs, so the database is the same on every build.
+        self.code_random = random.Random(20261208)  # noqa: S311 (reproducible test data, not secrets)
         self.names: dict[int, str] = {}
+        self.emails: dict[int, str] = {}
+        self.audited = 0
+        self.status_indexes: set[int] = set()
         self.password_hash = hash_password(PASSWORD)
         self.counts: dict[str, int] = {}
         self.codes: set[str] = set()
@@ -232,6 +278,8 @@ class _Seeder:
             "cycle": 1,
             "session": 1,
             "review": 1,
+            "assessment": 1,
+            "certificate": 1,
         }
         # Each case's first cycle, by code: what a seeded session reviews (case id, cycle id, filmed on).
         self.first_film: dict[str, tuple[int, int, date]] = {}
@@ -262,12 +310,61 @@ class _Seeder:
         for table in TABLES:
             self.flush(table)
 
-    def case_code(self) -> str:
+    def code(self, prefix: str) -> str:
+        """A code in the app's format (`codes.generate`), drawn from the seeded stream and never repeated."""
         while True:
-            code = codes.generate("VC")
+            body = "".join(self.code_random.choice(codes.ALPHABET) for _ in range(7))
+            code = codes.format_code(prefix, body + codes.check_symbol(body))
             if code not in self.codes:
                 self.codes.add(code)
                 return code
+
+    def case_code(self) -> str:
+        return self.code("VC")
+
+    def audit(
+        self, occurred_at: datetime, actor_id: int | None, action: str, entity: tuple[str, int], after=None, ip=None
+    ) -> None:
+        """One audit event, as `vigtrain.audit.record` writes it (the actor's email kept as its label)."""
+        self.audited += 1
+        self.add(
+            AUDIT,
+            {
+                "occurred_at": occurred_at,
+                "actor_id": actor_id,
+                "actor_label": self.emails[actor_id] if actor_id is not None else "system",
+                "action": action,
+                "entity_type": entity[0],
+                "entity_id": str(entity[1]),
+                "before": None,
+                "after": after,
+                "request_id": None,
+                "ip_address": ip,
+            },
+        )
+
+    def tiered(self, tiers: list[tuple[float, int, int]]) -> int:
+        """A count drawn from long-tailed tiers (see CASELOAD_TIERS)."""
+        roll = self.random.random()
+        for share, fewest, most in tiers[:-1]:
+            if roll < share:
+                return self.random.randint(fewest, most)
+            roll -= share
+        _share, fewest, most = tiers[-1]
+        return fewest + int((most - fewest + 1) * self.random.random() ** 1.6)
+
+    def spread(self, total: int, owners: int, tiers: list[tuple[float, int, int]]) -> list[int]:
+        """`total` items over `owners`, each owner's count drawn from `tiers` and all scaled to add up to
+        `total`, in a shuffled order: each entry is an owner's index."""
+        weights = [self.tiered(tiers) for _ in range(owners)]
+        factor = total / sum(weights)
+        counts = [int(weight * factor) for weight in weights]
+        by_remainder = sorted(range(owners), key=lambda index: weights[index] * factor - counts[index], reverse=True)
+        for index in by_remainder[: total - sum(counts)]:
+            counts[index] += 1
+        order = [index for index, count in enumerate(counts) for _ in range(count)]
+        self.random.shuffle(order)
+        return order
 
     # --- rows ---------------------------------------------------------------------------------
 
@@ -308,6 +405,7 @@ class _Seeder:
     def user(self, email: str, name: str, roles: list[Role], service_id: int | None) -> int:
         user_id = self.take_id("user")
         self.names[user_id] = name
+        self.emails[user_id] = email
         created = _at(date(2024, 1, 1))
         self.add(
             USER,
@@ -333,21 +431,7 @@ class _Seeder:
         )
         for role in roles:
             self.add(USER_ROLE, {"user_id": user_id, "role": role})
-        self.add(
-            AUDIT,
-            {
-                "occurred_at": created,
-                "actor_id": None,
-                "actor_label": "system",
-                "action": "user.create",
-                "entity_type": "user",
-                "entity_id": str(user_id),
-                "before": None,
-                "after": {"email": email},
-                "request_id": None,
-                "ip_address": None,
-            },
-        )
+        self.audit(created, None, "user.create", ("user", user_id), {"email": email})
         return user_id
 
     def enrolment(
@@ -412,8 +496,17 @@ class _Seeder:
                 "last_activity_at": max(moved + changed),
             },
         )
+        self.audit(_at(origin, 9), 1, "enrolment.created", ("enrolment", enrolment_id), {"trainee_id": trainee_id})
         for (_day, kind), occurred_at in zip(changes, changed, strict=True):
             self.add(STATUS_CHANGE, {"enrolment_id": enrolment_id, "status": kind, "occurred_at": occurred_at})
+            completed = kind is EnrolmentStatus.COMPLETED
+            self.audit(
+                occurred_at,
+                1 if completed else supervisor_id,
+                "enrolment.completed" if completed else "enrolment.status_changed",
+                ("enrolment", enrolment_id),
+                {"status": kind.value},
+            )
         finished_states = {StageState.ACCREDITED, StageState.RATIFIED, StageState.COMPLETE, StageState.EXEMPT}
         unfinished = [
             code for code, state in zip(pathway["stages"], states, strict=True) if state not in finished_states
@@ -438,7 +531,7 @@ class _Seeder:
                     "started_on": None if stage.started is None else on(stage.started),
                     "ended_on": None if stage.ended is None else on(stage.ended),
                     "course_sessions_attended": 4 if position == 1 and stage.started is not None else 0,
-                    "statement_text": "A reflective statement."
+                    "statement_text": STATEMENT.format(stage=position - 1)
                     if with_meeting and stage.first_submitted is not None
                     else None,
                     "statement_file_name": None,
@@ -476,7 +569,98 @@ class _Seeder:
                         "comments": comments,
                     },
                 )
+                self.audit(
+                    _at(on(day), hour), actors[who], MOVE_ACTIONS[after], ("stage_record", record_id), {"state": after}
+                )
+            if with_meeting and stage.first_submitted is not None:
+                self.audit(
+                    at(stage.first_submitted, 16), trainee_id, "stage.statement_saved", ("stage_record", record_id)
+                )
+            if pathway["assessed"][position - 1] and stage.started is not None:
+                # The trainee assesses themselves before submitting (some in progress have a draft already),
+                # the supervisor when signing off.
+                drafted = stage.first_submitted
+                if drafted is None and (known_days is not None or self.happens(DRAFTED)):
+                    drafted = max(stage.started, end - 3) + 1
+                if drafted is not None:
+                    self.assessment(record_id, position, AssessmentKind.SELF, trainee_id, at(drafted - 1, 20))
+                if stage.signed_off is not None:
+                    self.assessment(
+                        record_id, position, AssessmentKind.SUPERVISOR, supervisor_id, at(stage.signed_off, 11)
+                    )
+            if position == len(pathway["stages"]) and stage.ratified is not None:
+                self.certificate(pathway, enrolment_id, record_id, trainee_id, on(stage.ratified))
         return enrolment_id
+
+    def assessment(self, record_id: int, position: int, kind: AssessmentKind, assessor_id: int, when: datetime) -> None:
+        """Ratings of every principle, a little higher at each later stage, as the service saves them."""
+        assessment_id = self.take_id("assessment")
+        base = 2 + position * 0.6
+        ratings = {
+            code: {"rating": max(1, min(5, round(base + self.flow_random.choice((-0.5, 0, 0.4))))), "evidence": ""}
+            for code in PRINCIPLES
+        }
+        self.add(
+            ASSESSMENT,
+            {
+                "id": assessment_id,
+                "stage_record_id": record_id,
+                "kind": kind,
+                "assessor_id": assessor_id,
+                "ratings": ratings,
+                "principles_version": self.principles_version,
+                "updated_at": when,
+            },
+        )
+        self.audit(when, assessor_id, f"assessment.{kind.value}_saved", ("assessment", assessment_id), ratings)
+
+    def certificate(self, pathway: dict, enrolment_id: int, record_id: int, holder_id: int, ratified: date) -> None:
+        """The accreditation certificate an administrator issues within days of ratifying, numbered as the
+        service numbers them (`codes.generate(NUMBER_PREFIX)`), with a free place in the status list."""
+        certificate_id = self.take_id("certificate")
+        issued = min(TODAY, ratified + timedelta(days=self.flow_random.randint(0, 10)))
+        valid_until = validity_end(issued, pathway["renewal_months"])
+        while True:
+            index = self.code_random.randrange(STATUS_LIST_BLOCK_BITS)
+            if index not in self.status_indexes:
+                self.status_indexes.add(index)
+                break
+        number = self.code(NUMBER_PREFIX)
+        self.add(
+            CERTIFICATE,
+            {
+                "id": certificate_id,
+                "number": number,
+                "kind": CertificateKind.ACCREDITATION,
+                "issue_key": f"stage:{record_id}",
+                "holder_id": holder_id,
+                "holder_name": self.names[holder_id],
+                "credential": pathway["credential"],
+                "pathway_code": pathway["code"],
+                "pathway_version": pathway["version"],
+                "pathway_title": pathway["name"],
+                "stage_number": None,
+                "stage_name": None,
+                "enrolment_id": enrolment_id,
+                "stage_record_id": record_id,
+                "issued_on": issued,
+                "valid_until": valid_until,
+                "status": CertificateStatus.VALID if valid_until >= TODAY else CertificateStatus.EXPIRED,
+                "status_reason": None,
+                "status_changed_at": None,
+                "replaces_id": None,
+                "replacement_reason": None,
+                "status_index": index,
+                "issued_by_id": 1,
+                "renewal_requested_at": None,
+                "created_at": _at(issued, 11),
+                "suspension_reason": None,
+                "suspended_until": None,
+                "suspended_at": None,
+                "suspended_by_id": None,
+            },
+        )
+        self.audit(_at(issued, 11), 1, "certificate.issued", ("certificate", certificate_id), {"number": number})
 
     def days(self, name: str) -> int:
         """Days for one step, long-tailed: most near the shortest, a few near the longest."""
@@ -596,6 +780,9 @@ class _Seeder:
                 "created_at": _at(opened),
             },
         )
+        self.audit(_at(opened, 15), practitioner_id, "case.created", ("case", case_id), {"code": code})
+        if ended:
+            self.audit(_at(ends, 16), practitioner_id, "case.closed", ("case", case_id), {"status": "ended"})
         for measure_code, share in MEASURES:
             if roll() < share:
                 post_on = ends if ended and not early and roll() < POST_RECORDED else None
@@ -618,6 +805,7 @@ class _Seeder:
                     "created_at": _at(filmed + timedelta(days=7)),
                 },
             )
+            self.audit(_at(filmed + timedelta(days=7)), practitioner_id, "cycle.added", ("cycle", cycle_id))
         return code
 
     def answers(self, measure, level: float) -> dict[str, int]:
@@ -710,6 +898,10 @@ class _Seeder:
                 "version": 1,
             },
         )
+        self.audit(_at(day, 17), trainee_id, "supervision.logged", ("supervision_session", session_id))
+        if status is not SessionStatus.LOGGED:
+            action = "supervision.confirmed" if confirmed else "supervision.queried"
+            self.audit(_at(day + timedelta(days=2)), supervisor_id, action, ("supervision_session", session_id))
         for code in case_codes:  # after the session: a batch may be written between rows
             case_id, cycle_id, filmed = self.first_film[code]
             self.add(
@@ -723,9 +915,9 @@ class _Seeder:
             )
 
     def notifications(self, user_id: int, count: int, unread: int) -> None:
-        """A year of reminders, one a week or so, the newest `unread` of them not yet read."""
+        """Ten months of reminders, two a week or so, the newest `unread` of them not yet read."""
         for index in range(count):
-            created = _at(date(2025, 1, 6) + timedelta(days=6 * index))
+            created = _at(date(2025, 1, 6) + timedelta(days=3 * index))
             self.add(
                 NOTIFICATION,
                 {
@@ -751,16 +943,29 @@ class _Seeder:
         self.pathways = {}
         for version in connection.execute(select(PathwayVersion)).all():
             definition = PathwayVersion(definition_json=version.definition_json).definition
+            assessed = {RequirementKind.SELF_ASSESSMENT, RequirementKind.SUPERVISOR_ASSESSMENT}
             self.pathways[(version.code, version.version)] = {
                 "id": version.id,
+                "code": version.code,
+                "version": version.version,
+                "name": version.name,
+                "credential": version.credential,
+                "renewal_months": definition.renewal_months,
                 "stages": [stage.code for stage in definition.stages],
                 "meetings": [stage.has_meeting for stage in definition.stages],
+                "assessed": [
+                    any(requirement.kind in assessed for requirement in stage.active_requirements)
+                    for stage in definition.stages
+                ],
             }
+        self.principles_version = principles().version
         self.known(regions[0])
         self.bulk(regions)
+        self.activity()
         self.flush_all()
 
     def known(self, region_id: int) -> None:
+        """The known cast, drawn first so it is the same at every scale (see the module docstring)."""
         pathway = self.pathways[("vig-practitioner", "2024.1")]
         stages = len(pathway["stages"])
         service_id = self.service("Bench known service", region_id)
@@ -780,9 +985,9 @@ class _Seeder:
             email = TRAINEE if number == 0 else f"trainee{number + 1}@bench.example"
             trainee = self.user(email, f"Bench Trainee {number + 1}", [Role.TRAINEE], service_id)
             stage_1 = StageState.IN_PROGRESS
-            if number in (1, 2, 3):
+            if number in KNOWN_WITH_ACCREDITOR:
                 stage_1 = StageState.WITH_ACCREDITOR
-            elif number == 4:
+            elif number in KNOWN_SUBMITTED:
                 stage_1 = StageState.SUBMITTED
             states = [StageState.COMPLETE, stage_1] + [StageState.NOT_STARTED] * (stages - 2)
             enrolment = self.enrolment(
@@ -794,30 +999,47 @@ class _Seeder:
                 states,
                 accreditor,
                 known_days=KNOWN_DAYS,
-                cohort_id=cohorts[number * len(cohorts) // KNOWN_TRAINEES],
+                cohort_id=cohorts[number * len(cohorts) // KNOWN_IN_COHORTS] if number < KNOWN_IN_COHORTS else None,
             )
+            if number == 0:  # the heaviest trainee: cases from early 2024, sessions all through the enrolment
+                cases, sessions, logged = KNOWN_CASES, KNOWN_SESSIONS, KNOWN_LOGGED
+                cases_from, case_gap = date(2024, 3, 1), 4
+            else:
+                cases = self.random.randint(*KNOWN_OTHERS["cases"])
+                sessions = self.random.randint(*KNOWN_OTHERS["sessions"])
+                logged = 1 if self.random.random() < KNOWN_OTHERS["logged"] else 0
+                cases_from, case_gap = date(2025, 2, 1), 21
             case_codes = [
-                self.case(trainee, service_id, region_id, cycles, date(2025, 3, 1) + timedelta(days=14 * index), 1)
-                for index, cycles in enumerate(KNOWN_CYCLES)
+                self.case(trainee, service_id, region_id, self.random.choice((1, 2, 3, 3, 4, 5)), opened, 1)
+                for opened in (cases_from + timedelta(days=case_gap * index) for index in range(cases))
             ]
-            for index in range(KNOWN_CONFIRMED + KNOWN_LOGGED):
-                status = SessionStatus.CONFIRMED if index < KNOWN_CONFIRMED else SessionStatus.LOGGED
-                day = date(2025, 3, 3) + timedelta(days=14 * index)
-                self.session(enrolment, supervisor, trainee, day, status, case_codes[index % 8 : index % 8 + 1])
+            started = date(2025, 1, 6) + timedelta(days=enrolment + 1)
+            span = (date(2025, 10, 31) - started).days
+            for index in range(sessions):
+                status = SessionStatus.CONFIRMED if index < sessions - logged else SessionStatus.LOGGED
+                day = started + timedelta(days=span * index // sessions)
+                reviewed = case_codes[index % len(case_codes) : index % len(case_codes) + 1]
+                self.session(enrolment, supervisor, trainee, day, status, reviewed)
         self.user(SERVICE_LEAD, "Bench Service Lead", [Role.SERVICE_LEAD], service_id)
         self.notifications(supervisor, KNOWN_NOTIFICATIONS, KNOWN_UNREAD)
 
     def bulk(self, regions: list[int]) -> None:
         scale, pick = self.scale, self.random
+        count = PER_SCALE["services"] * scale
         services = [
             (self.service(f"Bench service {number}", regions[number % len(regions)]), regions[number % len(regions)])
-            for number in range(PER_SCALE["services"] * scale)
+            for number in range(count)
         ]
+        # Long-tailed service sizes, the same shape in every run of 50: service 0 is one of the largest.
+        sizes = [1 / (1 + number % PER_SCALE["services"]) ** SERVICE_SKEW for number in range(count)]
         people = PER_SCALE["people"] * scale
+
+        def service_for() -> tuple[int, int]:
+            return pick.choices(services, weights=sizes)[0]
 
         supervisors, accreditors = [], []
         for number in range(people // 10):
-            service_id, _ = services[number % len(services)]
+            service_id, _ = service_for()
             roles = [Role.PRACTITIONER, Role.SUPERVISOR]
             if number % 4 == 0:
                 roles.append(Role.ACCREDITING_SUPERVISOR)
@@ -830,16 +1052,17 @@ class _Seeder:
 
         vig = self.pathways[("vig-practitioner", "2024.1")]
         verp = self.pathways[("verp-practitioner", "2024.1")]
+        caseloads = self.spread(people, len(supervisors), CASELOAD_TIERS)
         enrolments = []  # (enrolment id, supervisor id, trainee id)
         practitioners = []  # (user id, service id, region id)
         for number in range(people):
-            service_id, region_id = services[number % len(services)]
+            service_id, region_id = service_for()
             trainee = number % 5 < 3  # 60% in training, 40% accredited practitioners
             roles = [Role.TRAINEE] if trainee else [Role.PRACTITIONER]
             user_id = self.user(f"person-{number}@bulk.example", f"Person {number}", roles, service_id)
             practitioners.append((user_id, service_id, region_id, 1 + number % 3 if trainee else None))
             pathway = verp if number % 7 == 0 else vig
-            supervisor = supervisors[number % len(supervisors)]
+            supervisor = supervisors[caseloads[number]]
             accreditor = accreditors[number % len(accreditors)]
             if accreditor == supervisor:  # the accrediting supervisor is never the personal supervisor
                 accreditor = accreditors[(number + 1) % len(accreditors)]
@@ -860,15 +1083,15 @@ class _Seeder:
             enrolments.append((enrolment, supervisor, user_id))
 
         recent_codes: dict[int, list[str]] = {}
-        for number in range(PER_SCALE["cases"] * scale):
-            user_id, service_id, region_id, stage = practitioners[number % people]
+        for owner in self.spread(PER_SCALE["cases"] * scale, people, CASE_TIERS):
+            user_id, service_id, region_id, stage = practitioners[owner]
             cycles = pick.choice((1, 2, 3, 3, 4, 5))
             opened = date(2024, 1, 1) + timedelta(days=pick.randrange(700))
             code = self.case(user_id, service_id, region_id, cycles, opened, stage)
             recent_codes.setdefault(user_id, []).append(code)
 
-        for number in range(PER_SCALE["sessions"] * scale):
-            enrolment, supervisor, trainee = enrolments[number % people]
+        for owner in self.spread(PER_SCALE["sessions"] * scale, people, SESSION_TIERS):
+            enrolment, supervisor, trainee = enrolments[owner]
             roll = pick.random()
             status = (
                 SessionStatus.CONFIRMED
@@ -880,6 +1103,43 @@ class _Seeder:
             day = date(2024, 1, 1) + timedelta(days=pick.randrange(780))
             own = recent_codes.get(trainee) or []
             self.session(enrolment, supervisor, trainee, day, status, own[:1])
+
+    def activity(self) -> None:
+        """Sign-ins and everyday edits over the two years before TODAY, up to AUDIT_PER_SCALE events in all.
+
+        Actors are drawn long-tailed too (a few people sign in daily, most now and then), with the known
+        cast among the busiest, so the trail reads like a live one's."""
+        pick = self.random
+        actors = list(self.emails)
+        weights = [(1 + index % 97) ** -0.7 for index in range(len(actors))]  # the known cast is first
+        actions = [
+            ("login.succeeded", 0.72),
+            ("login.failed", 0.05),
+            ("case.updated", 0.08),
+            ("user.details_changed", 0.03),
+            ("user.password_changed", 0.01),
+            ("supervision.changed", 0.04),
+            ("stage.statement_saved", 0.04),
+            ("dcs.exported", 0.01),
+            ("token.created", 0.01),
+            ("certificate.renewal_requested", 0.01),
+        ]
+        names = [name for name, _share in actions]
+        shares = [share for _name, share in actions]
+        remaining = AUDIT_PER_SCALE * self.scale - self.audited
+        first = datetime.combine(TODAY - timedelta(days=730), datetime.min.time(), tzinfo=UTC)
+        seconds = 730 * 24 * 3600
+        while remaining > 0:
+            batch = min(remaining, BATCH)
+            who = pick.choices(actors, weights=weights, k=batch)
+            for actor_id, action in zip(who, pick.choices(names, weights=shares, k=batch), strict=True):
+                when = first + timedelta(seconds=pick.randrange(seconds))
+                kind = ENTITIES.get(action.partition(".")[0])
+                entity = (kind[0], pick.randrange(1, self.next_id[kind[1]])) if kind else ("user", actor_id)
+                signing_in = action.startswith("login.")
+                ip = f"10.{actor_id % 250}.{actor_id // 250 % 250}.{pick.randrange(1, 250)}" if signing_in else None
+                self.audit(when, actor_id, action, entity, None, ip)
+            remaining -= batch
 
     def progress(self, stages: int, roll: float) -> list[StageState]:
         """A plausible spread: most trainees part-way through, a few waiting on someone."""
@@ -917,6 +1177,8 @@ ENROLMENT = Enrolment.__table__
 STATUS_CHANGE = EnrolmentStatusChange.__table__
 STAGE = StageRecord.__table__
 TRANSITION = StageTransition.__table__
+ASSESSMENT = Assessment.__table__
+CERTIFICATE = Certificate.__table__
 CASE = Case.__table__
 CYCLE = Cycle.__table__
 SESSION = SupervisionSession.__table__
@@ -934,6 +1196,8 @@ TABLES = [
     STATUS_CHANGE,
     STAGE,
     TRANSITION,
+    ASSESSMENT,
+    CERTIFICATE,
     CASE,
     CYCLE,
     SESSION,
