@@ -1,33 +1,58 @@
 """Build a SQLite database at a multiple of AVIGuk's size, fast, for `make bench`.
 
 Scale 1 is roughly AVIGuk today (2,000 practitioners and trainees, 20,000 cases, ~60,000 cycles,
-50,000 supervision sessions, ~80,000 outcome measure administrations); scale 10 is the DESIGN.md §5
-target. Measures are scored by the real scoring engine and each case's outcome classified by the real
-`classify`, so the DCS reports read data shaped like the live system's. The schema comes from the
-migrations; the bulk rows go in with SQLAlchemy Core executemany (not the ORM or the services,
-which would take hours at this size), with explicit ids so rows can refer to each other.
+50,000 supervision sessions, ~80,000 outcome measure administrations, 300,000 audit events); scale 10
+is the DESIGN.md §5 target. Measures are scored by the real scoring engine and each case's outcome
+classified by the real `classify`, so the DCS reports read data shaped like the live system's. The
+schema comes from the migrations; the bulk rows go in with SQLAlchemy Core executemany (not the ORM or
+the services, which would take hours at this size), with explicit ids so rows can refer to each other.
+Everything is drawn from seeded streams (case codes and certificate numbers too), so a build is the
+same every time.
 
-A small "known" cast is inserted first and is IDENTICAL at every scale, so its pages can be
-compared between 1x and 10x: a trainee with realistic casework, their supervisor (ten trainees, in
-two cohorts the supervisor leads), an accrediting supervisor with three stages waiting, the known
-service's lead, and an administrator.
+The known cast is inserted first and is IDENTICAL at every scale, so its pages can be compared between
+1x and 10x. It is the heaviest realistic load, so the pages are measured where they are slowest:
+
+- the supervisor (SUPERVISOR) has 70 trainees: 20 in each of the two cohorts they lead (COHORTS) and 30
+  in none, each with 8-30 supervision sessions and some cases; 8 of them have stage 1 with the
+  accrediting supervisor, 4 wait for the supervisor's sign-off, and ~35 sessions wait in the
+  supervisor's confirmation queue. The supervisor has 100 notifications, 12 unread.
+- the trainee (TRAINEE, the first of the 70) has 150 cases (~450 cycles, PHQ-9 and GAD-7 before and,
+  where the work ended, after) and 220 supervision sessions, the newest 12 unconfirmed; the course
+  is complete and stage 1 in progress, with a draft self-assessment.
+- the accrediting supervisor (ACCREDITOR) has 8 stages waiting; the service lead (SERVICE_LEAD) leads
+  the known service (the supervisor, the accrediting supervisor and the 70 trainees); the
+  administrator (ADMIN) makes every enrolment and ratification.
+
+The bulk data is skewed as a real membership is (see the *_TIERS constants; each drawn per person and
+then scaled so the totals stay at PER_SCALE): most supervisors have 3-15 trainees and 3% have 60-80;
+most people keep 2-10 cases, 15% keep 11-40 and 2% keep 100-200; most enrolments have 3-25
+supervision sessions, 20% have 30-80 and 2% have 200-300; and in every run of 50 services the n-th
+has a share of people in proportion to 1 / n**0.9 ("Bench service 0" is the largest, ~400 people at
+every scale, the smallest ~10).
 
 Every stage carries the sign-off chain's moves its state implies (`stage_transition`), with waits
 drawn long-tailed, and enrolments their status changes (paused, withdrawn, completed), all before
-`TODAY`; the training-flow figures are then worked out as of `TODAY` and kept, as the hourly job
-would leave them.
+`TODAY`; stages that were submitted carry a reflective statement and the trainee's self-assessment
+(some in progress a draft one), those signed off the supervisor's assessment, and every ratified
+enrolment an accreditation certificate with a number in the service's format. The audit trail holds
+the events all of that implies (cases, cycles, sessions logged and confirmed, stage moves,
+assessments, certificates), then sign-ins and everyday edits by long-tailed actors over the two years
+before `TODAY`, up to AUDIT_PER_SCALE per scale. The training-flow figures are then worked out as of
+`TODAY` and kept, as the hourly job would leave them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
-from sqlalchemy import select
+from sqlalchemy import column, select
+from sqlalchemy import table as untyped_table
 
 from vigtrain import codes, create_app
 from vigtrain.accounts.models import Role, User, UserRole
@@ -161,6 +186,8 @@ def build(path: Path, scale: int) -> dict:
         with db.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA synchronous=OFF")
             connection.exec_driver_sql("PRAGMA journal_mode=MEMORY")
+            # The audit trail's indexes take rows in no order: a larger page cache keeps them from thrashing.
+            connection.exec_driver_sql("PRAGMA cache_size=-500000")
             seeder.run(connection)
             connection.commit()
             connection.exec_driver_sql("ANALYZE")
@@ -325,19 +352,22 @@ class _Seeder:
     def audit(
         self, occurred_at: datetime, actor_id: int | None, action: str, entity: tuple[str, int], after=None, ip=None
     ) -> None:
-        """One audit event, as `vigtrain.audit.record` writes it (the actor's email kept as its label)."""
+        """One audit event, as `vigtrain.audit.record` writes it (the actor's email kept as its label).
+
+        Written already in SQLite's stored form (see AUDIT_ROWS): at millions of rows the column types'
+        conversions would take most of the seeding time."""
         self.audited += 1
         self.add(
-            AUDIT,
+            AUDIT_ROWS,
             {
-                "occurred_at": occurred_at,
+                "occurred_at": occurred_at.astimezone(UTC).strftime(SQLITE_DATETIME),
                 "actor_id": actor_id,
                 "actor_label": self.emails[actor_id] if actor_id is not None else "system",
                 "action": action,
                 "entity_type": entity[0],
                 "entity_id": str(entity[1]),
-                "before": None,
-                "after": after,
+                "before": "null",
+                "after": "null" if after is None else json.dumps(after),
                 "request_id": None,
                 "ip_address": ip,
             },
@@ -1172,6 +1202,10 @@ SERVICE = Service.__table__
 USER = User.__table__
 USER_ROLE = UserRole.__table__
 AUDIT = AuditEvent.__table__
+# The audit table without its column types, for rows already in the form SQLite stores: datetimes as
+# SQLAlchemy's SQLite dialect writes them, JSON as text (None as JSON null, as the JSON type stores it).
+AUDIT_ROWS = untyped_table(AUDIT.name, *(column(col.name) for col in AUDIT.columns if col.name != "id"))
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 COHORT = Cohort.__table__
 ENROLMENT = Enrolment.__table__
 STATUS_CHANGE = EnrolmentStatusChange.__table__
@@ -1190,7 +1224,7 @@ TABLES = [
     SERVICE,
     USER,
     USER_ROLE,
-    AUDIT,
+    AUDIT_ROWS,
     COHORT,
     ENROLMENT,
     STATUS_CHANGE,
