@@ -328,7 +328,8 @@ def render(measured: dict[int, dict], scales: list[int], seeding: dict, environm
         "a page's SQL statements the same at every scale. Times in ms; each page timed as its heaviest bench user, "
         f"{WARM_UP} warm-up requests then {environment['requests']} sequential ones.",
         "",
-        f"Machine: {environment['cpu_count']} cores; run {environment['date']}.",
+        f"Machine: {environment['cpu_count']} cores; run {environment['date']}."
+        + ("" if environment.get("http", True) else " Not timed over HTTP (--no-http): verdicts are in-process only."),
         "",
         "The login page (signed out, GET /login):",
         "",
