@@ -112,8 +112,8 @@ KNOWN_NOTIFICATIONS, KNOWN_UNREAD = 100, 12  # the supervisor's notifications: t
 AUDIT_PER_SCALE = 300_000  # audit events: those the seeded rows imply, then sign-ins and edits up to this
 
 PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
-# Long tails, as (share, fewest, most) tiers drawn in turn: the first tiers are the heavy few (drawn evenly),
-# the last takes the rest, most near its fewest. Totals are then scaled to PER_SCALE exactly.
+# Long tails, as (share, fewest, most) tiers: the first tiers are the heavy few (exactly their share, drawn
+# evenly), the last takes the rest, most near its fewest. Totals are then scaled to PER_SCALE exactly.
 CASELOAD_TIERS = [(0.03, 60, 80), (1.0, 3, 15)]  # enrolments per bulk supervisor
 CASE_TIERS = [(0.02, 100, 200), (0.15, 11, 40), (1.0, 2, 10)]  # cases per practitioner or trainee
 SESSION_TIERS = [(0.02, 200, 300), (0.2, 30, 80), (1.0, 3, 25)]  # supervision sessions per enrolment
@@ -373,20 +373,18 @@ class _Seeder:
             },
         )
 
-    def tiered(self, tiers: list[tuple[float, int, int]]) -> int:
-        """A count drawn from long-tailed tiers (see CASELOAD_TIERS)."""
-        roll = self.random.random()
-        for share, fewest, most in tiers[:-1]:
-            if roll < share:
-                return self.random.randint(fewest, most)
-            roll -= share
-        _share, fewest, most = tiers[-1]
-        return fewest + int((most - fewest + 1) * self.random.random() ** 1.6)
-
     def spread(self, total: int, owners: int, tiers: list[tuple[float, int, int]]) -> list[int]:
-        """`total` items over `owners`, each owner's count drawn from `tiers` and all scaled to add up to
-        `total`, in a shuffled order: each entry is an owner's index."""
-        weights = [self.tiered(tiers) for _ in range(owners)]
+        """`total` items over `owners`, in a shuffled order: each entry is an owner's index.
+
+        Each tier but the last holds its share of the owners exactly, their counts drawn evenly; the rest
+        draw from the last tier, most near its fewest. All are then scaled to add up to `total`."""
+        weights: list[int] = []
+        for share, fewest, most in tiers[:-1]:
+            weights += [self.random.randint(fewest, most) for _ in range(round(share * owners))]
+        _share, fewest, most = tiers[-1]
+        span = most - fewest + 1
+        weights += [fewest + int(span * self.random.random() ** 1.6) for _ in range(owners - len(weights))]
+        self.random.shuffle(weights)
         factor = total / sum(weights)
         counts = [int(weight * factor) for weight in weights]
         by_remainder = sorted(range(owners), key=lambda index: weights[index] * factor - counts[index], reverse=True)
