@@ -110,6 +110,7 @@ KNOWN_CASES, KNOWN_SESSIONS, KNOWN_LOGGED = 150, 220, 12  # the known trainee's;
 KNOWN_OTHERS = {"cases": (2, 8), "sessions": (8, 30), "logged": 0.3}  # each other known trainee's, drawn
 KNOWN_NOTIFICATIONS, KNOWN_UNREAD = 100, 12  # the supervisor's notifications: two and a half pages
 AUDIT_PER_SCALE = 300_000  # audit events: those the seeded rows imply, then sign-ins and edits up to this
+KNOWN_ACTIVITY = 5_000  # of those sign-ins and edits, the known cast's
 
 PER_SCALE = {"people": 2_000, "cases": 20_000, "sessions": 50_000, "services": 50}
 # Long tails, as (share, fewest, most) tiers: the first tiers are the heavy few (exactly their share, drawn
@@ -241,7 +242,20 @@ MOVE_ACTIONS = {
     StageState.ACCREDITED: "stage.accredited",
     StageState.RATIFIED: "stage.ratified",
 }
-# What the everyday edits of `_Seeder.activity` are about, by the action's first word: (entity type, id kind).
+# The everyday events of `_Seeder.activity`, with their shares.
+ACTIVITY = [
+    ("login.succeeded", 0.72),
+    ("login.failed", 0.05),
+    ("case.updated", 0.08),
+    ("user.details_changed", 0.03),
+    ("user.password_changed", 0.01),
+    ("supervision.changed", 0.04),
+    ("stage.statement_saved", 0.04),
+    ("dcs.exported", 0.01),
+    ("token.created", 0.01),
+    ("certificate.renewal_requested", 0.01),
+]
+# What the everyday events of `_Seeder.activity` are about, by the action's first word: (entity type, id kind).
 ENTITIES = {
     "case": ("case", "case"),
     "supervision": ("supervision_session", "session"),
@@ -1050,6 +1064,7 @@ class _Seeder:
                 self.session(enrolment, supervisor, trainee, day, status, reviewed)
         self.user(SERVICE_LEAD, "Bench Service Lead", [Role.SERVICE_LEAD], service_id)
         self.notifications(supervisor, KNOWN_NOTIFICATIONS, KNOWN_UNREAD)
+        self.known_ids = dict(self.next_id)  # the rows from here on are the bulk's
 
     def bulk(self, regions: list[int]) -> None:
         scale, pick = self.scale, self.random
@@ -1135,39 +1150,39 @@ class _Seeder:
     def activity(self) -> None:
         """Sign-ins and everyday edits over the two years before TODAY, up to AUDIT_PER_SCALE events in all.
 
-        Actors are drawn long-tailed too (a few people sign in daily, most now and then), with the known
-        cast among the busiest, so the trail reads like a live one's."""
-        pick = self.random
-        actors = list(self.emails)
-        weights = [(1 + index % 97) ** -0.7 for index in range(len(actors))]  # the known cast is first
-        actions = [
-            ("login.succeeded", 0.72),
-            ("login.failed", 0.05),
-            ("case.updated", 0.08),
-            ("user.details_changed", 0.03),
-            ("user.password_changed", 0.01),
-            ("supervision.changed", 0.04),
-            ("stage.statement_saved", 0.04),
-            ("dcs.exported", 0.01),
-            ("token.created", 0.01),
-            ("certificate.renewal_requested", 0.01),
+        Actors are drawn long-tailed too (a few people sign in daily, most now and then), so the trail reads
+        like a live one's. The known cast's own share comes first, from its own stream and about its own
+        rows, so it too is the same at every scale."""
+        known = [user_id for user_id in self.emails if user_id < self.known_ids["user"]]
+        bulk = [user_id for user_id in self.emails if user_id >= self.known_ids["user"]]
+        known_random = random.Random(20261209)  # noqa: S311 (reproducible test data, not secrets)
+        self.events(known_random, known, KNOWN_ACTIVITY, self.known_ids)
+        self.events(self.random, bulk, AUDIT_PER_SCALE * self.scale - self.audited, self.next_id)
+
+    def events(self, pick: random.Random, actors: list[int], count: int, id_limits: dict[str, int]) -> None:
+        """`count` everyday events by `actors` (the first of every 97 the busiest), about rows below `id_limits`."""
+        weights = [(1 + index % 97) ** -0.7 for index in range(len(actors))]
+        # Only what these actors have rows for (the known cast holds no certificates).
+        possible = [
+            (name, share)
+            for name, share in ACTIVITY
+            if (kind := ENTITIES.get(name.partition(".")[0])) is None or id_limits[kind[1]] > 1
         ]
-        names = [name for name, _share in actions]
-        shares = [share for _name, share in actions]
-        remaining = AUDIT_PER_SCALE * self.scale - self.audited
+        names = [name for name, _share in possible]
+        shares = [share for _name, share in possible]
         first = datetime.combine(TODAY - timedelta(days=730), datetime.min.time(), tzinfo=UTC)
         seconds = 730 * 24 * 3600
-        while remaining > 0:
-            batch = min(remaining, BATCH)
+        while count > 0:
+            batch = min(count, BATCH)
             who = pick.choices(actors, weights=weights, k=batch)
             for actor_id, action in zip(who, pick.choices(names, weights=shares, k=batch), strict=True):
                 when = first + timedelta(seconds=pick.randrange(seconds))
                 kind = ENTITIES.get(action.partition(".")[0])
-                entity = (kind[0], pick.randrange(1, self.next_id[kind[1]])) if kind else ("user", actor_id)
+                entity = (kind[0], pick.randrange(1, id_limits[kind[1]])) if kind else ("user", actor_id)
                 signing_in = action.startswith("login.")
                 ip = f"10.{actor_id % 250}.{actor_id // 250 % 250}.{pick.randrange(1, 250)}" if signing_in else None
                 self.audit(when, actor_id, action, entity, None, ip)
-            remaining -= batch
+            count -= batch
 
     def progress(self, stages: int, roll: float) -> list[StageState]:
         """A plausible spread: most trainees part-way through, a few waiting on someone."""
