@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import redis.exceptions
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -479,10 +479,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:
-        nav = navigation_items(current_user, request.endpoint or "") if current_user.is_authenticated else []
-        return {
-            "navigation": nav,
+        """What the layout shows, worked out once per request: every form field's widget renders a
+        template of its own, and each render would otherwise count the notifications again."""
+        if has_request_context() and "layout_context" in g:
+            return g.layout_context
+        signed_in = current_user.is_authenticated
+        context = {
+            "navigation": navigation_items(current_user, request.endpoint or "") if signed_in else [],
             "demo_banner": app.config["DEMO_BANNER"],
             "second_factor_warning": is_administrator(current_user) and not current_user.second_factor_enabled,
-            "unread_count": unread_count(current_user) if current_user.is_authenticated else 0,
+            "unread_count": unread_count(current_user) if signed_in else 0,
         }
+        if has_request_context():
+            g.layout_context = context
+        return context

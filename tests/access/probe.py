@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Integer, func, literal_column, select, union_all
+from sqlalchemy import Integer, event, func, literal_column, select, union_all
 
 from tests.access.matrix import API_BODIES, Row
 from tests.access.world import World
@@ -142,6 +142,26 @@ class Prober:
         changed = tuple(name for name in self.tables if now[name] != self.last[name])
         self.last = now
         return Answer(classify(status, location), status, location, changed)
+
+    def statements(self, row: Row, actor: str) -> tuple[int, list[str]]:
+        """Send `row`'s request as `actor` dry; its status and the SQL statements it issued."""
+        url = row.url(self.world.values)
+        client, kwargs = self._request(row, actor, urlsplit(url).path)
+        saved = dict(client._cookies)
+        issued: list[str] = []
+
+        def count(_connection, _cursor, statement, *_args) -> None:
+            issued.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            with commits_roll_back():
+                response = client.open(url, method=row.method, buffered=True, **kwargs)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        client._cookies.clear()
+        client._cookies.update(saved)
+        return response.status_code, issued
 
     def _request(self, row: Row, actor: str, path: str) -> tuple[FlaskClient, dict]:
         """The client to send with (the actor's own, or a cookieless one for a token) and its arguments."""

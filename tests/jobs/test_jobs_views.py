@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_user
+from tests.factories import count_statements, make_user
 from vigtrain.accounts.models import Role, User
 from vigtrain.audit import AuditEvent
 from vigtrain.dates import utcnow
@@ -236,3 +236,13 @@ def test_only_administrators_see_or_run_jobs(client, app, clock):
     anonymous = app.test_client()
     response = anonymous.get("/admin/jobs")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_the_page_costs_the_same_statements_however_many_jobs_have_run(signed_in):
+    """Each job's failures in a row come from one query for all jobs, not one per job that has run."""
+    _add_run("forget-job-runs", "2026-03-01", RunOutcome.FAILED, 30)
+    one = count_statements(signed_in, "/admin/jobs")
+    for job in JOBS:
+        _add_run(job.name, "2026-02-27", RunOutcome.SUCCEEDED, 70)
+        _add_run(job.name, "2026-02-28", RunOutcome.FAILED, 50)
+    assert count_statements(signed_in, "/admin/jobs") == one

@@ -209,6 +209,7 @@ def statuses(now: datetime | None = None, jobs: tuple[Job, ...] = JOBS) -> list[
     """Every job with its last run and when it next falls due."""
     now = now or utcnow()
     latest = latest_runs(jobs)
+    failures = failures_in_a_row(jobs) if latest else {}
     day = now.astimezone(UK).date()
     rows = []
     for job in jobs:
@@ -217,20 +218,38 @@ def statuses(now: datetime | None = None, jobs: tuple[Job, ...] = JOBS) -> list[
         due = next_due(job, now, this_period and last.outcome is not RunOutcome.FAILED)
         if this_period and last.outcome is RunOutcome.FAILED and last.finished_at is not None:
             due = max(due, (last.finished_at + RETRY_FAILED_AFTER).astimezone(UK))  # the scheduler's retry
-        rows.append(JobStatus(job, last, due, _failures_in_a_row(job) if last else 0))
+        rows.append(JobStatus(job, last, due, failures.get(job.name, 0)))
     return rows
 
 
-def _failures_in_a_row(job: Job) -> int:
-    outcomes = db.session.scalars(
-        select(JobRun.outcome).where(JobRun.job == job.name).order_by(JobRun.id.desc()).limit(10)
-    ).all()
-    count = 0
-    for outcome in outcomes:
-        if outcome is not RunOutcome.FAILED:
-            break
-        count += 1
-    return count
+FAILURES_COUNTED = 10  # failures in a row are counted up to this many, as before
+
+
+def failures_in_a_row(jobs: tuple[Job, ...] = JOBS) -> dict[str, int]:
+    """How many of each job's latest runs failed one after another, for every job in one query."""
+    ranked = (
+        select(
+            JobRun.job,
+            JobRun.outcome,
+            func.row_number().over(partition_by=JobRun.job, order_by=JobRun.id.desc()).label("rank"),
+        )
+        .where(JobRun.job.in_([job.name for job in jobs]))
+        .subquery()
+    )
+    recent = db.session.execute(
+        select(ranked.c.job, ranked.c.outcome)
+        .where(ranked.c.rank <= FAILURES_COUNTED)
+        .order_by(ranked.c.job, ranked.c.rank)
+    )
+    counts: dict[str, int] = {}
+    broken: set[str] = set()
+    for job, outcome in recent:
+        counts.setdefault(job, 0)
+        if job in broken or outcome is not RunOutcome.FAILED:
+            broken.add(job)
+            continue
+        counts[job] += 1
+    return counts
 
 
 def history(job: Job):
