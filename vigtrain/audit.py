@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, String, delete, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, Index, Select, String, and_, delete, event, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -42,6 +43,32 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+def events_matching(action: str = "", entity: str = "") -> Select:
+    """The audit page's query: events whose action starts with `action` and whose entity is `entity`
+    ("type" or "type:id"), newest first. The trail holds millions of events, so each filter must be
+    one an index answers."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(_starts_with(AuditEvent.action, action))
+    if entity:
+        entity_type, _, entity_id = entity.partition(":")
+        query = query.where(AuditEvent.entity_type == entity_type)
+        if entity_id:
+            query = query.where(AuditEvent.entity_id == entity_id)
+    return query
+
+
+def _starts_with(column: Any, prefix: str) -> Any:
+    """`column` starts with `prefix`. SQLite never answers LIKE from an index (its LIKE ignores case),
+    so there the prefix is also given as the range of values it spans, which its binary collation
+    orders exactly; PostgreSQL's LIKE is left as it is (a range there would follow the locale's
+    collation, which can order "user.x" after "user/")."""
+    condition = column.startswith(prefix, autoescape=True)
+    if db.engine.dialect.name == "sqlite" and ord(prefix[-1]) < sys.maxunicode:
+        condition = and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), condition)
+    return condition
 
 
 class AuditRewrite(db.Model):

@@ -41,6 +41,33 @@ class ListPagination(Pagination):
         return len(self._query_args["items"])
 
 
+class UncountedPage:
+    """A page of a list too long to count on every view (the audit trail holds millions of events):
+    it knows whether there is a next page, by reading one row more than it shows, not how many pages
+    there are. `total` and `pages` are None; the pagination macro then offers previous and next."""
+
+    total = None
+    pages = None
+
+    def __init__(self, items: list[Any], page: int, per_page: int, has_next: bool) -> None:
+        self.items, self.page, self.per_page, self.has_next = items, page, per_page, has_next
+        self.has_prev = page > 1
+        self.prev_num = page - 1 if self.has_prev else None
+        self.next_num = page + 1 if has_next else None
+        self.first = (page - 1) * per_page + 1 if items else 0
+        self.last = (page - 1) * per_page + len(items)
+
+
+def paginate_uncounted(query: Select, page: str | int | None, per_page: int | None = None) -> UncountedPage:
+    """A page of `query` without counting it; a page past the end means page 1, as `paginate` does."""
+    number = _page_number(page)
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
+    if not rows and number > 1:
+        return paginate_uncounted(query, 1, per_page)
+    return UncountedPage(rows[:per_page], number, per_page, len(rows) > per_page)
+
+
 def paginate_list(items: Sequence[Any], page: str | int | None, per_page: int | None = None) -> Pagination:
     """A page of `items`; a missing, malformed or out-of-range page number means page 1."""
     number = _page_number(page)
