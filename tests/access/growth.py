@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.access.world import World
+from tests.access.world import World, ran_today
 from tests.api.conftest import issue_token
 from tests.certificate_factories import ISSUE_DAY, insert_certificate
 from tests.factories import (
@@ -35,14 +35,12 @@ from vigtrain.certificates.models import Certificate, CertificateKind
 from vigtrain.certificates.transcripts import create_transcript
 from vigtrain.cohorts import services as cohorts
 from vigtrain.cohorts.models import Cohort
-from vigtrain.dates import today, utcnow
+from vigtrain.dates import today
 from vigtrain.dcs.invitations import create_invitation
 from vigtrain.dcs.models import Timepoint
 from vigtrain.dcs.services import record_administration
 from vigtrain.extensions import db
-from vigtrain.jobs.models import JobRun, RunOutcome
 from vigtrain.jobs.registry import JOBS
-from vigtrain.jobs.services import period_of
 from vigtrain.notifications import inbox
 from vigtrain.notifications.models import NotificationKind
 from vigtrain.organisations.models import Service
@@ -126,17 +124,6 @@ def grow_world(world: World, times: int, first: int = 0) -> None:
         )
         issue_token(tara)
         db.session.commit()
-    for job in JOBS:
-        if job.name != world.values["scheduled_job"] and first == 0:
-            db.session.add(
-                JobRun(
-                    job=job.name,
-                    period=period_of(job, today()),
-                    outcome=RunOutcome.SUCCEEDED,
-                    started_at=utcnow(),
-                    finished_at=utcnow(),
-                    result=0,
-                    started_by="scheduler",
-                )
-            )
+    if first == 0:  # every job has run today (the world's own scheduled job already has)
+        db.session.add_all(ran_today(job) for job in JOBS if job.name != world.values["scheduled_job"])
     db.session.commit()

@@ -49,7 +49,7 @@ from vigtrain.extensions import db
 from vigtrain.imports import staging
 from vigtrain.imports.services import check_file
 from vigtrain.jobs.models import JobRun, RunOutcome
-from vigtrain.jobs.registry import BY_NAME
+from vigtrain.jobs.registry import BY_NAME, Job
 from vigtrain.jobs.services import period_of
 from vigtrain.notifications import inbox
 from vigtrain.notifications.models import NotificationKind, OutboxMessage
@@ -84,6 +84,19 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)  # actor -> email
     tokens: dict[str, str] = field(default_factory=dict)  # actor -> token with every scope
     tokens_without: dict[str, str] = field(default_factory=dict)  # scope -> the trainee's token lacking it
+
+
+def ran_today(job: Job) -> JobRun:
+    """A run of `job` that succeeded today, for its current period (not added to the session)."""
+    return JobRun(
+        job=job.name,
+        period=period_of(job, today()),
+        outcome=RunOutcome.SUCCEEDED,
+        started_at=utcnow(),
+        finished_at=utcnow(),
+        result=0,
+        started_by="scheduler",
+    )
 
 
 def build_world() -> World:
@@ -208,17 +221,7 @@ def build_world() -> World:
     # A job that has run today, so that "run now" finds its period taken and changes nothing: a run
     # that acts is three transactions (claim, work, record), which a dry run cannot hold back.
     scheduled = BY_NAME["expire-certificates"]
-    db.session.add(
-        JobRun(
-            job=scheduled.name,
-            period=period_of(scheduled, today()),
-            outcome=RunOutcome.SUCCEEDED,
-            started_at=utcnow(),
-            finished_at=utcnow(),
-            result=0,
-            started_by="scheduler",
-        )
-    )
+    db.session.add(ran_today(scheduled))
     db.session.commit()
 
     world = World(emails={key: person.email for key, person in people.items()})
