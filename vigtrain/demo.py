@@ -178,10 +178,13 @@ def load_demo() -> None:
         _read_the_history()
         _remind_as_of_today()
         _date_overdue_post_reminders()
-    # The demo runs no scheduler: keep the training-flow figures as its hourly job would.
+    # The demo runs no scheduler: keep the training-flow figures and the report sums as their hourly
+    # jobs would.
+    from vigtrain.dcs.services import refresh_report_cells
     from vigtrain.flow import services as flow
 
     flow.refresh(today())
+    refresh_report_cells()
 
 
 def _load_history() -> None:

@@ -101,12 +101,18 @@ class CaseOutcome(db.Model):
     __tablename__ = "case_outcome"
     __table_args__ = (
         UniqueConstraint("case_id", "measure_code"),
-        # Covers the national report's aggregate, so SQLite answers it from the index alone.
+        # Covers every report's aggregate worked out live (any filter, any breakdown), so the database
+        # answers it from the index alone, and the job that keeps the report cells too.
         Index(
             "ix_case_outcome_report",
             "measure_code",
             "consent_dcs",
             "region_id",
+            "service_id",
+            "population",
+            "relationship_type",
+            "stage_number",
+            "pre_on",
             "pre",
             "post",
             "classification",
@@ -251,3 +257,63 @@ class LicensedWording(db.Model):
     @property
     def is_live(self) -> bool:
         return self.removed_at is None
+
+
+class ReportGrain(enum.StrEnum):
+    """What kept report sums are split by, besides region: one grain for each way a report breaks down."""
+
+    POPULATION = "population"
+    RELATIONSHIP = "relationship"
+    STAGE = "stage"
+    SERVICE = "service"
+
+
+class ReportCell(db.Model):
+    """The sums of consented outcomes for one measure, one region and one group of its grain.
+
+    The national and regional reports would otherwise read every outcome row (millions at scale) on
+    each view; the job `refresh-dcs-reports` keeps these sums instead, and a report adds up a few
+    hundred cells whatever the number of cases. (Those reports are never filtered, only broken down
+    one way at a time, so a grain per breakdown is all they need.) They are sums only, never shown:
+    a report made from them is disclosure-controlled exactly as one worked out live is.
+    """
+
+    __tablename__ = "dcs_report_cell"
+    __table_args__ = (Index("ix_dcs_report_cell_lookup", "grain", "measure_code", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[ReportGrain] = mapped_column(str_enum(ReportGrain, 20))
+    measure_code: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"))
+    # The group, in the column of the cell's grain (the others are empty). Cases with no service, and
+    # cases whose practitioner was not in training, make a group of their own: None.
+    service_id: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[str | None] = mapped_column(String(30))
+    relationship_type: Mapped[str | None] = mapped_column(String(30))
+    stage_number: Mapped[int | None] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+    paired: Mapped[int] = mapped_column(Integer)
+    pre: Mapped[float] = mapped_column(Float)
+    pre_squared: Mapped[float] = mapped_column(Float)
+    post: Mapped[float] = mapped_column(Float)
+    post_squared: Mapped[float] = mapped_column(Float)
+    pre_post: Mapped[float] = mapped_column(Float)
+    improved: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    deteriorated: Mapped[int] = mapped_column(Integer)
+    at_caseness: Mapped[int] = mapped_column(Integer)
+    recovered: Mapped[int] = mapped_column(Integer)
+    reliably_recovered: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    closed_paired: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRefresh(db.Model):
+    """When the report cells were last worked out (one row). No row: none are kept, and reports are
+    worked out from the outcome rows as they are asked for."""
+
+    __tablename__ = "dcs_report_refresh"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cells: Mapped[int] = mapped_column(Integer)

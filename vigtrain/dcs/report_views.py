@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from vigtrain import audit, transactions
-from vigtrain.dates import today
+from vigtrain.dates import format_datetime, today, utcnow
 from vigtrain.dcs import export, reports
 from vigtrain.dcs.report_forms import ExportForm, filter_form
 from vigtrain.dcs.reports import Level, Scope
@@ -48,6 +50,25 @@ def _regions() -> list[Region]:
     return list(db.session.scalars(select(Region).order_by(Region.name)))
 
 
+STALE_AFTER = timedelta(hours=2)  # the hourly refresh has missed a run: say so
+
+
+def freshness(published: reports.Published | None) -> str | None:
+    """How fresh a national or regional report's figures are (lower levels are always worked out now)."""
+    if published is None or published.report.scope.level not in (Level.REGION, Level.NATIONAL):
+        return None
+    kept_at = published.report.kept_at
+    if kept_at is None:
+        return "Added up just now from the latest data."
+    note = ""
+    if utcnow() - kept_at > STALE_AFTER:
+        note = " The hourly refresh seems not to be running: check the scheduled jobs."
+    return (
+        f"Figures as of {format_datetime(kept_at)}; they are added up again every hour, so cases recorded "
+        f"since then appear after the next refresh.{note}"
+    )
+
+
 def _report(scope: Scope, title: str, slug: str):
     """Validate the filters, build and publish the report, then answer with the page or its CSV."""
     output = request.args.get("format") or "html"
@@ -67,6 +88,7 @@ def _report(scope: Scope, title: str, slug: str):
         title=title,
         caption=LEVEL_CAPTIONS[scope.level],
         scope=scope,
+        freshness=freshness(published),
         csv_url=url_for(request.endpoint, **(request.view_args or {}), **query_args(format="csv")),
         clear_url=url_for(request.endpoint, **(request.view_args or {})),
     ), form_status(form)

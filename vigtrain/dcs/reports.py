@@ -22,16 +22,16 @@ import enum
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from vigtrain.casework.models import POPULATION_LABELS, RELATIONSHIP_LABELS, CaseStatus, Population, Relationship
 from vigtrain.dcs import disclosure
 from vigtrain.dcs.measures import Measure
-from vigtrain.dcs.models import CaseOutcome
+from vigtrain.dcs.models import CaseOutcome, ReportCell, ReportGrain, ReportRefresh
 from vigtrain.dcs.outcomes import Classification
 from vigtrain.extensions import db
 from vigtrain.organisations.models import Region, Service
@@ -153,6 +153,7 @@ class Report:
     filters: Filters
     groups: list[Group]
     total: Sums
+    kept_at: datetime | None = None  # when the sums it was read from were kept; None: worked out now
 
     @property
     def measure(self) -> Measure:
@@ -206,38 +207,91 @@ GROUP_COLUMNS = {
 }
 
 
-def aggregate(scope: Scope, filters: Filters) -> dict[Any, Sums]:
-    """The sums for each group of the breakdown: one statement, however many cases there are."""
+def _sum_columns() -> list[ColumnElement]:
+    """The sums of the outcome rows in a group, in the order of `Sums`'s fields (after the count)."""
     outcome = CaseOutcome
     paired = and_(outcome.pre.is_not(None), outcome.post.is_not(None))
     closed = outcome.status != CaseStatus.OPEN
-    group = GROUP_COLUMNS[filters.breakdown]
-    statement = (
-        select(
-            group,
-            func.count(),
-            _when(paired),
-            _sum_when(paired, outcome.pre),
-            _sum_when(paired, outcome.pre * outcome.pre),
-            _sum_when(paired, outcome.post),
-            _sum_when(paired, outcome.post * outcome.post),
-            _sum_when(paired, outcome.pre * outcome.post),
-            _when(outcome.classification == Classification.RELIABLE_IMPROVEMENT.value),
-            _when(outcome.classification == Classification.NO_RELIABLE_CHANGE.value),
-            _when(outcome.classification == Classification.RELIABLE_DETERIORATION.value),
-            _when(and_(paired, outcome.pre_case.is_(True))),
-            _when(and_(paired, outcome.recovery.is_(True))),
-            _when(and_(paired, outcome.reliable_recovery.is_(True))),
-            _when(closed),
-            _when(and_(paired, closed)),
-        )
-        .where(*_conditions(scope, filters))
-        .group_by(group)
-    )
+    return [
+        _when(paired),
+        _sum_when(paired, outcome.pre),
+        _sum_when(paired, outcome.pre * outcome.pre),
+        _sum_when(paired, outcome.post),
+        _sum_when(paired, outcome.post * outcome.post),
+        _sum_when(paired, outcome.pre * outcome.post),
+        _when(outcome.classification == Classification.RELIABLE_IMPROVEMENT.value),
+        _when(outcome.classification == Classification.NO_RELIABLE_CHANGE.value),
+        _when(outcome.classification == Classification.RELIABLE_DETERIORATION.value),
+        _when(and_(paired, outcome.pre_case.is_(True))),
+        _when(and_(paired, outcome.recovery.is_(True))),
+        _when(and_(paired, outcome.reliable_recovery.is_(True))),
+        _when(closed),
+        _when(and_(paired, closed)),
+    ]
+
+
+def _sums_by_key(statement: Select) -> dict[Any, Sums]:
     return {
         key: Sums(int(n), int(p), float(a), float(b), float(c), float(d), float(e), *(int(v) for v in counts))
         for key, n, p, a, b, c, d, e, *counts in db.session.execute(statement)
     }
+
+
+def aggregate(scope: Scope, filters: Filters) -> dict[Any, Sums]:
+    """The sums for each group of the breakdown: one statement, however many cases there are."""
+    group = GROUP_COLUMNS[filters.breakdown]
+    statement = select(group, func.count(), *_sum_columns()).where(*_conditions(scope, filters)).group_by(group)
+    return _sums_by_key(statement)
+
+
+# --- the kept sums: what the national and regional reports are read from ---------------------------------
+
+GRAINS = {
+    Breakdown.POPULATION: ReportGrain.POPULATION,
+    Breakdown.RELATIONSHIP: ReportGrain.RELATIONSHIP,
+    Breakdown.STAGE: ReportGrain.STAGE,
+    Breakdown.SERVICE: ReportGrain.SERVICE,
+    Breakdown.REGION: ReportGrain.STAGE,  # every grain holds each region's cases once; the smallest will do
+}
+GRAIN_COLUMNS = {
+    ReportGrain.POPULATION: "population",
+    ReportGrain.RELATIONSHIP: "relationship_type",
+    ReportGrain.STAGE: "stage_number",
+    ReportGrain.SERVICE: "service_id",
+}
+CELL_SUMS = [field.name for field in fields(Sums)]
+
+
+def cells_select(grain: ReportGrain) -> Select:
+    """The cells of one grain, worked out from the consented outcome rows: one statement for every
+    measure and region, for `INSERT ... SELECT`; columns in the order of `cell_columns(grain)`."""
+    outcome = CaseOutcome
+    group = getattr(outcome, GRAIN_COLUMNS[grain])
+    keys = (outcome.measure_code, outcome.region_id, group)
+    return (
+        select(literal(grain.value), *keys, func.count(), *_sum_columns())
+        .where(outcome.consent_dcs.is_(True))
+        .group_by(*keys)
+    )
+
+
+def cell_columns(grain: ReportGrain) -> list[str]:
+    return ["grain", "measure_code", "region_id", GRAIN_COLUMNS[grain], *CELL_SUMS]
+
+
+def kept_sums(scope: Scope, filters: Filters) -> dict[Any, Sums] | None:
+    """The breakdown's sums added up from the kept cells, or None when the report cannot be read from
+    them: below the regional level, with a filter, or before the first refresh (or since the cells
+    were forgotten)."""
+    if scope.level not in (Level.REGION, Level.NATIONAL) or filters != Filters(filters.measure, filters.breakdown):
+        return None
+    grain = GRAINS[filters.breakdown]
+    group = ReportCell.region_id if filters.breakdown is Breakdown.REGION else getattr(ReportCell, GRAIN_COLUMNS[grain])
+    conditions = [ReportCell.grain == grain, ReportCell.measure_code == filters.measure.code]
+    if scope.region_id is not None:
+        conditions.append(ReportCell.region_id == scope.region_id)
+    sums = (func.sum(getattr(ReportCell, name)) for name in CELL_SUMS)
+    return _sums_by_key(select(group, *sums).where(*conditions).group_by(group))
 
 
 def _labels(scope: Scope, filters: Filters, keys: Iterable[Any]) -> list[tuple[Any, str]]:
@@ -259,11 +313,16 @@ def _labels(scope: Scope, filters: Filters, keys: Iterable[Any]) -> list[tuple[A
 
 
 def build_report(scope: Scope, filters: Filters) -> Report:
-    by_key = aggregate(scope, filters)
+    """The report from the kept sums where it can be, else worked out from the outcome rows now."""
+    kept_at = db.session.scalar(select(ReportRefresh.refreshed_at).order_by(ReportRefresh.id.desc()).limit(1))
+    by_key = kept_sums(scope, filters) if kept_at is not None else None
+    if by_key is None:
+        kept_at, by_key = None, aggregate(scope, filters)
     groups = [Group(key, label, by_key.get(key, Sums())) for key, label in _labels(scope, filters, by_key)]
     if filters.breakdown is Breakdown.SERVICE and not by_key.get(None):
         groups = groups[:-1]  # "No service recorded" only where such cases exist
-    return Report(scope=scope, filters=filters, groups=groups, total=sum((g.sums for g in groups), Sums()))
+    total = sum((g.sums for g in groups), Sums())
+    return Report(scope=scope, filters=filters, groups=groups, total=total, kept_at=kept_at)
 
 
 # --- statistics -----------------------------------------------------------------------------------

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from vigtrain import audit
 from vigtrain.accounts.models import User
 from vigtrain.casework import signals
 from vigtrain.casework.models import Case
+from vigtrain.dates import utcnow
+from vigtrain.dcs import reports
 from vigtrain.dcs.measures import Measure, get_measure, library
-from vigtrain.dcs.models import TIMEPOINT_ORDER, Administration, CaseOutcome, MeasureInvitation, Timepoint
+from vigtrain.dcs.models import (
+    TIMEPOINT_ORDER,
+    Administration,
+    CaseOutcome,
+    MeasureInvitation,
+    ReportCell,
+    ReportGrain,
+    ReportRefresh,
+    Timepoint,
+)
 from vigtrain.dcs.outcomes import Change, classify
 from vigtrain.dcs.scoring import score
 from vigtrain.errors import DomainError
@@ -282,10 +293,35 @@ def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     return outcome
 
 
+def refresh_report_cells(now: datetime | None = None) -> int:
+    """Add up the consented outcome rows again for the national and regional reports, in place of the
+    sums kept last; returns how many cells were kept. A few statements, each one pass over the rows."""
+    db.session.execute(delete(ReportCell))
+    db.session.execute(delete(ReportRefresh))
+    for grain in ReportGrain:
+        db.session.execute(insert(ReportCell).from_select(reports.cell_columns(grain), reports.cells_select(grain)))
+    cells = db.session.scalar(select(func.count()).select_from(ReportCell)) or 0
+    db.session.add(ReportRefresh(refreshed_at=now or utcnow(), cells=cells))
+    db.session.flush()
+    return cells
+
+
+def forget_report_cells() -> None:
+    """Drop the kept sums, so that reports are worked out from the outcome rows until the next refresh:
+    a case whose client withdrew consent must leave every report at once, not within the hour."""
+    db.session.execute(delete(ReportCell))
+    db.session.execute(delete(ReportRefresh))
+
+
 @signals.case_changed.connect
 def refresh_case_context(case: Case) -> None:
     """Copy the case's context (consent, region, population...) onto its outcome rows after an edit."""
     db.session.flush()
+    withdrawn = not case.consent_dcs and db.session.scalar(
+        select(exists().where(CaseOutcome.case_id == case.id, CaseOutcome.consent_dcs.is_(True)))
+    )
+    if withdrawn:
+        forget_report_cells()
     db.session.execute(
         update(CaseOutcome)
         .where(CaseOutcome.case_id == case.id)

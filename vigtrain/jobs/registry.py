@@ -131,6 +131,12 @@ def remind_expiring_certificates(day: date) -> int:
     return remind(day)
 
 
+def refresh_dcs_reports(day: date) -> int:
+    from vigtrain.dcs.services import refresh_report_cells
+
+    return refresh_report_cells()
+
+
 def refresh_training_flow(day: date) -> int:
     from vigtrain.flow.services import refresh
 
@@ -244,6 +250,13 @@ JOBS: tuple[Job, ...] = (
         "Erases, deletes or clears what has passed its period in the retention schedule (see the README).",
         hour=3,
         minute=40,
+    ),
+    Job(
+        "refresh-dcs-reports",
+        refresh_dcs_reports,
+        Cadence.FREQUENT,
+        "Adds up the outcome data again for the national and regional reports, which read the sums it keeps.",
+        every_minutes=60,
     ),
     Job(
         "refresh-training-flow",
