@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defaultload, lazyload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import Case, CaseStatus, Cycle
 from vigtrain.dates import format_date
 from vigtrain.extensions import db
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus, StageRecord
+from vigtrain.pathways.queries import listed_by_name
 from vigtrain.security import can_log_supervision
 from vigtrain.supervision.models import SessionFormat, SessionStatus, SupervisionReview, SupervisionSession
 
@@ -79,6 +81,16 @@ def queue_query(supervisor: User) -> Select:
     )
 
 
+def listed_sessions() -> tuple[LoaderOption, ...]:
+    """Loader options for a list of sessions that names each one's trainee: without the film each
+    reviewed, the supervisor (the reader) or the trainee's record beyond its name."""
+    return (
+        lazyload(SupervisionSession.reviews),
+        lazyload(SupervisionSession.supervisor),
+        defaultload(SupervisionSession.enrolment).options(*listed_by_name()),
+    )
+
+
 def awaiting_by_supervisor(supervisor_ids: Sequence[int]) -> dict[int, int]:
     """How many sessions await each of these supervisors' confirmation, in one grouped query."""
     rows = db.session.execute(
@@ -123,22 +135,26 @@ def loggable_enrolments(user: User) -> list[Enrolment]:
     return sorted(mine, key=lambda e: (e.trainee_id != user.id, e.trainee.display_name))
 
 
-def group_enrolments(supervisor: User) -> list[Enrolment]:
+def group_enrolments(supervisor: User) -> list[tuple[Enrolment, bool]]:
     """Whom a supervisor may log a group session for: those they are personal supervisor to, in
-    active training or continuing after accreditation, by name."""
+    active training or continuing after accreditation, by name; each with whether it is continuing.
+
+    The form names them only, so their stages are not loaded (a heavy supervisor has 70 trainees);
+    saving a session loads the stages of those chosen.
+    """
     trainee = aliased(User)
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(trainee, trainee.id == Enrolment.trainee_id)
-            .where(
-                Enrolment.supervisor_id == supervisor.id,
-                Enrolment.trainee_id != supervisor.id,
-                _open_for_logging(),
-            )
-            .order_by(trainee.display_name, Enrolment.id)
+    rows = db.session.execute(
+        select(Enrolment, Enrolment.is_continuing)
+        .join(trainee, trainee.id == Enrolment.trainee_id)
+        .where(
+            Enrolment.supervisor_id == supervisor.id,
+            Enrolment.trainee_id != supervisor.id,
+            _open_for_logging(),
         )
+        .order_by(trainee.display_name, Enrolment.id)
+        .options(*listed_by_name())
     )
+    return [(enrolment, bool(continuing)) for enrolment, continuing in rows]
 
 
 def continuing_records(user: User) -> list[Enrolment]:

@@ -19,7 +19,7 @@ from vigtrain.forms import form_status, whole_number
 from vigtrain.pagination import paginate
 from vigtrain.pathways.definitions import principles
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
-from vigtrain.pathways.queries import supervised_enrolments
+from vigtrain.pathways.queries import listed_by_name, supervised_enrolments
 from vigtrain.security import (
     can_change_supervision,
     can_confirm_supervision,
@@ -273,8 +273,8 @@ def log_session():
     ), form_status(form)
 
 
-def _group_label(enrolment: Enrolment) -> str:
-    if enrolment.is_continuing:
+def _group_label(enrolment: Enrolment, continuing: bool) -> str:
+    if continuing:
         return f"{enrolment.trainee.display_name} (accredited {enrolment.pathway_version.name}: continuing supervision)"
     return f"{enrolment.trainee.display_name} ({enrolment.pathway_version.name})"
 
@@ -282,9 +282,10 @@ def _group_label(enrolment: Enrolment) -> str:
 @bp.route("/group/new", methods=["GET", "POST"])
 @supervisor_role_required
 def log_group_session():
-    supervised = queries.group_enrolments(current_user)
+    listed = queries.group_enrolments(current_user)
+    supervised = [enrolment for enrolment, _continuing in listed]
     form = GroupSessionForm()
-    form.trainees.choices = [(str(e.id), _group_label(e)) for e in supervised]
+    form.trainees.choices = [(str(e.id), _group_label(e, continuing)) for e, continuing in listed]
     if form.validate_on_submit():
         by_id = {str(e.id): e for e in supervised}
         chosen = [by_id[value] for value in form.trainees.data]
@@ -451,12 +452,12 @@ def amend_session(session_id: int):
 
 
 def _render_queue(form: BulkConfirmForm, status: int = 200):
-    page = paginate(queries.queue_query(current_user), request.args.get("page"))
+    page = paginate(queries.queue_query(current_user).options(*queries.listed_sessions()), request.args.get("page"))
     return render_template(
         "supervision/queue.html",
         page=page,
         form=form,
-        trainees=list(db.session.scalars(supervised_enrolments(current_user))),
+        trainees=list(db.session.scalars(supervised_enrolments(current_user).options(*listed_by_name()))),
         awaiting=queries.awaiting_counts(current_user),
     ), status
 

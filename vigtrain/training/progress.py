@@ -130,13 +130,25 @@ def overall_percent(stages: Sequence[StageProgress]) -> int:
     return round(sum(stage.percent for stage in stages) / len(stages)) if stages else 0
 
 
-def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgress]]:
-    """Progress of every stage of each enrolment, keyed by enrolment id."""
+def _records(enrolment: Enrolment, current_only: bool) -> list[StageRecord]:
+    if not current_only:
+        return list(enrolment.stages)
+    current = enrolment.current_stage
+    return [current] if current is not None else []
+
+
+def progress_for(enrolments: Sequence[Enrolment], current_only: bool = False) -> dict[int, list[StageProgress]]:
+    """Progress of every stage of each enrolment (or only its current stage), keyed by enrolment id.
+
+    A list of trainees shows each one's current stage: worked out for every stage, a heavy
+    supervisor's list spent most of its time on stages it does not show.
+    """
     if not enrolments:
         return {}
     trainee_ids = {enrolment.trainee_id for enrolment in enrolments}
     enrolment_ids = [enrolment.id for enrolment in enrolments]
-    record_ids = [record.id for enrolment in enrolments for record in enrolment.stages]
+    records_of = {enrolment.id: _records(enrolment, current_only) for enrolment in enrolments}
+    record_ids = [record.id for records in records_of.values() for record in records]
 
     cycles_by_trainee: dict[int, list[tuple[int, date]]] = defaultdict(list)
     for trainee_id, case_id, shared_review_on in db.session.execute(
@@ -186,7 +198,7 @@ def progress_for(enrolments: Sequence[Enrolment]) -> dict[int, list[StageProgres
             if case_id not in first_cycle or day < first_cycle[case_id]:
                 first_cycle[case_id] = day
         stages = []
-        for record in enrolment.stages:
+        for record in records_of[enrolment.id]:
             stage = enrolment.pathway.stage(record.stage_code)
             sessions = [minutes for day, minutes in supervision.get(enrolment.id, []) if record.covers(day)]
             values = {

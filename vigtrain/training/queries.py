@@ -119,7 +119,7 @@ class TraineeRow:
 
 def trainee_rows(enrolments: Sequence[Enrolment]) -> list[TraineeRow]:
     """Each enrolment with its current stage's progress and last confirmed supervision: fixed queries."""
-    progress = progress_for(enrolments)
+    progress = progress_for(enrolments, current_only=True)
     last = last_confirmed_supervision([enrolment.id for enrolment in enrolments])
     rows = []
     for enrolment in enrolments:
