@@ -135,7 +135,8 @@ def list_audit_events():
     # Actions are lower-case dotted names; the filter reads them the same way on every database.
     action = search_words(request.args.get("action"), 80).lower()
     entity = search_words(request.args.get("entity"), 60)
-    page = paginate_uncounted(audit.events_matching(action, entity), request.args.get("page"))
+    page = paginate_uncounted(audit.event_ids_matching(action, entity), request.args.get("page"))
+    page.items = audit.events_by_id(page.items)
     return render_template("core/audit_events.html", page=page, action=action, entity=entity)
 
 
