@@ -35,10 +35,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Both tiers run in parallel processes (pytest-xdist, one per core; each has its own database); the
-# browser tier runs alone afterwards, because its live server and Chromium want the machine to themselves.
+# browser tier runs after the rest, also one process per core, each with its own live server and
+# Chromium. The PostgreSQL tier runs only the tests that use the test database (tests/conftest.py).
 test-sqlite: install
 	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest -n auto -m "not browser"
-	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest -m browser
+	VIGTRAIN_TEST_DB=sqlite $(BIN)/pytest -n auto -m browser
 
 test-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

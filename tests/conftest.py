@@ -46,6 +46,8 @@ def _missing_tier_reasons() -> dict[str, str | None]:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    if _test_database() == "postgres":
+        _only_database_tests(config, items)
     missing = _missing_tier_reasons()
     for item in items:
         for tier, reason in missing.items():
@@ -54,6 +56,16 @@ def pytest_collection_modifyitems(config, items) -> None:
                     item.user_properties.append(("missing", f"{tier}: {reason}"))
                 else:
                     item.add_marker(pytest.mark.skip(reason=f"{tier} tier skipped: {reason}"))
+
+
+def _only_database_tests(config, items) -> None:
+    """The PostgreSQL tier runs the tests that use the test database (`database_url`): the others
+    (scoring, disclosure control, parsers, the bench's own tests, checks against PostgreSQL by its
+    own address) read no database of the tier's, and the SQLite tier has run them already."""
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in set(kept)])
+        items[:] = kept
 
 
 def pytest_runtest_setup(item) -> None:
