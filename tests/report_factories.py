@@ -15,7 +15,7 @@ from sqlalchemy import select
 from vigtrain import codes
 from vigtrain.accounts.models import User
 from vigtrain.casework.models import AgeBand, Case, CaseStatus, Population, Relationship
-from vigtrain.casework.services import Consents, create_case
+from vigtrain.casework.services import Consents, create_case, update_case
 from vigtrain.dcs import services
 from vigtrain.dcs.measures import get_measure
 from vigtrain.dcs.models import CaseOutcome, Timepoint
@@ -65,6 +65,22 @@ def record_case(
         )
     db.session.commit()
     return case
+
+
+def withdraw_dcs_consent(practitioner: User, case: Case, today: date = date(2026, 3, 2)) -> None:
+    """The practitioner edits the case to record that its client no longer consents to the DCS."""
+    update_case(
+        practitioner,
+        case,
+        case.relationship_type,
+        case.child_age_band,
+        case.population,
+        case.region,
+        case.started_on,
+        Consents(filming=case.started_on),
+        today,
+    )
+    db.session.commit()
 
 
 def outcome_rows(

@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 
 from tests.dcs.test_report_views import _csv, _rows
 from tests.factories import make_admin, make_service, make_user
-from tests.report_factories import outcome_rows, region
+from tests.report_factories import outcome_rows, region, withdraw_dcs_consent
 from vigtrain.accounts.models import Role
 from vigtrain.casework.models import CaseStatus, Population, Relationship
-from vigtrain.casework.services import Consents, update_case
 from vigtrain.dcs import reports
 from vigtrain.dcs.measures import get_measure
 from vigtrain.dcs.models import ReportCell, ReportRefresh
@@ -132,19 +131,7 @@ def test_withdrawing_consent_takes_a_case_out_of_the_national_report_at_once(cli
     client.login("admin@example.org")
     assert _rows(_csv(client.get("/reports/national?format=csv")))["All cases"]["Cases"] == "10"
 
-    case = cases[0]
-    update_case(
-        tia,
-        case,
-        case.relationship_type,
-        case.child_age_band,
-        case.population,
-        case.region,
-        case.started_on,
-        Consents(filming=case.started_on),
-        case.started_on,
-    )
-    db.session.commit()
+    withdraw_dcs_consent(tia, cases[0])
     # Nine cases are still published as 10 (rounded to 5): the kept sums were dropped, and the report
     # worked out again holds nine.
     assert db.session.scalar(select(func.count()).select_from(ReportRefresh)) == 0

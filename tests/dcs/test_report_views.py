@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from tests.factories import make_admin, make_service, make_user
-from tests.report_factories import START, outcome_rows, record_case, region
+from tests.report_factories import START, outcome_rows, record_case, region, withdraw_dcs_consent
 from vigtrain.accounts.models import Role
 from vigtrain.casework.models import CaseStatus, Population, Relationship
-from vigtrain.casework.services import Consents, close_case, reopen_case, update_case
+from vigtrain.casework.services import close_case, reopen_case
 from vigtrain.extensions import db
 
 
@@ -138,18 +138,7 @@ def test_withdrawing_consent_takes_a_case_out_of_reports_at_once(client, people)
     case = record_case(tia, 18, 9)
     client.login("tia@example.org")
     assert _rows(_csv(client.get("/reports/practitioner?format=csv")))["All cases"]["Cases"] == "1"
-    update_case(
-        tia,
-        case,
-        case.relationship_type,
-        case.child_age_band,
-        case.population,
-        case.region,
-        case.started_on,
-        Consents(filming=case.started_on),
-        date(2026, 3, 2),
-    )
-    db.session.commit()
+    withdraw_dcs_consent(tia, case)
     assert _rows(_csv(client.get("/reports/practitioner?format=csv")))["All cases"]["Cases"] == "0"
 
 
