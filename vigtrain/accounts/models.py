@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, false
+from sqlalchemy import ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigtrain.dates import UTCDateTime, utcnow
@@ -66,6 +66,8 @@ class User(UserMixin, db.Model):
     """An account. Email is stored lower-cased so uniqueness ignores case."""
 
     __tablename__ = "user"
+    # Lists of people are by name: a page of them reads the index in order instead of sorting everyone.
+    __table_args__ = (Index("ix_user_display_name", "display_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
