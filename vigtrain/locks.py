@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect, text, update
 
 from vigtrain.errors import Conflict
 from vigtrain.extensions import db
@@ -36,3 +36,14 @@ def hold(row: T) -> T:
         raise Conflict(GONE)
     db.session.refresh(row)
     return row
+
+
+def hold_name(name: str) -> None:
+    """Hold `name` until the transaction ends: two transactions that hold the same name run one after
+    the other, the second deciding on what the first committed (even rows the first inserted).
+
+    On PostgreSQL a transaction-level advisory lock; SQLite lets one writer in at a time already,
+    from its first write to its commit, so callers write straight after holding the name.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})

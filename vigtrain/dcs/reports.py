@@ -281,8 +281,7 @@ def cell_columns(grain: ReportGrain) -> list[str]:
 
 def kept_sums(scope: Scope, filters: Filters) -> dict[Any, Sums] | None:
     """The breakdown's sums added up from the kept cells, or None when the report cannot be read from
-    them: below the regional level, with a filter, or before the first refresh (or since the cells
-    were forgotten)."""
+    them (below the regional level, or with a filter). The caller checks that cells are kept at all."""
     if scope.level not in (Level.REGION, Level.NATIONAL) or filters != Filters(filters.measure, filters.breakdown):
         return None
     grain = GRAINS[filters.breakdown]

@@ -30,7 +30,7 @@ from vigtrain.dcs.scoring import score
 from vigtrain.errors import DomainError
 from vigtrain.extensions import db
 from vigtrain.links import path_for
-from vigtrain.locks import hold
+from vigtrain.locks import hold, hold_name
 from vigtrain.notifications.inbox import notify, settle
 from vigtrain.notifications.models import NotificationKind
 from vigtrain.pathways.models import Enrolment, EnrolmentStatus
@@ -293,9 +293,16 @@ def refresh_outcome(case: Case, measure: Measure) -> CaseOutcome | None:
     return outcome
 
 
+# Held by the refresh and by a withdrawal of consent: a withdrawal during a refresh waits for it and then
+# drops what it kept, and a refresh during a withdrawal waits for it and then reads the consent withdrawn.
+# Without it a withdrawal could delete the cells the refresh was replacing, not the ones it inserted.
+REPORT_CELLS_LOCK = "dcs-report-cells"
+
+
 def refresh_report_cells(now: datetime | None = None) -> int:
     """Add up the consented outcome rows again for the national and regional reports, in place of the
     sums kept last; returns how many cells were kept. A few statements, each one pass over the rows."""
+    hold_name(REPORT_CELLS_LOCK)
     db.session.execute(delete(ReportCell))
     db.session.execute(delete(ReportRefresh))
     for grain in ReportGrain:
@@ -309,6 +316,7 @@ def refresh_report_cells(now: datetime | None = None) -> int:
 def forget_report_cells() -> None:
     """Drop the kept sums, so that reports are worked out from the outcome rows until the next refresh:
     a case whose client withdrew consent must leave every report at once, not within the hour."""
+    hold_name(REPORT_CELLS_LOCK)
     db.session.execute(delete(ReportCell))
     db.session.execute(delete(ReportRefresh))
 
