@@ -279,10 +279,13 @@ def cell_columns(grain: ReportGrain) -> list[str]:
     return ["grain", "measure_code", "region_id", GRAIN_COLUMNS[grain], *CELL_SUMS]
 
 
-def kept_sums(scope: Scope, filters: Filters) -> dict[Any, Sums] | None:
-    """The breakdown's sums added up from the kept cells, or None when the report cannot be read from
-    them (below the regional level, or with a filter). The caller checks that cells are kept at all."""
+def kept_sums(scope: Scope, filters: Filters) -> tuple[datetime, dict[Any, Sums]] | None:
+    """When the cells were kept and the breakdown's sums added up from them; None when the report
+    cannot be read from them (below the regional level, with a filter, or no cells kept)."""
     if scope.level not in (Level.REGION, Level.NATIONAL) or filters != Filters(filters.measure, filters.breakdown):
+        return None
+    kept_at = db.session.scalar(select(ReportRefresh.refreshed_at).order_by(ReportRefresh.id.desc()).limit(1))
+    if kept_at is None:
         return None
     grain = GRAINS[filters.breakdown]
     group = ReportCell.region_id if filters.breakdown is Breakdown.REGION else getattr(ReportCell, GRAIN_COLUMNS[grain])
@@ -290,7 +293,7 @@ def kept_sums(scope: Scope, filters: Filters) -> dict[Any, Sums] | None:
     if scope.region_id is not None:
         conditions.append(ReportCell.region_id == scope.region_id)
     sums = (func.sum(getattr(ReportCell, name)) for name in CELL_SUMS)
-    return _sums_by_key(select(group, *sums).where(*conditions).group_by(group))
+    return kept_at, _sums_by_key(select(group, *sums).where(*conditions).group_by(group))
 
 
 def _labels(scope: Scope, filters: Filters, keys: Iterable[Any]) -> list[tuple[Any, str]]:
@@ -313,10 +316,8 @@ def _labels(scope: Scope, filters: Filters, keys: Iterable[Any]) -> list[tuple[A
 
 def build_report(scope: Scope, filters: Filters) -> Report:
     """The report from the kept sums where it can be, else worked out from the outcome rows now."""
-    kept_at = db.session.scalar(select(ReportRefresh.refreshed_at).order_by(ReportRefresh.id.desc()).limit(1))
-    by_key = kept_sums(scope, filters) if kept_at is not None else None
-    if by_key is None:
-        kept_at, by_key = None, aggregate(scope, filters)
+    kept = kept_sums(scope, filters)
+    kept_at, by_key = kept if kept is not None else (None, aggregate(scope, filters))
     groups = [Group(key, label, by_key.get(key, Sums())) for key, label in _labels(scope, filters, by_key)]
     if filters.breakdown is Breakdown.SERVICE and not by_key.get(None):
         groups = groups[:-1]  # "No service recorded" only where such cases exist
