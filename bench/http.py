@@ -30,7 +30,6 @@ import re
 import secrets
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from typing import NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import pyotp
+from sqlalchemy import create_engine, text
 
 from vigtrain.config import PROJECT_ROOT, TestConfig
 
@@ -133,19 +133,25 @@ def sign_in(port: int, email: str, password: str) -> Browser:
     return browser
 
 
-def forget_second_factors(path: Path, emails: list[str]) -> None:
+def forget_second_factors(database: str, emails: list[str]) -> None:
     """Put these accounts back as seeded: no second factor, no recovery codes."""
-    with sqlite3.connect(path) as connection:
-        for email in emails:
-            connection.execute(
-                'DELETE FROM recovery_code WHERE user_id IN (SELECT id FROM "user" WHERE email = ?)', (email,)
-            )
-            connection.execute(
-                'UPDATE "user" SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_counter = NULL '
-                "WHERE email = ?",
-                (email,),
-            )
-    connection.close()
+    engine = create_engine(database)
+    try:
+        with engine.begin() as connection:
+            for email in emails:
+                connection.execute(
+                    text('DELETE FROM recovery_code WHERE user_id IN (SELECT id FROM "user" WHERE email = :email)'),
+                    {"email": email},
+                )
+                connection.execute(
+                    text(
+                        'UPDATE "user" SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_counter = NULL '
+                        "WHERE email = :email"
+                    ),
+                    {"email": email},
+                )
+    finally:
+        engine.dispose()
 
 
 def free_port() -> int:
@@ -154,15 +160,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_environment(database: Path, instance: Path, port: int) -> dict[str, str]:
-    """The production configuration, pointed at the seeded file and a throwaway instance folder."""
+def server_environment(database: str, instance: Path, port: int) -> dict[str, str]:
+    """The production configuration, pointed at the seeded database (a URL) and a throwaway instance folder."""
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("VIGTRAIN_", "FLASK_", "DATABASE_"))
     }
     environment.update(
         {
             "VIGTRAIN_CONFIG": "production",
-            "DATABASE_URL": f"sqlite:///{database.resolve()}",
+            "DATABASE_URL": database,
             "VIGTRAIN_INSTANCE_DIR": str(instance),
             "SECRET_KEY": secrets.token_urlsafe(48),
             # The seed encrypted its secrets (notification bodies) with the test keys.
@@ -178,7 +184,7 @@ def server_environment(database: Path, instance: Path, port: int) -> dict[str, s
 
 
 @contextmanager
-def serve(database: Path, workers: int = WORKERS) -> Iterator[Server]:
+def serve(database: str, workers: int = WORKERS) -> Iterator[Server]:
     """Run gunicorn on a free loopback port until the block ends, however it ends."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     port = free_port()
@@ -255,7 +261,7 @@ def time_page(get, url: str, requests: int, warm_up: int) -> dict:
 
 
 def measure(
-    database: Path,
+    database: str,
     pages: list[tuple[tuple[str, str], str, str]],
     login_url: str,
     password: str,

@@ -30,8 +30,8 @@ DAY = seed.TODAY  # a Monday, just after the seeded work ends (seed.MEASURED_UP_
 LIMIT_SECONDS = 60.0
 
 
-def measure(path: Path, runs: int) -> list[dict]:
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path.resolve()}")
+def measure(database: str, runs: int) -> list[dict]:
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database)
     statements = [0]
 
     def count(*_args, **_kwargs) -> None:
@@ -66,11 +66,11 @@ def measure(path: Path, runs: int) -> list[dict]:
     return rows
 
 
-def markdown(results: dict[int, list[dict]]) -> str:
+def markdown(results: dict[int, list[dict]], dialect: str = "SQLite") -> str:
     scales = sorted(results)
     lines = [
         "",
-        f"## Daily jobs over the whole seeded country, as if on {DAY:%-d %B %Y} (SQLite, rolled back)",
+        f"## Daily jobs over the whole seeded country, as if on {DAY:%-d %B %Y} ({dialect}, rolled back)",
         "",
         f"Target: each well inside {LIMIT_SECONDS:.0f} s at every scale. Statements include one per notification.",
         "",
@@ -91,15 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="1,10")
     parser.add_argument("--out", default="bench-results")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--server", default=None, help="a PostgreSQL URL to seed and measure on (default SQLite)")
     args = parser.parse_args(argv)
     results = {}
     for scale in sorted({int(part) for part in args.scales.split(",")}):
-        path = seed.database_path(Path(args.out), scale)
-        if not path.exists():
-            print(f"Seeding {scale}x into {path} ...", flush=True)
-            seed.build(path, scale)
-        results[scale] = measure(path, args.runs)
-    print(markdown(results))
+        database = seed.database_url(Path(args.out), scale, args.server)
+        if not seed.exists(database):
+            print(f"Seeding {scale}x into {database} ...", flush=True)
+            seed.build(database, scale)
+        results[scale] = measure(database, args.runs)
+    print(markdown(results, "PostgreSQL" if args.server else "SQLite"))
     return 0
 
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, make_url, select
 
 from bench import http, imports, jobs, pdfs, seed
 from vigtrain import create_app
@@ -142,11 +142,11 @@ def summary(timing: dict) -> dict:
     }
 
 
-def bench_app(path: Path):
-    """The in-process app: the test configuration (fast hashing, no second factor) on the seeded file."""
+def bench_app(database: str):
+    """The in-process app: the test configuration (fast hashing, no second factor) on the seeded database."""
     return create_app(
         "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{path.resolve()}",
+        SQLALCHEMY_DATABASE_URI=database,
         LOGIN_ACCOUNT_LIMIT="10000 per minute",
         LOGIN_IP_LIMIT="10000 per minute",
         RATELIMIT_ENABLED=False,
@@ -254,22 +254,22 @@ def measure_in_process(app, pages: list, requests: int) -> dict:
     return {"login": login, "pages": results}
 
 
-def measure_over_http(path: Path, pages: list, requests: int) -> dict:
-    raw = http.measure(path, pages, LOGIN, seed.PASSWORD, requests, WARM_UP)
+def measure_over_http(database: str, pages: list, requests: int) -> dict:
+    raw = http.measure(database, pages, LOGIN, seed.PASSWORD, requests, WARM_UP)
     return {"login": summary(raw["login"]), "pages": {key: summary(timing) for key, timing in raw["pages"].items()}}
 
 
-def measure_scale(path: Path, requests: int, over_http: bool) -> dict:
+def measure_scale(database: str, requests: int, over_http: bool) -> dict:
     """Both modes at one scale: {"login": {mode: figures}, "pages": {key: {mode: figures}}, "left_out": [...]}."""
-    app = bench_app(path)
+    app = bench_app(database)
     ids = lookup_ids(app)
     pages, left_out = pages_for(ids)
     # A run that stopped half way may have left the administrator with the second factor bench.http set up.
-    http.forget_second_factors(path, sorted({email for _key, email, _url in pages}))
+    http.forget_second_factors(database, sorted({email for _key, email, _url in pages}))
     modes = {"in_process": measure_in_process(app, pages, requests)}
     if over_http:
         print("  over HTTP through gunicorn ...", flush=True)
-        modes["http"] = measure_over_http(path, pages, requests)
+        modes["http"] = measure_over_http(database, pages, requests)
     measured = {"login": {mode: figures["login"] for mode, figures in modes.items()}, "pages": {}, "left_out": left_out}
     for key, _email, _url in pages:
         measured["pages"][key] = {mode: figures["pages"][key] for mode, figures in modes.items()}
@@ -321,7 +321,7 @@ def _figures(figures: dict | None) -> tuple[str, str]:
 
 def render(measured: dict[int, dict], scales: list[int], seeding: dict, environment: dict) -> str:
     lines = [
-        f"# vigtrain bench: pages at {', '.join(f'{scale}x' for scale in scales)} (SQLite)",
+        f"# vigtrain bench: pages at {', '.join(f'{scale}x' for scale in scales)} ({environment['database']})",
         "",
         f"Target (DESIGN.md §5): every page's p95 <= {LOGIN_MULTIPLE:.0f}x the login page's p95 in the same run, "
         "in-process and over HTTP through gunicorn (production configuration, 2 sync workers), at 10x; "
@@ -413,13 +413,24 @@ def _stop_on_sigterm(_signum, _frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reseed", action="store_true", help="rebuild the databases even if cached")
-    parser.add_argument("--scales", default="1,10", help="comma-separated scale factors (default 1,10)")
+    parser.add_argument(
+        "--scales", default=None, help="comma-separated scale factors (default 1,10 on SQLite, 10,100 on PostgreSQL)"
+    )
+    parser.add_argument(
+        "--server",
+        default=None,
+        help="a PostgreSQL URL: seed and time there, one database per scale (default: DATABASE_URL if it is one)",
+    )
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
     parser.add_argument("--no-http", action="store_true", help="time in-process only (no gunicorn)")
     parser.add_argument("--out", default="bench-results", help="folder for databases and results")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    scales = sorted({int(part) for part in args.scales.split(",")})
+    server = args.server or os.environ.get("DATABASE_URL")
+    if server and not seed.is_postgresql(server):
+        server = None  # a SQLite DATABASE_URL is the app's own database, not a bench server
+    scales = sorted({int(part) for part in (args.scales or ("10,100" if server else "1,10")).split(",")})
+    stem = "bench-postgresql" if server else "bench"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     environment = {
@@ -429,24 +440,26 @@ def main(argv: list[str] | None = None) -> int:
         "warm_up": WARM_UP,
         "http": not args.no_http,
         "http_workers": http.WORKERS,
+        "database": "PostgreSQL" if server else "SQLite",
     }
 
     seeding, measured, job_times = {}, {}, {}
     for scale in scales:
-        path = seed.database_path(out, scale)
-        if args.reseed or not path.exists():
-            print(f"Seeding {scale}x into {path} ...", flush=True)
-            seeding[scale] = seed.build(path, scale)
+        database = seed.database_url(out, scale, server)
+        shown = make_url(database).render_as_string(hide_password=True)
+        if args.reseed or not seed.exists(database):
+            print(f"Seeding {scale}x into {shown} ...", flush=True)
+            seeding[scale] = seed.build(database, scale)
             print(f"  {seeding[scale]}", flush=True)
         else:
-            seeding[scale] = {"scale": scale, "cached": str(path)}
+            seeding[scale] = {"scale": scale, "cached": shown}
         print(f"Measuring {scale}x ...", flush=True)
         started = time.perf_counter()
-        measured[scale] = measure_scale(path, args.requests, over_http=not args.no_http)
+        measured[scale] = measure_scale(database, args.requests, over_http=not args.no_http)
         judge(measured[scale])
         print(f"  {time.perf_counter() - started:.0f} s", flush=True)
         print(f"Timing the daily jobs at {scale}x ...", flush=True)
-        job_times[scale] = jobs.measure(path, runs=3)
+        job_times[scale] = jobs.measure(database, runs=3)
 
     certificate_pdfs = pdfs.measure()
     print("Timing a bulk import of 10,000 people ...", flush=True)
@@ -454,19 +467,19 @@ def main(argv: list[str] | None = None) -> int:
     report = (
         render(measured, scales, seeding, environment)
         + pdfs.markdown(certificate_pdfs)
-        + jobs.markdown(job_times)
+        + jobs.markdown(job_times, environment["database"])
         + imports.markdown(bulk_import)
     )
     print()
     print(report)
-    (out / "bench.md").write_text(report)
+    (out / f"{stem}.md").write_text(report)
     result = as_json(measured, scales, seeding, environment) | {
         "certificate_pdfs": certificate_pdfs,
         "bulk_import": bulk_import,
         "daily_jobs": {str(scale): rows for scale, rows in job_times.items()},
     }
-    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Written {out / 'bench.md'} and {out / 'bench.json'}")
+    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"Written {out / (stem + '.md')} and {out / (stem + '.json')}")
     return 0
 
 

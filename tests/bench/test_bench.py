@@ -75,7 +75,7 @@ def test_forgetting_second_factors_puts_accounts_back_as_seeded(tmp_path):
         connection.execute("INSERT INTO \"user\" VALUES (2, 'other@bench.example', 'gAAAAA', '2026-01-01', 5)")
         connection.executemany("INSERT INTO recovery_code (user_id) VALUES (?)", [(1,), (1,), (2,)])
     connection.close()
-    http.forget_second_factors(path, ["admin@bench.example"])
+    http.forget_second_factors(f"sqlite:///{path}", ["admin@bench.example"])
     with sqlite3.connect(path) as connection:
         users = connection.execute('SELECT id, totp_secret, totp_enabled_at, totp_last_counter FROM "user"').fetchall()
         codes = connection.execute("SELECT user_id FROM recovery_code").fetchall()
@@ -85,7 +85,8 @@ def test_forgetting_second_factors_puts_accounts_back_as_seeded(tmp_path):
 
 
 def test_gunicorn_is_served_on_loopback_in_production_and_stopped_when_the_run_fails(tmp_path):
-    with pytest.raises(RuntimeError, match="the run failed"), http.serve(tmp_path / "empty.db", workers=1) as server:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(RuntimeError, match="the run failed"), http.serve(empty, workers=1) as server:
         browser = http.Browser(server.port)
         assert browser.get("/healthz") == 200
         assert browser.request("GET", "/login").status == 200
