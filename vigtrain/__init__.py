@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import redis.exceptions
-from flask import Flask, abort, current_app, g, has_request_context, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -348,7 +348,9 @@ def _register_request_hooks(app: Flask) -> None:
         if app.config.get("HSTS"):
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static":
-            headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = _cache_control(app, response)
+            if headers["Cache-Control"] != "no-store":
+                headers.add("Vary", "Cookie")
         return response
 
     @app.after_request
@@ -372,6 +374,22 @@ def _register_request_hooks(app: Flask) -> None:
                     "queued email left for the scheduler: database unavailable (request %s)", g.get("request_id")
                 )
         return response
+
+
+def _cache_control(app: Flask, response: Any) -> str:
+    """Every page is `no-store` but what a view marks shareable (`g.shareable_seconds`, public
+    verification): that is shared only when it is the same for everyone who asks, so a 200 to a
+    GET from a browser holding no session, that set none."""
+    seconds = g.get("shareable_seconds")
+    shareable = (
+        seconds
+        and request.method == "GET"
+        and response.status_code == 200
+        and app.config["SESSION_COOKIE_NAME"] not in request.cookies
+        and not session.modified
+        and "Set-Cookie" not in response.headers
+    )
+    return f"public, max-age={seconds}" if shareable else "no-store"
 
 
 def _register_error_handlers(app: Flask) -> None:

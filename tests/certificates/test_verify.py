@@ -239,8 +239,33 @@ def test_documents_for_software_have_their_own_allowance(app, client):
     assert client.get("/status/revocation").status_code == 429
 
 
-def test_pages_are_not_cached_by_shared_caches(client):
+# --- caching ---------------------------------------------------------------------------------------
+
+
+def test_a_certificate_checked_by_a_visitor_may_be_cached_for_a_minute(client):
+    """Public facts, the same for every visitor: a shared cache may keep them for a minute, so a
+    revocation shows everywhere within a minute, and a burst of checks of one number is served once."""
     certificate = insert_certificate()
-    response = client.get(f"/verify/{certificate.number}")
-    assert response.headers["Cache-Control"] == "no-store"
-    db.session.expire_all()
+    for path in (f"/verify/{certificate.number}", f"/verify/{certificate.number}.json"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=60"
+        assert "Cookie" in response.headers.get("Vary", "")
+        assert "Set-Cookie" not in response.headers
+
+
+def test_nothing_personal_or_missing_is_cached(app, client):
+    certificate = insert_certificate()
+    # A missing number may be issued in a minute; a form and its mistakes are the visitor's own.
+    for path in (f"/verify/{unknown_number()}", f"/verify/{unknown_number()}.json", "/verify", "/verify?number=AV-1"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    # Someone signed in sees their own name in the page's header: never shared.
+    holder = make_holder("Sam Signed", email="sam.signed@example.org")
+    signed_in = app.test_client()
+    signed_in.login(holder.email)
+    answer = signed_in.get(f"/verify/{certificate.number}")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    # A visitor whose browser holds a session (they opened the sign-in page) may be sent it back.
+    visitor = app.test_client()
+    visitor.get("/login")
+    assert visitor.get(f"/verify/{certificate.number}").headers["Cache-Control"] == "no-store"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -33,6 +33,15 @@ bp = Blueprint("verify", __name__)
 
 _pages = limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify-pages")
 _documents = limiter.shared_limit(lambda: current_app.config["VERIFY_DOCUMENT_RATE_LIMIT"], scope="verify-documents")
+
+
+# How long a shared cache may keep a certificate's public facts: a revocation shows within it.
+SHAREABLE_SECONDS = 60
+
+
+def _shareable() -> None:
+    """The answer is the same for every visitor without a session: it may be cached that long."""
+    g.shareable_seconds = SHAREABLE_SECONDS
 
 
 def _base_url() -> str:
@@ -80,6 +89,7 @@ def show_certificate(number: str):
     if certificate is None:
         return render_template("certificates/public/not_found.html", number=canonical), 404
     facts = badges.certificate_facts(certificate, today(), _base_url())
+    _shareable()
     return render_template("certificates/public/show.html", certificate=certificate, facts=facts)
 
 
@@ -110,6 +120,7 @@ def certificate_json(number: str):
     if certificate is None:
         message = f"No certificate has the number {canonical}" if canonical else "This is not a certificate number"
         return _json({"error": message}, 404)
+    _shareable()
     return _json(badges.certificate_facts(certificate, today(), _base_url()))
 
 
