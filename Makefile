@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres lint format assets bench clean
+.PHONY: install run test test-sqlite test-postgres lint format assets bench load clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,9 +54,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: seed SQLite at 1x and 10x AVIGuk's size and time the main pages (DESIGN.md section 5)
+## bench: seed at 1x and 10x AVIGuk's size on SQLite (10x and 100x on PostgreSQL when DATABASE_URL
+## is a PostgreSQL URL) and time every page (DESIGN.md section 5)
 bench: install
 	$(BIN)/python -m bench.run
+
+## load: 200 simulated people for 120 s against gunicorn (4 workers) on the 10x seed, then /verify alone
+load: install
+	$(BIN)/python -m bench.load
 
 ## assets: rebuild static/css, static/js and static/vendor from pinned npm packages (needs Node; never needed to run)
 assets:

@@ -115,6 +115,11 @@ class Browser:
 
 def sign_in(port: int, email: str, password: str) -> Browser:
     """Sign in through /login; an administrator also sets up the second factor production requires."""
+    return sign_in_keeping_key(port, email, password)[0]
+
+
+def sign_in_keeping_key(port: int, email: str, password: str) -> tuple[Browser, str | None]:
+    """`sign_in`, also returning the second factor's key where it set one up (None where it did not)."""
     browser = Browser(port)
     answer = browser.post_form("/login", browser.request("GET", "/login"), {"email": email, "password": password})
     if answer.status != 302 or answer.location == "/login/security-code":
@@ -122,15 +127,16 @@ def sign_in(port: int, email: str, password: str) -> Browser:
             f"signing in as {email} over HTTP answered {answer.status} ({answer.location or 'no redirect'})"
         )
     landing = browser.request("GET", answer.location or "/home")
-    if landing.status == 302 and landing.location == "/account/two-factor":
-        setup = browser.request("GET", "/account/two-factor")
-        key = SETUP_KEY.search(setup.body)
-        if not key:
-            raise RuntimeError(f"no key on the two-factor setup page for {email} (status {setup.status})")
-        enabled = browser.post_form("/account/two-factor", setup, {"code": pyotp.TOTP(key.group(1)).now()})
-        if enabled.status != 200 or "recovery" not in enabled.body.lower():
-            raise RuntimeError(f"setting up the second factor for {email} answered {enabled.status}")
-    return browser
+    if landing.status != 302 or landing.location != "/account/two-factor":
+        return browser, None
+    setup = browser.request("GET", "/account/two-factor")
+    key = SETUP_KEY.search(setup.body)
+    if not key:
+        raise RuntimeError(f"no key on the two-factor setup page for {email} (status {setup.status})")
+    enabled = browser.post_form("/account/two-factor", setup, {"code": pyotp.TOTP(key.group(1)).now()})
+    if enabled.status != 200 or "recovery" not in enabled.body.lower():
+        raise RuntimeError(f"setting up the second factor for {email} answered {enabled.status}")
+    return browser, key.group(1)
 
 
 def forget_second_factors(database: str, emails: list[str]) -> None:
