@@ -267,16 +267,19 @@ class CaseSupervision:
 
 
 def case_supervision(case: Case) -> CaseSupervision:
-    """Every session (not replaced by a correction) that reviewed film of this case, newest first, in one query."""
+    """Every session (not replaced by a correction) that reviewed film of this case, newest first.
+
+    The sessions' ids are read first: given them as a subquery, PostgreSQL planned the sessions'
+    eager joins (enrolment, trainee, supervisor, service, region) over every enrolment before
+    narrowing to the case's few sessions (0.95 s at 10x against 5 ms).
+    """
+    ids = db.session.scalars(
+        select(SupervisionReview.session_id).where(SupervisionReview.case_id == case.id).distinct()
+    ).all()
     found = list(
         db.session.scalars(
             select(SupervisionSession)
-            .where(
-                SupervisionSession.id.in_(
-                    select(SupervisionReview.session_id).where(SupervisionReview.case_id == case.id)
-                ),
-                SupervisionSession.status != SessionStatus.SUPERSEDED,
-            )
+            .where(SupervisionSession.id.in_(ids), SupervisionSession.status != SessionStatus.SUPERSEDED)
             .order_by(*NEWEST_FIRST)
         )
     )
