@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, Select, String, and_, delete, event, insert, inspect, select
+from sqlalchemy import JSON, ForeignKey, Index, Select, String, and_, delete, event, func, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -34,7 +34,7 @@ class AuditEvent(db.Model):
         # The audit page's filters: the action's prefix, with the entity type beside it, so the ids of
         # the matching events come from the index alone (text_pattern_ops: PostgreSQL answers a LIKE
         # prefix from it whatever the database's collation).
-        Index("ix_audit_event_action", "action", "entity_type", postgresql_ops={"action": "text_pattern_ops"}),
+        Index("ix_audit_event_action", "action", "entity_type", "id", postgresql_ops={"action": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +56,7 @@ def event_ids_matching(action: str = "", entity: str = "") -> Select:
     `entity` ("type" or "type:id"), newest first. The trail holds millions of events, so each filter
     is one an index answers, and a page sorts the matching ids only, never whole events (a broad
     filter matches tens of thousands); `events_by_id` then reads the page's events."""
-    query = select(AuditEvent.id).order_by(AuditEvent.id.desc())
+    query = select(AuditEvent.id)
     if action:
         query = query.where(_starts_with(AuditEvent.action, action))
     if entity:
@@ -64,7 +64,23 @@ def event_ids_matching(action: str = "", entity: str = "") -> Select:
         query = query.where(AuditEvent.entity_type == entity_type)
         if entity_id:
             query = query.where(AuditEvent.entity_id == entity_id)
-    return query
+    if action and db.engine.dialect.name == "postgresql" and _fewer_than(query, FEW_MATCHES):
+        # PostgreSQL's planner takes matches as spread evenly over time and walks the trail newest
+        # first until it has a page: for an action done mostly long ago (accounts made at launch)
+        # that read 2.6 million events to find 26 (0.6 s at 10x). Ordered by an expression, the
+        # matching ids are found from the action index and sorted; worth it while they are few.
+        return query.order_by((AuditEvent.id + 0).desc())
+    return query.order_by(AuditEvent.id.desc())
+
+
+# Below this many matches, sorting them beats walking the whole trail newest first (a sort of
+# 100,000 ids takes tens of milliseconds; a filter matching more finds a page soon walking).
+FEW_MATCHES = 100_000
+
+
+def _fewer_than(query: Select, limit: int) -> bool:
+    """Whether `query` matches fewer than `limit` rows, counting no further than that."""
+    return db.session.scalar(select(func.count()).select_from(query.limit(limit).subquery())) < limit
 
 
 def events_by_id(ids: Sequence[int]) -> list[AuditEvent]:
