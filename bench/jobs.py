@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for scale in sorted({int(part) for part in args.scales.split(",")}):
         database = seed.database_url(Path(args.out), scale, args.server)
-        if not seed.exists(database):
+        if seed.exists(database):
+            seed.upgrade(database)
+        else:
             print(f"Seeding {scale}x into {database} ...", flush=True)
             seed.build(database, scale)
         results[scale] = measure(database, args.runs)

@@ -242,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     database = seed.database_url(out, args.scale, server)
-    if not seed.exists(database):
+    if seed.exists(database):
+        seed.upgrade(database)
+    else:
         print(f"Seeding {args.scale}x ...", flush=True)
         seed.build(database, args.scale)
     people = accounts(database)

@@ -452,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             seeding[scale] = seed.build(database, scale)
             print(f"  {seeding[scale]}", flush=True)
         else:
+            seed.upgrade(database)
             seeding[scale] = {"scale": scale, "cached": shown}
         print(f"Measuring {scale}x ...", flush=True)
         started = time.perf_counter()
