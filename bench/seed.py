@@ -165,10 +165,19 @@ def seed_key() -> str:
 
 
 def upgrade(url: str) -> None:
-    """Run any migrations the kept database at `url` has not had (none: a moment's check)."""
+    """Run any migrations the kept database at `url` has not had (none: a moment's check); after
+    any, work the kept figures out again, as the hourly jobs would."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
+        revision = text("SELECT version_num FROM alembic_version")
+        before = db.session.scalar(revision)
+        db.session.rollback()
         flask_migrate.upgrade()
+        if db.session.scalar(revision) != before:
+            refresh(TODAY)
+            refresh_report_cells()
+            db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from tests.factories import (
     complete_assessments,
@@ -476,3 +476,73 @@ def test_current_stages_are_kept_as_columns_and_read_back_the_same():
     assert columns.within("service:5").indices == [1]
     assert columns.within("region:4").indices == [0, 1]
     assert columns.within("cohort:1").indices == []
+
+
+def _random_rows(pick, count: int) -> list[CurrentStage]:
+    """Current stages of every state, with and without history, last cycle or supervision."""
+    rows = []
+    for enrolment in range(1, count + 1):
+        started = TODAY.toordinal() - pick.randint(0, 400)
+        since = started + pick.randint(0, 120)
+        maybe = lambda day: None if pick.random() < 0.3 else date.fromordinal(day)  # noqa: E731
+        rows.append(
+            CurrentStage(
+                enrolment,
+                enrolment * 10,
+                pick.choice([1, 2]),
+                pick.choice(["s1", "s2", "s3"]),
+                pick.choice(list(S)),
+                date.fromordinal(min(since, TODAY.toordinal())),
+                None if pick.random() < 0.1 else date.fromordinal(started),
+                maybe(started + pick.randint(-30, 300)),
+                maybe(started + pick.randint(-30, 300)),
+                pick.choice([1, 2, None]),
+                pick.choice([1, 2]),
+                pick.choice([1, None]),
+                pick.choice([None, pick.randint(0, 200)]),
+                pick.choice([None, date.fromordinal(TODAY.toordinal() - pick.randint(-3, 20))]),
+            )
+        )
+    return rows
+
+
+def test_the_kept_stuck_list_in_sql_agrees_with_the_one_worked_out_in_python(app):
+    """`KeptHeldUp` finds, counts, orders and pages in SQL what `held_up` works out in Python: on 400
+    random current stages, every scope and limit, the same trainees with the same measures."""
+    import random
+
+    from vigtrain.flow.models import FlowCurrentStage
+    from vigtrain.flow.services import Columns, KeptHeldUp, held_up, kept_rows
+
+    pick = random.Random(20261208)
+    rows = _random_rows(pick, 400)
+    thresholds = {
+        version: {f"{code}:{step.value}": pick.choice([5, 30.5, 90]) for code in ("s1", "s2") for step in Step}
+        for version in (1, 2)
+    }
+    asks = {
+        (version, code): frozenset(pick.sample([RequirementKind.CYCLES, RequirementKind.SUPERVISION_HOURS], k))
+        for version in (1, 2)
+        for code in ("s1", "s2", "s3")
+        for k in [pick.randint(0, 2)]
+    }
+    # On the edge of each limit: exactly 1, 4 and 12 weeks since the last cycle, or the last supervision,
+    # in a stage with no threshold to hold them anyway.
+    asks[(1, "s3")] = frozenset({RequirementKind.CYCLES, RequirementKind.SUPERVISION_HOURS})
+    for weeks in (1, 4, 12):
+        edge = date.fromordinal(TODAY.toordinal() - weeks * 7)
+        start = edge.replace(day=1) if edge.day > 1 else date.fromordinal(edge.toordinal() - 3)
+        for cycle, supervision, state in ((edge, TODAY, S.IN_PROGRESS), (TODAY, edge, S.SUBMITTED)):
+            edge_row = row(len(rows) + 1, state, start, last_cycle=cycle, last_supervision=supervision, code="s3")
+            rows.append(edge_row._replace(region_id=1))
+    columns = Columns.of(rows)
+    with app.app_context():
+        db.session.execute(insert(FlowCurrentStage), kept_rows(columns, thresholds, asks))
+        for scope in ("all", "region:1", "service:2", "cohort:1"):
+            for weeks in (1, 4, 12):
+                python = held_up(columns.within(scope), thresholds, weeks, TODAY, asks)
+                sql = KeptHeldUp(scope, weeks, TODAY)
+                assert len(sql) == len(python) > 0, (scope, weeks)
+                assert list(sql) == list(python), (scope, weeks)
+                assert sql[3:7] == python[3:7] and sql[len(sql) - 1] == python[len(python) - 1]
+        db.session.rollback()

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, or_, select
 
 from vigtrain.casework.models import Case, Cycle
 from vigtrain.dates import uk_date
 from vigtrain.extensions import db
 from vigtrain.flow.figures import EnrolmentFacts, Facts, StageFacts, VersionInfo
-from vigtrain.flow.history import Move, StageTimes, stage_times
+from vigtrain.flow.history import Move, StageTimes, Step, stage_times
+from vigtrain.flow.models import FlowCurrentStage
 from vigtrain.organisations.models import Service
 from vigtrain.pathways.models import (
     Enrolment,
@@ -233,3 +234,60 @@ def current_stages(facts: Facts) -> Iterator[CurrentStage]:
             step_days=step_days,
             as_of=facts.today,
         )
+
+
+# --- the stuck-trainee list, over the kept current stages ------------------------------------------
+
+
+def _larger(first: ColumnElement, second: ColumnElement) -> ColumnElement:
+    """The larger of two integers, written the same on SQLite and PostgreSQL (no GREATEST there)."""
+    return case((first >= second, first), else_=second)
+
+
+def held_up_columns(today: date, limit_days: int) -> tuple[ColumnElement, ColumnElement]:
+    """(whether a kept current stage is held up, the days of its longest hold) on `today`.
+
+    The same test as `services._measures`, in SQL: no cycle while doing the work (for a stage that
+    asks for cycles), no confirmed supervision (for one that asks for it), each for `limit_days` or
+    more, counted from the later of the last one and the stage's start; or longer in its step than
+    the kept threshold.
+    """
+    kept = FlowCurrentStage
+    day = literal(today.toordinal(), Integer)
+    since_cycle = day - case((kept.last_cycle > kept.started_on, kept.last_cycle), else_=kept.started_on)
+    since_supervision = day - case(
+        (kept.last_supervision > kept.started_on, kept.last_supervision), else_=kept.started_on
+    )
+    in_step = case(
+        (
+            and_(kept.step_days.is_not(None), kept.as_of.is_not(None)),
+            kept.step_days + _larger(day - kept.as_of, literal(0, Integer)),
+        ),
+        else_=day - case((kept.step == Step.WORK.value, kept.started_on), else_=kept.state_since),
+    )
+    cycle_held = and_(kept.step == Step.WORK.value, kept.wants_cycles.is_(True), since_cycle >= limit_days)
+    supervision_held = and_(kept.wants_supervision.is_(True), since_supervision >= limit_days)
+    step_held = and_(kept.threshold.is_not(None), in_step > kept.threshold)
+    held = and_(kept.step.is_not(None), kept.started_on.is_not(None), or_(cycle_held, supervision_held, step_held))
+    none = literal(-1, Integer)
+    days = _larger(
+        _larger(case((cycle_held, since_cycle), else_=none), case((supervision_held, since_supervision), else_=none)),
+        case((step_held, in_step), else_=none),
+    )
+    return held, days
+
+
+def held_up_in_scope(scope: str, today: date, limit_days: int) -> Select:
+    """The kept current stages held up in `scope` ("all", "region:3", ...), longest held first, then
+    by enrolment: the rows, with their days as `days`."""
+    held, days = held_up_columns(today, limit_days)
+    query = select(FlowCurrentStage, days.label("days")).where(held)
+    kind, _, key = scope.partition(":")
+    if kind != "all":
+        column = {
+            "region": FlowCurrentStage.region_id,
+            "service": FlowCurrentStage.service_id,
+            "cohort": FlowCurrentStage.cohort_id,
+        }[kind]
+        query = query.where(column == int(key))
+    return query.order_by(days.desc(), FlowCurrentStage.enrolment_id)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 
 from vigtrain import audit
 from vigtrain.accounts.models import User
@@ -24,7 +24,7 @@ from vigtrain.extensions import db
 from vigtrain.flow import queries
 from vigtrain.flow.figures import by_scope, headline, scope_figures
 from vigtrain.flow.history import Step, step_of
-from vigtrain.flow.models import CostRate, FlowSnapshot
+from vigtrain.flow.models import CostRate, FlowCurrentStage, FlowSnapshot
 from vigtrain.flow.queries import CurrentStage
 from vigtrain.locks import hold
 from vigtrain.pathways.definitions import RequirementKind
@@ -53,8 +53,40 @@ def refresh(today: date) -> int:
         db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=kept))
     current = Columns.of(list(queries.current_stages(facts)))
     db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"columns": current.columns}))
+    db.session.execute(delete(FlowCurrentStage))
+    rows = kept_rows(current, _thresholds(figures["all"]), stage_asks())
+    if rows:
+        db.session.execute(insert(FlowCurrentStage), rows)
     db.session.flush()
     return len(parts)
+
+
+def _thresholds(figures: dict) -> dict[int, dict[str, float]]:
+    """Each version's 90th percentiles, by "stage:step", from everyone's figures."""
+    return {version["id"]: version["thresholds"] for version in figures.get("versions", [])}
+
+
+def kept_rows(
+    current: Columns, thresholds: dict[int, dict[str, float]], asks: dict[tuple[int, str], frozenset[RequirementKind]]
+) -> list[dict]:
+    """The current stages as `FlowCurrentStage` rows, each with what the held-up test asks of its
+    pathway and its figures (see `_Rule`), so the stuck list is found in SQL."""
+    rule = _Rule(0, 0, thresholds, asks)
+    columns, rows = current.columns, []
+    for index in current.indices:
+        row = {name: columns[name][index] for name in KEPT_FIELDS}
+        step = _STEP_OF_VALUE.get(row["state"])
+        wants_cycles, wants_supervision = rule.wants(row["version_id"], row["stage_code"])
+        rows.append(
+            row
+            | {
+                "step": step.value if step is not None else None,
+                "wants_cycles": wants_cycles,
+                "wants_supervision": wants_supervision,
+                "threshold": rule.threshold(row["version_id"], row["stage_code"], step) if step else None,
+            }
+        )
+    return rows
 
 
 def _regions(figures: dict[str, dict]) -> dict[str, list[dict]]:
@@ -63,6 +95,7 @@ def _regions(figures: dict[str, dict]) -> dict[str, list[dict]]:
 
 
 DATE_FIELDS = frozenset({"state_since", "started_on", "last_cycle", "last_supervision", "as_of"})
+KEPT_FIELDS = CurrentStage._fields  # FlowCurrentStage has a column of each name
 
 
 @dataclass(frozen=True)
@@ -285,6 +318,66 @@ def held_up(
     treats every stage as asking for both.
     """
     return HeldUp(kept, _Rule(today.toordinal(), weeks * 7, thresholds, asks))
+
+
+class KeptHeldUp(Sequence):
+    """The held-up trainees in a scope, found, counted and paged in SQL over the kept current stages
+    (`FlowCurrentStage`); each line read is put together by the same `_measures` as `HeldUp`'s."""
+
+    def __init__(self, scope: str, weeks: int, today: date) -> None:
+        self.query = queries.held_up_in_scope(scope, today, weeks * 7)
+        self.today, self.limit = today.toordinal(), weeks * 7
+        self._length: int | None = None
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = db.session.scalar(select(func.count()).select_from(self.query.order_by(None).subquery()))
+        return self._length
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            found = self[item : item + 1]
+            if not found:
+                raise IndexError(item)
+            return found[0]
+        start, stop, _step = item.indices(len(self))
+        if stop <= start:
+            return []
+        kept = db.session.execute(self.query.offset(start).limit(stop - start)).all()
+        return [self._line(row) for row, _days in kept]
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
+
+    def _line(self, kept: FlowCurrentStage) -> Stuck:
+        columns = {name: [getattr(kept, name)] for name in KEPT_FIELDS}
+        step = Step(kept.step)
+        thresholds = (
+            {} if kept.threshold is None else {kept.version_id: {f"{kept.stage_code}:{step.value}": kept.threshold}}
+        )
+        asks = {(kept.version_id, kept.stage_code): _kinds(kept.wants_cycles, kept.wants_supervision)}
+        rule = _Rule(self.today, self.limit, thresholds, asks)
+        step, measures = _measures(rule, columns, 0, {})
+        row = Columns(columns, [0]).row(0)
+        return Stuck(row, step, tuple(measures), max(measure[1] for measure in measures))
+
+
+def _kinds(wants_cycles: bool, wants_supervision: bool) -> frozenset[RequirementKind]:
+    """Requirement kinds that say the same to `_Rule.wants` as the kept flags."""
+    return frozenset(
+        ([RequirementKind.CYCLES] if wants_cycles else [])
+        + ([RequirementKind.SUPERVISION_HOURS] if wants_supervision else [])
+    )
+
+
+def stuck_list(scope: str, weeks: int, today: date) -> Sequence[Stuck]:
+    """The stuck-trainee list for a page: from the kept current stages once a refresh has run,
+    otherwise worked out now (in Python, over every active enrolment's current stage)."""
+    refreshed = db.session.scalar(select(FlowSnapshot.id).where(FlowSnapshot.scope == CURRENT))
+    if refreshed is not None:
+        return KeptHeldUp(scope, weeks, today)
+    rows, _ = current_rows(today, scope)
+    return held_up(rows, _thresholds(snapshot("all", today).figures), weeks, today, stage_asks())
 
 
 def find_stuck(

@@ -188,13 +188,6 @@ class StuckLine:
     link: str | None
 
 
-def _stuck(scope: Scope, weeks: int) -> services.HeldUp:
-    rows, _ = services.current_rows(today(), scope.key)
-    snapshot = services.snapshot("all", today())
-    thresholds = {version["id"]: version["thresholds"] for version in snapshot.figures["versions"]}
-    return services.held_up(rows, thresholds, weeks, today(), services.stage_asks())
-
-
 def _lines(user: User, found: list[services.Stuck]) -> list[StuckLine]:
     """The page's lines, with each record loaded (one query) and whom it waits for."""
     ids = [stuck.row.record_id for stuck in found]
@@ -235,7 +228,7 @@ def stuck():
     if request.args.get("weeks") is not None and not form.validate():
         return render_template("flow/stuck.html", scope=scope, choices=choices, form=form, page=None), 400
     weeks = form.weeks.data or StuckFilterForm.DEFAULT_WEEKS
-    found = _stuck(scope, weeks)
+    found = services.stuck_list(scope.key, weeks, today())
     page = paginate_list(found, request.args.get("page"))
     return render_template(
         "flow/stuck.html",
@@ -346,7 +339,7 @@ def stuck_csv():
     scope, _ = _scope(user, request.args.get("scope"))
     form = StuckFilterForm(request.args, meta={"csrf": False})
     require(request.args.get("weeks") is None or form.validate(), "bad number of weeks", 400)
-    found = _stuck(scope, form.weeks.data or StuckFilterForm.DEFAULT_WEEKS)
+    found = list(services.stuck_list(scope.key, form.weeks.data or StuckFilterForm.DEFAULT_WEEKS, today()))
     versions = {version.id: version for version in db.session.scalars(select(PathwayVersion))}
     rows = [
         [
