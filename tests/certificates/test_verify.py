@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from tests.certificate_factories import insert_certificate, make_holder
 from vigtrain import codes
 from vigtrain.certificates.models import NUMBER_PREFIX, CertificateKind, CertificateStatus
-from vigtrain.extensions import db
 
 
 def text(response) -> str:
