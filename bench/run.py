@@ -423,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
     parser.add_argument("--no-http", action="store_true", help="time in-process only (no gunicorn)")
+    parser.add_argument(
+        "--no-jobs", action="store_true", help="leave out the daily jobs (over the whole country, slow at 100x)"
+    )
     parser.add_argument("--out", default="bench-results", help="folder for databases and results")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -459,8 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         measured[scale] = measure_scale(database, args.requests, over_http=not args.no_http)
         judge(measured[scale])
         print(f"  {time.perf_counter() - started:.0f} s", flush=True)
-        print(f"Timing the daily jobs at {scale}x ...", flush=True)
-        job_times[scale] = jobs.measure(database, runs=3)
+        if not args.no_jobs:
+            print(f"Timing the daily jobs at {scale}x ...", flush=True)
+            job_times[scale] = jobs.measure(database, runs=3)
 
     certificate_pdfs = pdfs.measure()
     print("Timing a bulk import of 10,000 people ...", flush=True)
@@ -468,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     report = (
         render(measured, scales, seeding, environment)
         + pdfs.markdown(certificate_pdfs)
-        + jobs.markdown(job_times, environment["database"])
+        + (jobs.markdown(job_times, environment["database"]) if job_times else "")
         + imports.markdown(bulk_import)
     )
     print()
