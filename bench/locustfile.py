@@ -3,10 +3,11 @@
 Three kinds of user, each signing in through the real pages and then reading what that person reads
 in a working day, with a pause of one to four seconds between pages as a person takes:
 
-- a trainee (most users): signs in, home, their cases, their busiest case, their enrolment, their
-  supervision log, the log-a-session form, their outcome report, then signs out, and starts again;
-- a supervisor: signs in, home, their trainees, the confirmation queue, one trainee's supervision,
-  notifications, then signs out, and starts again;
+- a trainee (most users): signs in, then round after round of home, their cases, their busiest
+  case, their enrolment, their supervision log, the log-a-session form and their outcome report,
+  signing out and in again after every third round;
+- a supervisor: the same with home, their trainees, the confirmation queue, one trainee's
+  supervision and notifications;
 - an administrator (one per administrator account, since each needs a second factor): signs in once
   with a time-based code, then goes round the training records (a search too), the people list, the
   audit trail, the national report, capacity, training flow and certificates to issue.
@@ -33,7 +34,9 @@ from locust import HttpUser, between, task
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ACCOUNTS = json.loads(Path(os.environ["VIGTRAIN_LOAD_ACCOUNTS"]).read_text())
 PASSWORD = ACCOUNTS["password"]
-_numbers = itertools.count()
+_numbers = itertools.count()  # each simulated person's address
+_accounts = {kind: itertools.count() for kind in ("trainee", "supervisor", "administrator")}
+ROUNDS_PER_SIGN_IN = 3  # a person signs out and in again after every third round of their pages
 
 
 class Person(HttpUser):
@@ -44,7 +47,9 @@ class Person(HttpUser):
     def on_start(self) -> None:
         number = next(_numbers)
         pool = ACCOUNTS[self.kind]
-        self.account = pool[number % len(pool)]
+        # An account of their own: two people sharing one would sign each other out.
+        self.account = pool[next(_accounts[self.kind]) % len(pool)]
+        self.rounds = 0
         self.client.headers.update(
             {"X-Forwarded-Proto": "https", "X-Forwarded-For": f"10.{number // 250 % 250}.{number % 250}.7"}
         )
@@ -93,6 +98,16 @@ class Person(HttpUser):
             html = self.page(step, path)
         return html
 
+    def round_of_pages(self, steps: list[tuple[str, str]]) -> None:
+        """Sign in (on the first round and after each sign-out), read the pages, and sign out after
+        every ROUNDS_PER_SIGN_IN rounds: people sign in far less often than they open pages."""
+        if self.rounds % ROUNDS_PER_SIGN_IN == 0:
+            self.sign_in()
+        last = self.journey(steps)
+        self.rounds += 1
+        if self.rounds % ROUNDS_PER_SIGN_IN == 0:
+            self.sign_out(last)
+
 
 class Trainee(Person):
     weight = 7
@@ -100,9 +115,8 @@ class Trainee(Person):
 
     @task
     def working_day(self) -> None:
-        self.sign_in()
         account = self.account
-        last = self.journey(
+        self.round_of_pages(
             [
                 ("home", "/home"),
                 ("cases", "/cases"),
@@ -113,7 +127,6 @@ class Trainee(Person):
                 ("outcome report", "/reports/practitioner"),
             ]
         )
-        self.sign_out(last)
 
 
 class Supervisor(Person):
@@ -122,8 +135,7 @@ class Supervisor(Person):
 
     @task
     def working_day(self) -> None:
-        self.sign_in()
-        last = self.journey(
+        self.round_of_pages(
             [
                 ("home", "/home"),
                 ("trainees", "/supervisor/trainees"),
@@ -132,7 +144,6 @@ class Supervisor(Person):
                 ("notifications", "/notifications"),
             ]
         )
-        self.sign_out(last)
 
 
 class Administrator(Person):
