@@ -273,6 +273,7 @@ def measure(
     password: str,
     requests: int,
     warm_up: int,
+    login_requests: int | None = None,
 ) -> dict:
     """Time the signed-out login page, then each (key, email, url) page as its user, over HTTP.
 
@@ -283,7 +284,7 @@ def measure(
     try:
         with serve(database) as (port, _pid):
             signed_out = Browser(port)
-            login = time_page(signed_out.get, login_url, requests, warm_up)
+            login = time_page(signed_out.get, login_url, login_requests or requests, warm_up)
             browsers = {email: sign_in(port, email, password) for email in emails}
             if not any(name.startswith("__Host-") for name in signed_out.cookies):
                 raise RuntimeError("gunicorn did not answer as production does (no __Host- session cookie)")
