@@ -31,7 +31,9 @@ from vigtrain.pathways.definitions import RequirementKind
 from vigtrain.pathways.models import PathwayVersion, StageState
 from vigtrain.security import can_set_cost_rates
 
-CURRENT = "current"  # the snapshot that holds every active enrolment's current stage
+# The snapshot that marks a refresh as having kept every active enrolment's current stage (in
+# `FlowCurrentStage`); its figures hold nothing.
+CURRENT = "current"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def refresh(today: date) -> int:
     for scope, kept in figures.items():
         db.session.add(FlowSnapshot(scope=scope, computed_at=now, as_of=today, figures=kept))
     current = Columns.of(list(queries.current_stages(facts)))
-    db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={"columns": current.columns}))
+    db.session.add(FlowSnapshot(scope=CURRENT, computed_at=now, as_of=today, figures={}))
     db.session.execute(delete(FlowCurrentStage))
     rows = kept_rows(current, _thresholds(figures["all"]), stage_asks())
     if rows:
@@ -162,13 +164,10 @@ def snapshot(scope: str, today: date) -> Snapshot:
 
 
 def current_rows(today: date, scope: str = "all") -> tuple[Columns, datetime]:
-    """Every active enrolment's current stage in `scope`, as kept by the last refresh (or read now)."""
-    kept = db.session.scalar(select(FlowSnapshot).where(FlowSnapshot.scope == CURRENT))
-    if kept is None:
-        rows = Columns.of(list(queries.current_stages(queries.load_facts(today))))
-        return rows.within(scope), utcnow()
-    columns = kept.figures["columns"]
-    return Columns(columns, list(range(len(columns["record_id"])))).within(scope), kept.computed_at
+    """Every active enrolment's current stage in `scope`, worked out now: what the stuck list reads
+    before the first refresh (afterwards it reads the rows the refresh kept, `KeptHeldUp`)."""
+    rows = Columns.of(list(queries.current_stages(queries.load_facts(today))))
+    return rows.within(scope), utcnow()
 
 
 # --- stuck trainees -------------------------------------------------------------------------------
